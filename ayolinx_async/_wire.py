@@ -1,0 +1,99 @@
+"""Wire-level primitives: canonical body bytes, Jakarta timestamps, X-EXTERNAL-ID values.
+
+All pure (or CSPRNG-backed) so they can be tested against known answers.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import re
+import secrets
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+from .errors import ValidationError
+
+__all__ = [
+    "JAKARTA",
+    "BodyEncoding",
+    "encode_body",
+    "format_timestamp",
+    "new_external_id",
+    "parse_timestamp",
+    "validate_external_id",
+]
+
+#: Asia/Jakarta has no daylight saving time; a fixed offset avoids a tzdata dependency.
+JAKARTA = timezone(timedelta(hours=7), "WIB")
+
+
+class BodyEncoding(enum.Enum):
+    """How a request body is serialised before it is hashed and sent (spec §5.2, notes §3.4)."""
+
+    #: Compact JSON, UTF-8, ``/`` and non-ASCII left as they are (Java/Go/Python integrations).
+    COMPACT = "compact"
+    #: PHP ``json_encode`` default flags: ``/`` escaped as ``\\/`` and non-ASCII as ``\\uXXXX``.
+    PHP = "php"
+
+
+def encode_body(
+    body: Mapping[str, Any] | bytes, encoding: BodyEncoding = BodyEncoding.COMPACT
+) -> bytes:
+    """Serialise ``body`` once; the returned bytes are both hashed and sent.
+
+    ``bytes`` pass through untouched so a caller can sign a body it encoded itself.
+    Field order is kept as given.
+    """
+    if isinstance(body, bytes | bytearray):
+        return bytes(body)
+    if encoding is BodyEncoding.PHP:
+        text = json.dumps(body, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
+        # "/" only occurs inside JSON strings, so a plain replace is exact.
+        return text.replace("/", "\\/").encode("ascii")
+    text = json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return text.encode("utf-8")
+
+
+def format_timestamp(epoch_seconds: float) -> str:
+    """Render an instant as SNAP ``X-TIMESTAMP`` in Jakarta time.
+
+    Example: ``2024-09-18T13:36:36+07:00`` (seconds precision, explicit offset).
+    """
+    moment = datetime.fromtimestamp(int(epoch_seconds), tz=UTC).astimezone(JAKARTA)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S+07:00")
+
+
+_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$")
+
+
+def parse_timestamp(value: str) -> datetime:
+    """Parse an ``X-TIMESTAMP`` (ISO-8601 with an explicit offset) into an aware datetime.
+
+    Raises ``ValueError`` for anything else; naive times are refused because their instant is
+    ambiguous.
+    """
+    if not _TIMESTAMP.match(value):
+        raise ValueError("timestamp is not yyyy-MM-ddTHH:mm:ss with an explicit offset")
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def new_external_id() -> str:
+    """A fresh X-EXTERNAL-ID: 13 digits of epoch milliseconds + 20 CSPRNG digits (33 chars).
+
+    Numeric (the VA pages' rule) and ≤ 36 characters (the header page's rule); 66 bits of
+    randomness make a repeat within one day practically impossible.
+    """
+    return f"{time.time_ns() // 1_000_000:013d}{secrets.randbelow(10**20):020d}"
+
+
+_EXTERNAL_ID = re.compile(r"^[0-9A-Za-z]{1,36}$")
+
+
+def validate_external_id(value: str) -> str:
+    """Check a caller-supplied X-EXTERNAL-ID: 1-36 ASCII letters or digits (spec §4)."""
+    if not isinstance(value, str) or not _EXTERNAL_ID.match(value):
+        raise ValidationError("external_id", "must be 1-36 ASCII letters or digits")
+    return value

@@ -1,0 +1,631 @@
+"""``AyolinxClient``: lifecycle, the signed-call pipeline, retries and the resource groups.
+
+One logical call = one encoded body and one X-EXTERNAL-ID; every attempt gets a fresh timestamp
+and signature (design §1).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from types import TracebackType
+from typing import Any, Self
+
+import anyio
+import attrs
+import httpx
+
+from . import _log
+from ._log import logger, redact_headers
+from ._wire import (
+    BodyEncoding,
+    encode_body,
+    format_timestamp,
+    new_external_id,
+    validate_external_id,
+)
+from .auth.token import AccessToken, RefreshPolicy, TokenCache
+from .config import Credentials, Environment, environment_from_env
+from .errors import (
+    APIError,
+    AyolinxError,
+    ConfigurationError,
+    InvalidTokenError,
+    OutcomeUnknownError,
+    RateLimitError,
+    ResponseCode,
+    ResponseDecodeError,
+    ServerError,
+    TransportError,
+    api_error_class,
+)
+from .response import ApiResponse, default_success_rule
+from .retries import RetryPolicy, parse_retry_after
+from .signing.keys import load_private_key
+from .signing.signers import LocalSigner, Signer
+from .signing.strings import _service_string, body_digest, token_string_to_sign
+from .transport.base import HttpRequest, HttpResponse, Timeout, Transport
+from .transport.httpx import HttpxTransport
+
+__all__ = ["TOKEN_PATH", "AyolinxClient", "RequestEvent", "ResponseEvent"]
+
+TOKEN_PATH = "/v1.0/access-token/b2b"
+_TOKEN_BODY = b'{"grantType":"client_credentials"}'
+_USER_AGENT = "ayolinx-async"
+
+SuccessRule = Callable[[int, ResponseCode], bool]
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class RequestEvent:
+    """What an ``on_request`` hook sees: no signature, no token, no body."""
+
+    method: str
+    path: str
+    url: str
+    headers: Mapping[str, str]
+    external_id: str | None
+    attempt: int
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class ResponseEvent:
+    """What an ``on_response`` hook sees after each attempt (``error`` names a failure type)."""
+
+    request: RequestEvent
+    status_code: int | None
+    response_code: str | None
+    elapsed: float
+    error: str | None = None
+
+
+Hook = Callable[[Any], Awaitable[None]]
+
+
+@attrs.define(slots=True, eq=False)
+class _Core:
+    """State shared by a client and every ``with_options`` view of it."""
+
+    credentials: Credentials
+    base_url: str
+    transport: Transport
+    owns_transport: bool
+    signer: Signer
+    token_cache: TokenCache
+    clock: Callable[[], float]
+    sleep: Callable[[float], Awaitable[None]]
+    external_id_factory: Callable[[], str]
+    body_encoding: BodyEncoding
+    success_rule: SuccessRule
+    closed: bool = False
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class _Options:
+    timeout: Timeout
+    retry: RetryPolicy
+    on_request: Hook | None = None
+    on_response: Hook | None = None
+
+
+def _coerce_timeout(timeout: Timeout | float | None) -> Timeout:
+    if timeout is None:
+        return Timeout()
+    if isinstance(timeout, Timeout):
+        return timeout
+    return Timeout(connect=min(5.0, float(timeout)), total=float(timeout))
+
+
+def _reference_of(body: object) -> str | None:
+    if isinstance(body, Mapping):
+        for key in ("partnerReferenceNo", "trxId", "originalPartnerReferenceNo"):
+            value = body.get(key)
+            if isinstance(value, str) and value:
+                return value
+    return None
+
+
+class AyolinxClient:
+    """Async client for the Ayolinx OpenAPI. Use as ``async with AyolinxClient(...) as client``.
+
+    Construction does no network I/O. Keys are loaded (and checked) here, so a bad key fails
+    before the first payment.
+    """
+
+    _core: _Core
+    _options: _Options
+
+    def __init__(
+        self,
+        credentials: Credentials,
+        *,
+        environment: Environment = Environment.SANDBOX,
+        base_url: str | None = None,
+        transport: Transport | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        signer: Signer | None = None,
+        timeout: Timeout | float | None = None,
+        retry: RetryPolicy | None = None,
+        max_retries: int | None = None,
+        refresh_policy: RefreshPolicy | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+        external_id_factory: Callable[[], str] = new_external_id,
+        body_encoding: BodyEncoding = BodyEncoding.COMPACT,
+        success_rule: SuccessRule = default_success_rule,
+        on_request: Hook | None = None,
+        on_response: Hook | None = None,
+    ) -> None:
+        _log.configure_from_env()
+        if not isinstance(credentials, Credentials):
+            raise ConfigurationError("credentials must be an ayolinx_async.Credentials")
+        url = (base_url or environment.base_url).rstrip("/")
+        if not url.startswith(("https://", "http://")):
+            raise ConfigurationError("base_url must start with https:// or http://")
+        if signer is None:
+            if credentials.private_key is None:
+                raise ConfigurationError("private_key is required unless a signer= is given")
+            min_bits = 2048 if environment is Environment.PRODUCTION and base_url is None else 0
+            key = load_private_key(
+                credentials.private_key,
+                credentials.private_key_password,
+                min_key_size=min_bits,
+            )
+            signer = LocalSigner(key, credentials.client_secret)
+        elif not isinstance(signer, Signer):
+            raise ConfigurationError("signer must implement sign_token() and sign_service()")
+        options_timeout = _coerce_timeout(timeout)
+        if transport is not None and http_client is not None:
+            raise ConfigurationError("pass either transport= or http_client=, not both")
+        owns = transport is None
+        if transport is None:
+            transport = HttpxTransport(http_client, timeout=options_timeout)
+            owns = True  # our wrapper; it never closes a user's http_client
+        if retry is None:
+            retry = RetryPolicy()
+        if max_retries is not None:
+            retry = attrs.evolve(retry, max_retries=max_retries)
+        core = _Core(
+            credentials=credentials,
+            base_url=url,
+            transport=transport,
+            owns_transport=owns,
+            signer=signer,
+            token_cache=TokenCache(self._fetch_token, clock=clock, policy=refresh_policy),
+            clock=clock,
+            sleep=sleep,
+            external_id_factory=external_id_factory,
+            body_encoding=body_encoding,
+            success_rule=success_rule,
+        )
+        self._init(
+            core,
+            _Options(
+                timeout=options_timeout, retry=retry, on_request=on_request, on_response=on_response
+            ),
+        )
+
+    def _init(self, core: _Core, options: _Options) -> None:
+        self._core = core
+        self._options = options
+        self._is_view = False
+        self._attach_resources()
+
+    def _attach_resources(self) -> None:
+        """Create the typed resource groups (``client.qris`` …) bound to this client."""
+        from .resources import attach_resources
+
+        attach_resources(self)
+
+    @classmethod
+    def from_env(cls, **kwargs: Any) -> AyolinxClient:
+        """Build a client from the ``AYOLINX_*`` environment variables (design §6)."""
+        environment, base_url = environment_from_env()
+        kwargs.setdefault("environment", environment)
+        if base_url is not None:
+            kwargs.setdefault("base_url", base_url)
+        return cls(Credentials.from_env(), **kwargs)
+
+    def with_options(
+        self,
+        *,
+        timeout: Timeout | float | None = None,
+        max_retries: int | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> AyolinxClient:
+        """A view with other timeout/retry settings sharing this client's token cache and
+        transport. Closing a view does nothing; close the root client."""
+        options = self._options
+        if timeout is not None:
+            options = attrs.evolve(options, timeout=_coerce_timeout(timeout))
+        if retry is not None:
+            options = attrs.evolve(options, retry=retry)
+        if max_retries is not None:
+            options = attrs.evolve(
+                options, retry=attrs.evolve(options.retry, max_retries=max_retries)
+            )
+        view = object.__new__(type(self))
+        view._init(self._core, options)
+        view._is_view = True
+        return view
+
+    def __repr__(self) -> str:
+        return f"<AyolinxClient base_url={self._core.base_url!r} {self._core.credentials!r}>"
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the transport if this client created it. Views never close anything."""
+        if self._is_view or self._core.closed:
+            return
+        self._core.closed = True
+        if self._core.owns_transport:
+            await self._core.transport.aclose()
+
+    @property
+    def base_url(self) -> str:
+        return self._core.base_url
+
+    @property
+    def credentials(self) -> Credentials:
+        return self._core.credentials
+
+    @property
+    def token_cache(self) -> TokenCache:
+        return self._core.token_cache
+
+    @property
+    def transport(self) -> Transport:
+        return self._core.transport
+
+    # -- tokens ------------------------------------------------------------------------------
+
+    async def get_access_token(self) -> AccessToken:
+        """The current B2B access token, fetched (single-flight) if missing or stale."""
+        self._ensure_open()
+        return await self._with_transient_retries(self._core.token_cache.get)
+
+    async def _fetch_token(self) -> AccessToken:
+        core = self._core
+        timestamp = format_timestamp(core.clock())
+        signature = await core.signer.sign_token(
+            token_string_to_sign(core.credentials.client_key, timestamp)
+        )
+        headers = {
+            "Content-Type": "application/json",
+            "X-TIMESTAMP": timestamp,
+            "X-CLIENT-KEY": core.credentials.client_key,
+            "X-SIGNATURE": signature,
+        }
+        response = await self._exchange(
+            TOKEN_PATH, headers, _TOKEN_BODY, None, 1, self._options.timeout
+        )
+        api = self._interpret(response, TOKEN_PATH, None, 1)
+        value = api.body.get("accessToken")
+        if not isinstance(value, str) or not value:
+            raise ResponseDecodeError(
+                "token response has no accessToken", http_status=api.http_status, raw=b""
+            )
+        expires_in = api.body.get("expiresIn", 900)
+        try:
+            lifetime = float(expires_in)
+        except (TypeError, ValueError):
+            raise ResponseDecodeError(
+                "token response has a non-numeric expiresIn", http_status=api.http_status, raw=b""
+            ) from None
+        if lifetime <= 0:
+            raise ResponseDecodeError(
+                "token response has a non-positive expiresIn", http_status=api.http_status, raw=b""
+            )
+        token_type = str(api.body.get("tokenType") or "Bearer")
+        return AccessToken.from_lifetime(value, lifetime, core.clock(), token_type)
+
+    # -- the pipeline ------------------------------------------------------------------------
+
+    async def request(
+        self,
+        path: str,
+        body: Mapping[str, Any] | bytes,
+        *,
+        external_id: str | None = None,
+        timeout: Timeout | float | None = None,
+        idempotent: bool = False,
+    ) -> ApiResponse:
+        """Send a signed call to any endpoint and return the decoded success response.
+
+        ``idempotent=True`` marks a read-only call (retried on timeouts and 5xx); the default
+        treats the call as money-moving (re-sent only if it provably never left).
+        """
+        return await self._call(
+            path, body, money_moving=not idempotent, external_id=external_id, timeout=timeout
+        )
+
+    async def _call(
+        self,
+        path: str,
+        body: Mapping[str, Any] | bytes,
+        *,
+        money_moving: bool,
+        external_id: str | None = None,
+        timeout: Timeout | float | None = None,
+        reference: str | None = None,
+    ) -> ApiResponse:
+        self._ensure_open()
+        if not isinstance(path, str) or not path.startswith("/"):
+            raise ConfigurationError("path must start with '/'")
+        core = self._core
+        content = encode_body(body, core.body_encoding)
+        digest = body_digest(content)
+        ext_id = validate_external_id(external_id) if external_id else core.external_id_factory()
+        call_timeout = _coerce_timeout(timeout) if timeout is not None else self._options.timeout
+        reference = reference or _reference_of(body)
+        policy = self._options.retry
+        attempts = 0
+        retries = 0
+        token_retry_used = False
+        while True:
+            attempts += 1
+            token: AccessToken | None = None
+            try:
+                token = await core.token_cache.get()
+                timestamp = format_timestamp(core.clock())
+                signature = await core.signer.sign_service(
+                    _service_string("POST", path, token.value, digest, timestamp)
+                )
+                headers = {
+                    "Content-Type": "application/json",
+                    "X-TIMESTAMP": timestamp,
+                    "X-SIGNATURE": signature,
+                    "X-PARTNER-ID": core.credentials.client_key,
+                    "X-EXTERNAL-ID": ext_id,
+                    "Authorization": f"Bearer {token.value}",
+                }
+                response = await self._exchange(
+                    path, headers, content, ext_id, attempts, call_timeout
+                )
+                return self._interpret(response, path, ext_id, attempts)
+            except InvalidTokenError:
+                # 401xx01: the token was revoked or expired early. Refresh once, retry once.
+                if token_retry_used or token is None:
+                    raise
+                token_retry_used = True
+                core.token_cache.invalidate(token)
+                continue
+            except (TransportError, APIError, ResponseDecodeError) as exc:
+                if token is None:
+                    # The token request failed: the service request was never sent.
+                    if retries < policy.max_retries and _transient(exc):
+                        retries += 1
+                        await core.sleep(policy.delay(retries, _retry_after(exc, core.clock())))
+                        continue
+                    raise
+                if money_moving:
+                    if isinstance(exc, TransportError) and not exc.request_sent:
+                        if retries < policy.max_retries:
+                            retries += 1
+                            await core.sleep(policy.delay(retries))
+                            continue
+                        raise
+                    if _maybe_acted(exc):
+                        raise OutcomeUnknownError(
+                            path=path,
+                            external_id=ext_id,
+                            partner_reference_no=reference,
+                            attempts=attempts,
+                            cause=exc,
+                        ) from exc
+                    raise
+                if retries < policy.max_retries and _transient(exc):
+                    retries += 1
+                    await core.sleep(policy.delay(retries, _retry_after(exc, core.clock())))
+                    continue
+                raise
+
+    async def _with_transient_retries(
+        self, op: Callable[[], Awaitable[AccessToken]]
+    ) -> AccessToken:
+        policy = self._options.retry
+        retries = 0
+        while True:
+            try:
+                return await op()
+            except (TransportError, APIError, ResponseDecodeError) as exc:
+                if retries < policy.max_retries and _transient(exc):
+                    retries += 1
+                    await self._core.sleep(
+                        policy.delay(retries, _retry_after(exc, self._core.clock()))
+                    )
+                    continue
+                raise
+
+    async def _exchange(
+        self,
+        path: str,
+        headers: dict[str, str],
+        content: bytes,
+        external_id: str | None,
+        attempt: int,
+        timeout: Timeout,
+    ) -> HttpResponse:
+        """Send one attempt, with logging and hooks around it."""
+        core = self._core
+        headers["User-Agent"] = _USER_AGENT
+        url = core.base_url + path
+        request = HttpRequest(
+            method="POST", url=url, headers=headers, content=content, timeout=timeout
+        )
+        event: RequestEvent | None = None
+        options = self._options
+        if options.on_request is not None or options.on_response is not None:
+            event = RequestEvent(
+                method="POST",
+                path=path,
+                url=url,
+                headers=redact_headers(headers),
+                external_id=external_id,
+                attempt=attempt,
+            )
+            if options.on_request is not None:
+                await options.on_request(event)
+        started = time.perf_counter()
+        try:
+            response = await core.transport.send(request)
+        except TransportError as exc:
+            exc.external_id = external_id
+            elapsed = time.perf_counter() - started
+            logger.info(
+                "POST %s failed: %s (X-EXTERNAL-ID=%s attempt=%d %.3fs)",
+                path,
+                type(exc).__name__,
+                external_id,
+                attempt,
+                elapsed,
+            )
+            if event is not None and options.on_response is not None:
+                await options.on_response(
+                    ResponseEvent(
+                        request=event,
+                        status_code=None,
+                        response_code=None,
+                        elapsed=elapsed,
+                        error=type(exc).__name__,
+                    )
+                )
+            raise
+        elapsed = time.perf_counter() - started
+        if logger.isEnabledFor(20) or (event is not None and options.on_response is not None):
+            code = _peek_code(response.content)
+            logger.info(
+                "POST %s -> %d responseCode=%s (X-EXTERNAL-ID=%s attempt=%d %.3fs)",
+                path,
+                response.status_code,
+                code,
+                external_id,
+                attempt,
+                elapsed,
+            )
+            if event is not None and options.on_response is not None:
+                await options.on_response(
+                    ResponseEvent(
+                        request=event,
+                        status_code=response.status_code,
+                        response_code=code,
+                        elapsed=elapsed,
+                    )
+                )
+        return response
+
+    def _interpret(
+        self, response: HttpResponse, path: str, external_id: str | None, attempts: int
+    ) -> ApiResponse:
+        """Decode JSON and apply the success rule; raise the typed error otherwise."""
+        status, raw = response.status_code, response.content
+        if not raw.strip():
+            raise ResponseDecodeError(
+                "empty response body", http_status=status, raw=raw, external_id=external_id
+            )
+        try:
+            data = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            kind = "an HTML page" if raw.lstrip()[:1] == b"<" else "not valid JSON"
+            raise ResponseDecodeError(
+                f"response body is {kind}", http_status=status, raw=raw, external_id=external_id
+            ) from None
+        if not isinstance(data, dict):
+            raise ResponseDecodeError(
+                "response JSON is not an object",
+                http_status=status,
+                raw=raw,
+                external_id=external_id,
+            )
+        code_value = data.get("responseCode")
+        code = ResponseCode.parse(code_value) if code_value is not None else None
+        message = str(data.get("responseMessage") or "")
+        if code is not None and self._core.success_rule(status, code):
+            return ApiResponse(
+                http_status=status,
+                response_code=code,
+                response_message=message,
+                body=data,
+                raw=raw,
+                headers=response.headers,
+                external_id=external_id,
+                path=path,
+                attempts=attempts,
+            )
+        if code is None and 200 <= status < 300:
+            raise ResponseDecodeError(
+                "response has no responseCode", http_status=status, raw=raw, external_id=external_id
+            )
+        cls = api_error_class(status, code)
+        raise cls(
+            http_status=status,
+            response_code=code,
+            message=message,
+            body=data,
+            raw=raw,
+            external_id=external_id,
+            path=path,
+            headers=response.headers,
+        )
+
+    def _ensure_open(self) -> None:
+        if self._core.closed:
+            raise ConfigurationError("this AyolinxClient is closed")
+
+
+def _peek_code(raw: bytes) -> str | None:
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    value = data.get("responseCode") if isinstance(data, dict) else None
+    return None if value is None else str(value)
+
+
+def _status_of(exc: AyolinxError) -> int | None:
+    if isinstance(exc, APIError):
+        code = exc.response_code
+        return code.http_status if code is not None and code.http_status else exc.http_status
+    if isinstance(exc, ResponseDecodeError):
+        return exc.http_status
+    return None
+
+
+def _transient(exc: AyolinxError) -> bool:
+    """Worth retrying for a call that is safe to repeat: network trouble, 429, 5xx."""
+    if isinstance(exc, TransportError):
+        return True
+    if isinstance(exc, RateLimitError | ServerError):
+        return True
+    status = _status_of(exc)
+    return isinstance(exc, ResponseDecodeError) and status is not None and status >= 500
+
+
+def _maybe_acted(exc: AyolinxError) -> bool:
+    """Could the server have acted on a money-moving request that produced ``exc``?"""
+    if isinstance(exc, TransportError):
+        return exc.request_sent
+    if isinstance(exc, ServerError):
+        return True
+    if isinstance(exc, ResponseDecodeError):
+        return exc.http_status >= 500 or 200 <= exc.http_status < 300
+    return False
+
+
+def _retry_after(exc: AyolinxError, now: float) -> float | None:
+    if isinstance(exc, APIError):
+        return parse_retry_after(exc.headers.get("retry-after"), now)
+    return None

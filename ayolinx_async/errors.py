@@ -1,0 +1,273 @@
+"""The error tree.
+
+Every exception the SDK raises derives from :class:`AyolinxError`. API errors carry the parsed
+SNAP ``responseCode`` (spec §7); transport errors say whether the request may have reached the
+server, which is what decides if a money-moving call is safe to send again. Messages never
+contain secrets, tokens, signatures or key material.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+__all__ = [
+    "APIError",
+    "AuthenticationError",
+    "AyolinxError",
+    "BadRequestError",
+    "ConfigurationError",
+    "ConflictError",
+    "ConnectError",
+    "ConnectTimeoutError",
+    "ConnectionDroppedError",
+    "InvalidTokenError",
+    "NotFoundError",
+    "OutcomeUnknownError",
+    "PermissionDeniedError",
+    "PoolTimeoutError",
+    "RateLimitError",
+    "ReadTimeoutError",
+    "RequestTimeoutError",
+    "ResponseCode",
+    "ResponseDecodeError",
+    "ServerError",
+    "TransportError",
+    "ValidationError",
+    "WriteTimeoutError",
+    "api_error_class",
+]
+
+_SNAP_CODE = re.compile(r"^([1-5]\d\d)(\d\d)(\d\d)$")
+
+
+@attrs.frozen(slots=True)
+class ResponseCode:
+    """A SNAP ``responseCode``: HTTP status (3) + service code (2) + case code (2).
+
+    Codes that do not have that shape (retail's ``"00"``, the odd ``581000001``) are kept
+    verbatim with ``http_status``/``service_code``/``case_code`` set to ``None``.
+    """
+
+    value: str
+    http_status: int | None = None
+    service_code: str | None = None
+    case_code: str | None = None
+
+    @classmethod
+    def parse(cls, value: object) -> ResponseCode:
+        """Split a code into its parts; anything else is kept opaque (spec §7.1)."""
+        text = "" if value is None else str(value)
+        match = _SNAP_CODE.match(text)
+        if match is None:
+            return cls(value=text)
+        return cls(
+            value=text,
+            http_status=int(match.group(1)),
+            service_code=match.group(2),
+            case_code=match.group(3),
+        )
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class AyolinxError(Exception):
+    """Root of every error raised by ayolinx-async."""
+
+
+class ConfigurationError(AyolinxError):
+    """The client, a key or a setting is unusable; fix the configuration, do not retry."""
+
+
+class ValidationError(AyolinxError, ValueError):
+    """Input rejected before anything was sent. ``field`` names the offending input."""
+
+    def __init__(self, field: str, rule: str) -> None:
+        self.field = field
+        self.rule = rule
+        super().__init__(f"{field}: {rule}")
+
+
+class TransportError(AyolinxError):
+    """The HTTP exchange failed below the API level (no usable response was received).
+
+    ``request_sent`` is False only when the request provably never left this process
+    (connection refused, connect timeout, pool timeout); otherwise the server may have acted.
+    """
+
+    request_sent: bool = True
+
+    def __init__(self, message: str, *, external_id: str | None = None) -> None:
+        self.external_id = external_id
+        super().__init__(message)
+
+
+class ConnectError(TransportError):
+    """No connection could be opened; the request never left."""
+
+    request_sent = False
+
+
+class RequestTimeoutError(TransportError):
+    """A timeout fired. Subclasses say at which stage."""
+
+
+class ConnectTimeoutError(RequestTimeoutError):
+    """Connecting took too long; the request never left."""
+
+    request_sent = False
+
+
+class PoolTimeoutError(RequestTimeoutError):
+    """No pooled connection became free in time; the request never left."""
+
+    request_sent = False
+
+
+class WriteTimeoutError(RequestTimeoutError):
+    """Sending the request took too long; part of it may have reached the server."""
+
+
+class ReadTimeoutError(RequestTimeoutError):
+    """The request was sent but no answer came in time; the server may have acted."""
+
+
+class ConnectionDroppedError(TransportError):
+    """The connection closed before a full response arrived; the server may have acted."""
+
+
+class ResponseDecodeError(AyolinxError):
+    """A response arrived but is not the JSON object the API promises (HTML, empty, truncated)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        http_status: int,
+        raw: bytes,
+        external_id: str | None = None,
+    ) -> None:
+        self.http_status = http_status
+        self.raw = raw
+        self.external_id = external_id
+        super().__init__(f"{message} (HTTP {http_status}, {len(raw)} bytes)")
+
+
+class APIError(AyolinxError):
+    """Ayolinx answered, and the answer is not a success (spec §7)."""
+
+    def __init__(
+        self,
+        *,
+        http_status: int,
+        response_code: ResponseCode | None,
+        message: str,
+        body: dict[str, Any] | None = None,
+        raw: bytes = b"",
+        external_id: str | None = None,
+        path: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.http_status = http_status
+        self.headers = dict(headers) if headers else {}
+        self.response_code = response_code
+        self.message = message
+        self.body = body if body is not None else {}
+        self.raw = raw
+        self.external_id = external_id
+        self.path = path
+        code = response_code.value if response_code is not None else "-"
+        where = f" on {path}" if path else ""
+        super().__init__(f"HTTP {http_status} responseCode={code}{where}: {message}")
+
+    @property
+    def service_code(self) -> str | None:
+        return self.response_code.service_code if self.response_code else None
+
+    @property
+    def case_code(self) -> str | None:
+        return self.response_code.case_code if self.response_code else None
+
+
+class BadRequestError(APIError):
+    """400: a field is missing or malformed (case 01 format, 02 mandatory)."""
+
+
+class AuthenticationError(APIError):
+    """401: signature, client key or token rejected."""
+
+
+class InvalidTokenError(AuthenticationError):
+    """401 case 01: the B2B access token is invalid or expired."""
+
+
+class PermissionDeniedError(APIError):
+    """403: expired transaction, feature not allowed, limit exceeded …"""
+
+
+class NotFoundError(APIError):
+    """404: unknown transaction, merchant or routing."""
+
+
+class ConflictError(APIError):
+    """409: duplicate X-EXTERNAL-ID (case 00) or duplicate partnerReferenceNo (case 01)."""
+
+
+class RateLimitError(APIError):
+    """429: too many requests."""
+
+
+class ServerError(APIError):
+    """5xx: Ayolinx or a downstream bank failed."""
+
+
+class OutcomeUnknownError(AyolinxError):
+    """A money-moving call may or may not have taken effect; inquire before trying again.
+
+    Raised instead of an automatic re-send after a timeout, a dropped connection or a 5xx on
+    create/generate/cancel calls. ``cause`` is the underlying error.
+    """
+
+    def __init__(
+        self,
+        *,
+        path: str,
+        external_id: str,
+        partner_reference_no: str | None,
+        attempts: int,
+        cause: BaseException,
+    ) -> None:
+        self.path = path
+        self.external_id = external_id
+        self.partner_reference_no = partner_reference_no
+        self.attempts = attempts
+        self.cause = cause
+        ref = partner_reference_no or "-"
+        super().__init__(
+            f"outcome unknown for {path} (partnerReferenceNo={ref}, X-EXTERNAL-ID={external_id},"
+            f" attempts={attempts}): {type(cause).__name__}: {cause}; query the status first"
+        )
+
+
+_BY_STATUS: dict[int, type[APIError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    429: RateLimitError,
+}
+
+
+def api_error_class(http_status: int, code: ResponseCode | None) -> type[APIError]:
+    """Pick the error class: the HTTP part of a SNAP code wins over the transport status."""
+    status = code.http_status if code is not None and code.http_status else http_status
+    if status == 401 and code is not None and code.case_code == "01":
+        return InvalidTokenError
+    if status >= 500:
+        return ServerError
+    return _BY_STATUS.get(status, APIError)

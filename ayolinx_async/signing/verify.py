@@ -1,0 +1,58 @@
+"""Signature verification helpers (RSA SHA256withRSA and HMAC), constant time where it matters."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+__all__ = ["hmac_signature", "rsa_signature", "verify_hmac", "verify_rsa"]
+
+_HMAC_DIGESTS = {"sha512": hashlib.sha512, "sha256": hashlib.sha256}
+
+
+def rsa_signature(key: rsa.RSAPrivateKey, message: str) -> str:
+    """Base64 SHA256withRSA (PKCS#1 v1.5) over the UTF-8 message."""
+    raw = key.sign(message.encode("utf-8"), padding.PKCS1v15(), hashes.SHA256())
+    return base64.b64encode(raw).decode("ascii")
+
+
+def hmac_signature(secret: str | bytes, message: str, algorithm: str = "sha512") -> str:
+    """Base64 HMAC (SHA-512 by default) over the UTF-8 message."""
+    key = secret.encode("utf-8") if isinstance(secret, str) else secret
+    mac = hmac.new(key, message.encode("utf-8"), _HMAC_DIGESTS[algorithm]).digest()
+    return base64.b64encode(mac).decode("ascii")
+
+
+def _b64decode(signature: str) -> bytes | None:
+    try:
+        return base64.b64decode(signature.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def verify_rsa(key: rsa.RSAPublicKey, message: str, signature: str) -> bool:
+    """True if ``signature`` (base64) is a valid SHA256withRSA signature of ``message``."""
+    raw = _b64decode(signature)
+    if raw is None:
+        return False
+    try:
+        key.verify(raw, message.encode("utf-8"), padding.PKCS1v15(), hashes.SHA256())
+    except InvalidSignature:
+        return False
+    return True
+
+
+def verify_hmac(
+    secret: str | bytes, message: str, signature: str, algorithm: str = "sha512"
+) -> bool:
+    """Constant-time check of a base64 HMAC signature."""
+    expected = hmac_signature(secret, message, algorithm)
+    return hmac.compare_digest(
+        expected.encode("ascii"), signature.strip().encode("ascii", "replace")
+    )
