@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -53,6 +51,6 @@ def credentials(merchant_private_pem: bytes, ayolinx_key: rsa.RSAPrivateKey) -> 
 
 
 @pytest.fixture(params=["asyncio", "trio"])
-def anyio_backend(request: pytest.FixtureRequest) -> Iterator[str]:
+def anyio_backend(request: pytest.FixtureRequest) -> str:
     """Run every ``@pytest.mark.anyio`` test on asyncio and on trio."""
-    yield request.param
+    return str(request.param)
