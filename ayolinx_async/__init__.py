@@ -2,6 +2,7 @@
 
 from ._version import __version__
 from ._wire import BodyEncoding
+from .auth.stores import MemoryTokenStore, TokenStore
 from .auth.token import AccessToken, RefreshPolicy, TokenCache
 from .client import TOKEN_PATH, AyolinxClient, RequestEvent, ResponseEvent
 from .config import Credentials, Environment
@@ -57,6 +58,7 @@ __all__ = [
     "HttpxTransport",
     "InvalidTokenError",
     "LocalSigner",
+    "MemoryTokenStore",
     "NotFoundError",
     "OutcomeUnknownError",
     "PermissionDeniedError",
@@ -74,6 +76,7 @@ __all__ = [
     "Signer",
     "Timeout",
     "TokenCache",
+    "TokenStore",
     "Transport",
     "TransportError",
     "ValidationError",

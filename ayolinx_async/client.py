@@ -25,6 +25,7 @@ from ._wire import (
     new_external_id,
     validate_external_id,
 )
+from .auth.stores import TokenStore, token_store_key
 from .auth.token import AccessToken, RefreshPolicy, TokenCache
 from .config import Credentials, Environment, environment_from_env
 from .errors import (
@@ -149,6 +150,7 @@ class AyolinxClient:
         retry: RetryPolicy | None = None,
         max_retries: int | None = None,
         refresh_policy: RefreshPolicy | None = None,
+        token_store: TokenStore | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
         external_id_factory: Callable[[], str] = new_external_id,
@@ -192,7 +194,13 @@ class AyolinxClient:
             transport=transport,
             owns_transport=owns,
             signer=signer,
-            token_cache=TokenCache(self._fetch_token, clock=clock, policy=refresh_policy),
+            token_cache=TokenCache(
+                self._fetch_token,
+                clock=clock,
+                policy=refresh_policy,
+                store=token_store,
+                store_key=token_store_key(url, credentials.client_key),
+            ),
             clock=clock,
             sleep=sleep,
             external_id_factory=external_id_factory,

@@ -2,7 +2,8 @@
 
 Fresh token: returned without taking a lock. Stale or missing: one coroutine fetches under an
 ``anyio.Lock`` while the others wait and reuse its result, so a cold start with thousands of
-concurrent calls makes exactly one token request.
+concurrent calls makes exactly one token request. With a shared :class:`~.stores.TokenStore`
+the same holds across processes: the refresher takes the store's lock, the others poll the store.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import anyio
 import attrs
@@ -17,6 +19,9 @@ import attrs
 __all__ = ["AccessToken", "RefreshPolicy", "TokenCache"]
 
 from .._log import logger
+
+if TYPE_CHECKING:
+    from .stores import TokenStore
 
 
 @attrs.frozen(kw_only=True, slots=True, repr=False)
@@ -61,6 +66,11 @@ class RefreshPolicy:
     ratio: float = 0.1
     max_margin: float = 60.0
     retry_interval: float = 5.0
+    #: Shared store only: how long a refresh lock lives if its holder dies, how often waiters
+    #: poll the store, and how long they wait before fetching locally.
+    lock_ttl: float = 15.0
+    poll_interval: float = 0.05
+    lock_wait: float = 10.0
 
     def margin(self, lifetime: float) -> float:
         return max(0.0, min(self.max_margin, lifetime * self.ratio))
@@ -85,8 +95,13 @@ class TokenCache:
         *,
         clock: Callable[[], float] = time.time,
         policy: RefreshPolicy | None = None,
+        store: TokenStore | None = None,
+        store_key: str = "default",
     ) -> None:
         self._fetch = fetch
+        self._store = store
+        self._store_key = store_key
+        self._rejected: str | None = None
         self._clock = clock
         self._policy = policy or RefreshPolicy()
         self._entry: _Entry | None = None
@@ -95,7 +110,7 @@ class TokenCache:
         self._fetching = False
         self._failure: tuple[int, Exception] | None = None
         self.fetch_count = 0
-        """How many token requests this cache has started (for tests and metrics)."""
+        """How many token requests this cache has made itself (for tests and metrics)."""
 
     def peek(self) -> AccessToken | None:
         """The cached token, fresh or not, without any I/O."""
@@ -104,6 +119,7 @@ class TokenCache:
     def invalidate(self, token: AccessToken | None = None) -> None:
         """Forget the cached token (only if it is ``token``, when given), e.g. after a 401xx01."""
         if self._entry is not None and (token is None or self._entry.token is token):
+            self._rejected = self._entry.token.value
             self._entry = None
 
     async def get(self) -> AccessToken:
@@ -133,10 +149,9 @@ class TokenCache:
                 raise failure[1]
             self._attempts += 1
             attempt = self._attempts
-            self.fetch_count += 1
             self._fetching = True
             try:
-                token = await self._fetch()
+                token = await (self._fetch_now() if self._store is None else self._shared_refresh())
             except Exception as exc:
                 self._failure = (attempt, exc)
                 now = self._clock()
@@ -151,12 +166,78 @@ class TokenCache:
             finally:
                 self._fetching = False
             self._failure = None
-            now = self._clock()
-            lifetime = token.lifetime
-            expires_at = now + lifetime
-            self._entry = _Entry(
-                token=token,
-                expires_at=expires_at,
-                refresh_at=expires_at - self._policy.margin(lifetime),
-            )
+            self._entry = self._entry_for(token)
             return token
+
+    async def _fetch_now(self) -> AccessToken:
+        self.fetch_count += 1
+        token = await self._fetch()
+        self._rejected = None
+        return token
+
+    def _entry_for(self, token: AccessToken) -> _Entry:
+        expires_at = token.expires_at.timestamp()
+        return _Entry(
+            token=token,
+            expires_at=expires_at,
+            refresh_at=expires_at - self._policy.margin(token.lifetime),
+        )
+
+    def _usable(self, token: AccessToken | None) -> bool:
+        if token is None or token.value == self._rejected:
+            return False
+        return self._clock() < self._entry_for(token).refresh_at
+
+    async def _shared_refresh(self) -> AccessToken:
+        """Refresh through the shared store; any store failure degrades to a local fetch."""
+        store, key, policy = self._store, self._store_key, self._policy
+        assert store is not None
+        try:
+            shared = await store.load(key)
+            if self._usable(shared):
+                assert shared is not None
+                return shared
+            if shared is not None and shared.value == self._rejected:
+                await store.discard(key, shared.value)
+            deadline = self._clock() + policy.lock_wait
+            delay = policy.poll_interval
+            while True:
+                lock_id = await store.acquire(key, policy.lock_ttl)
+                if lock_id is not None:
+                    break
+                await anyio.sleep(delay)
+                delay = min(delay * 2, 0.5)
+                shared = await store.load(key)
+                if self._usable(shared):
+                    assert shared is not None
+                    return shared
+                if self._clock() > deadline:
+                    logger.warning(
+                        "shared token lock still held after %.0fs; fetching locally",
+                        policy.lock_wait,
+                    )
+                    return await self._fetch_now()
+        except Exception as exc:
+            logger.warning("token store unavailable (%s); fetching locally", type(exc).__name__)
+            return await self._fetch_now()
+        try:
+            shared = await store.load(key)
+            if self._usable(shared):
+                assert shared is not None
+                return shared
+        except Exception as exc:
+            logger.warning("token store unavailable (%s); fetching locally", type(exc).__name__)
+        try:
+            token = await self._fetch_now()
+            try:
+                await store.save(key, token)
+            except Exception as exc:
+                logger.warning("could not share the new token (%s)", type(exc).__name__)
+            return token
+        finally:
+            with anyio.CancelScope(shield=True):
+                try:
+                    await store.release(key, lock_id)
+                except Exception as exc:
+                    # The lock expires by itself after lock_ttl.
+                    logger.warning("could not release the token lock (%s)", type(exc).__name__)
