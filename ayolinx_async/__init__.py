@@ -4,6 +4,13 @@ from ._version import __version__
 from ._wire import BodyEncoding
 from .auth.stores import MemoryTokenStore, TokenStore
 from .auth.token import AccessToken, RefreshPolicy, TokenCache
+from .callbacks import (
+    CallbackEvent,
+    CallbackHandler,
+    CallbackRejected,
+    CallbackVerifier,
+    TokenIssuer,
+)
 from .client import TOKEN_PATH, AyolinxClient, RequestEvent, ResponseEvent
 from .config import Credentials, Environment
 from .errors import (
@@ -46,6 +53,10 @@ __all__ = [
     "AyolinxError",
     "BadRequestError",
     "BodyEncoding",
+    "CallbackEvent",
+    "CallbackHandler",
+    "CallbackRejected",
+    "CallbackVerifier",
     "ConfigurationError",
     "ConflictError",
     "ConnectError",
@@ -76,6 +87,7 @@ __all__ = [
     "Signer",
     "Timeout",
     "TokenCache",
+    "TokenIssuer",
     "TokenStore",
     "Transport",
     "TransportError",

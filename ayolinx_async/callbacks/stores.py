@@ -1,0 +1,167 @@
+"""Storage behind the merchant side: issued tokens and callback deduplication.
+
+Both are protocols with async methods so several processes can share one backend. Each method
+maps onto one Redis command (given in its docstring); the in-memory defaults serve a single
+process. Methods of the memory stores never await, so each one is atomic on its event loop.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Final, Protocol, runtime_checkable
+
+__all__ = [
+    "DEDUPE_DONE",
+    "DedupeStore",
+    "IssuedTokenStore",
+    "MemoryDedupeStore",
+    "MemoryIssuedTokenStore",
+]
+
+#: The value a dedupe key holds once its callback was processed successfully.
+DEDUPE_DONE: Final = "done"
+
+
+@runtime_checkable
+class IssuedTokenStore(Protocol):
+    """Where the merchant's issued access tokens live (keys are token digests, never tokens)."""
+
+    async def set(self, key: str, value: str, ttl: float) -> None:
+        """Store ``value`` under ``key`` for ``ttl`` seconds (``SET key value PX ttl*1000``)."""
+        ...
+
+    async def get(self, key: str) -> str | None:
+        """The live value of ``key`` or ``None`` if absent or expired (``GET key``)."""
+        ...
+
+    async def delete(self, key: str) -> None:
+        """Forget ``key`` (``DEL key``)."""
+        ...
+
+
+@runtime_checkable
+class DedupeStore(Protocol):
+    """Remembers which callbacks are being processed or are done, across processes.
+
+    A key is absent (never seen, or released after a failure), held by an owner (being
+    processed; the lease expires so a crashed worker cannot block redelivery forever), or
+    :data:`DEDUPE_DONE`.
+    """
+
+    async def claim(self, key: str, owner: str, ttl: float) -> bool:
+        """Atomically set ``key`` to ``owner`` if absent; True if this call set it
+        (``SET key owner NX PX ttl*1000``)."""
+        ...
+
+    async def get(self, key: str) -> str | None:
+        """The current value of ``key``: an owner, :data:`DEDUPE_DONE` or ``None`` (``GET``)."""
+        ...
+
+    async def complete(self, key: str, ttl: float) -> None:
+        """Mark ``key`` done for ``ttl`` seconds (``SET key done PX ttl*1000``)."""
+        ...
+
+    async def release(self, key: str, owner: str) -> None:
+        """Delete ``key`` only if it still holds ``owner`` (compare-and-delete; a short Lua
+        script in Redis) so a late failure cannot free a key someone else has claimed."""
+        ...
+
+
+class _ExpiringDict:
+    """A dict whose entries expire by an injectable clock; swept lazily, at most once a minute."""
+
+    __slots__ = ("_clock", "_data", "_next_sweep")
+
+    _SWEEP_EVERY = 60.0
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self._data: dict[str, tuple[str, float]] = {}
+        self._next_sweep = 0.0
+
+    def get(self, key: str) -> str | None:
+        entry = self._data.get(key)
+        if entry is None:
+            return None
+        if entry[1] <= self._clock():
+            del self._data[key]
+            return None
+        return entry[0]
+
+    def set(self, key: str, value: str, ttl: float) -> None:
+        now = self._clock()
+        if now >= self._next_sweep:
+            self._data = {k: v for k, v in self._data.items() if v[1] > now}
+            self._next_sweep = now + self._SWEEP_EVERY
+        self._data[key] = (value, now + ttl)
+
+    def delete(self, key: str) -> None:
+        self._data.pop(key, None)
+
+    def __len__(self) -> int:
+        now = self._clock()
+        return sum(1 for _, expires in self._data.values() if expires > now)
+
+
+def _check_ttl(ttl: float) -> None:
+    if not ttl > 0:
+        raise ValueError("ttl must be a positive number of seconds")
+
+
+class MemoryIssuedTokenStore:
+    """Single-process :class:`IssuedTokenStore`; ``clock`` returns epoch seconds."""
+
+    __slots__ = ("_entries",)
+
+    def __init__(self, *, clock: Callable[[], float] = time.time) -> None:
+        self._entries = _ExpiringDict(clock)
+
+    def __repr__(self) -> str:
+        return f"<MemoryIssuedTokenStore live={len(self._entries)}>"
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    async def set(self, key: str, value: str, ttl: float) -> None:
+        _check_ttl(ttl)
+        self._entries.set(key, value, ttl)
+
+    async def get(self, key: str) -> str | None:
+        return self._entries.get(key)
+
+    async def delete(self, key: str) -> None:
+        self._entries.delete(key)
+
+
+class MemoryDedupeStore:
+    """Single-process :class:`DedupeStore`; ``clock`` returns epoch seconds."""
+
+    __slots__ = ("_entries",)
+
+    def __init__(self, *, clock: Callable[[], float] = time.time) -> None:
+        self._entries = _ExpiringDict(clock)
+
+    def __repr__(self) -> str:
+        return f"<MemoryDedupeStore live={len(self._entries)}>"
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    async def claim(self, key: str, owner: str, ttl: float) -> bool:
+        _check_ttl(ttl)
+        if self._entries.get(key) is not None:
+            return False
+        self._entries.set(key, owner, ttl)
+        return True
+
+    async def get(self, key: str) -> str | None:
+        return self._entries.get(key)
+
+    async def complete(self, key: str, ttl: float) -> None:
+        _check_ttl(ttl)
+        self._entries.set(key, DEDUPE_DONE, ttl)
+
+    async def release(self, key: str, owner: str) -> None:
+        if self._entries.get(key) == owner:
+            self._entries.delete(key)

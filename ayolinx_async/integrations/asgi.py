@@ -1,0 +1,116 @@
+"""A plain ASGI app serving a :class:`~ayolinx_async.callbacks.CallbackHandler` (no framework).
+
+Mount it at the root or under a prefix (Starlette ``Mount``, any ASGI router): routing uses the
+path below ``root_path``, while the signed path is the full path Ayolinx called.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from typing import Any
+
+from ..callbacks.handler import CallbackHandler, CallbackResponse
+
+__all__ = ["CallbackASGIApp"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class _Disconnected(Exception):
+    pass
+
+
+def _declared_length(headers: Iterable[tuple[bytes, bytes]]) -> int | None:
+    for name, value in headers:
+        if name.lower() == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes:
+    """Read the request body, stopping as soon as it exceeds ``limit`` bytes."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise _Disconnected
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise _TooLarge
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _route_path(scope: Scope) -> str:
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    if root and path.startswith(root) and path[len(root) : len(root) + 1] in ("/", ""):
+        return path[len(root) :] or "/"
+    return path
+
+
+class CallbackASGIApp:
+    """ASGI 3 app: ``uvicorn`` can serve it directly, or mount it inside another app."""
+
+    __slots__ = ("_handler",)
+
+    def __init__(self, handler: CallbackHandler) -> None:
+        self._handler = handler
+
+    def __repr__(self) -> str:
+        return f"<CallbackASGIApp {self._handler!r}>"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 1003})
+            return
+        handler = self._handler
+        raw_headers: list[tuple[bytes, bytes]] = list(scope.get("headers", []))
+        route = handler.route_for(_route_path(scope))
+        declared = _declared_length(raw_headers)
+        try:
+            if declared is not None and declared > handler.max_body_size:
+                raise _TooLarge
+            body = await _read_body(receive, handler.max_body_size)
+        except _TooLarge:
+            response = handler.payload_too_large(route)
+        except _Disconnected:
+            return
+        else:
+            path = scope["path"] if route is not None else _route_path(scope)
+            response = await handler.handle(scope["method"], path, raw_headers, body, route=route)
+        await _send(send, response)
+
+
+async def _send(send: Send, response: CallbackResponse) -> None:
+    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers.items()]
+    headers.append((b"content-length", str(len(response.body)).encode("ascii")))
+    await send({"type": "http.response.start", "status": response.status, "headers": headers})
+    await send({"type": "http.response.body", "body": response.body})
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return

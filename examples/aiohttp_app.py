@@ -1,0 +1,123 @@
+"""A complete aiohttp merchant app that receives every Ayolinx callback.
+
+Run it::
+
+    export AYOLINX_CLIENT_KEY=... AYOLINX_CLIENT_SECRET=... AYOLINX_PUBLIC_KEY_FILE=ayolinx.pem
+    python examples/aiohttp_app.py          # serves on 127.0.0.1:8000
+
+Register ``https://<your host>/ayolinx/notify`` as the notify URL for QRIS, e-wallet, VA,
+retail and payment links. For SNAP VA, Ayolinx calls ``/v1.0/access-token/b2b`` and then
+``/v1.0/transfer-va/payment`` on the same host.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from ayolinx_async.callbacks import (
+    DEFAULT_NOTIFY_PATH,
+    CallbackEvent,
+    CallbackHandler,
+    NotifyRoute,
+    PaymentLinkNotification,
+    TokenRoute,
+    VaPaymentRequest,
+    VaPaymentRoute,
+)
+from ayolinx_async.integrations.aiohttp import add_callback_routes
+from ayolinx_async.models import TransactionStatus
+from ayolinx_async.signing import PublicKeySource
+
+log = logging.getLogger("merchant")
+
+Listener = Callable[[CallbackEvent], Awaitable[object]]
+ORDERS = web.AppKey("orders", dict)
+HANDLER = web.AppKey("callback_handler", CallbackHandler)
+
+
+def _order_of(event: CallbackEvent) -> str:
+    if isinstance(event, VaPaymentRequest):
+        return event.trx_id or event.virtual_account_no.strip()
+    if isinstance(event, PaymentLinkNotification):
+        return event.plh
+    return event.original_partner_reference_no or event.reference
+
+
+def create_app(
+    *,
+    client_key: str,
+    client_secret: str,
+    ayolinx_public_key: PublicKeySource,
+    callback_path: str = DEFAULT_NOTIFY_PATH,
+    on_event: Listener | None = None,
+    **handler_options: Any,
+) -> web.Application:
+    """Build the merchant app; ``on_event`` (if given) runs before the order book is updated,
+    ``handler_options`` go to :class:`CallbackHandler` (clock, stores, tolerance …)."""
+    orders: dict[str, dict[str, Any]] = {}
+
+    async def record(event: CallbackEvent) -> None:
+        """Apply one verified, de-duplicated callback. Raise here to make Ayolinx redeliver."""
+        order = _order_of(event)
+        previous = orders.get(order)
+        if (
+            previous
+            and previous["status"] == TransactionStatus.SUCCESS
+            and not event.status.is_success
+        ):
+            log.warning("order %s: %s after SUCCESS ignored", order, event.status)
+            return
+        amount = event.paid_amount if isinstance(event, VaPaymentRequest) else event.amount
+        orders[order] = {
+            "status": str(event.status),
+            "amount": str(amount.value) if amount else None,
+            "event": type(event).__name__,
+            "channel": event.channel,
+        }
+        log.info("order %s is now %s (%s)", order, event.status.name, type(event).__name__)
+
+    handler = CallbackHandler(
+        client_key=client_key,
+        client_secret=client_secret,
+        ayolinx_public_keys=ayolinx_public_key,
+        on_event=[on_event, record] if on_event else record,
+        routes=(NotifyRoute(path=callback_path), TokenRoute(), VaPaymentRoute()),
+        **handler_options,
+    )
+
+    async def order_state(request: web.Request) -> web.Response:
+        found = orders.get(request.match_info["order"])
+        if found is None:
+            return web.json_response({"detail": "unknown order"}, status=404)
+        return web.json_response(found)
+
+    app = web.Application()
+    app[ORDERS] = orders
+    app[HANDLER] = handler
+    add_callback_routes(app, handler)
+    app.router.add_get("/orders/{order}", order_state)
+    return app
+
+
+def app_from_env() -> web.Application:
+    """``AYOLINX_CLIENT_KEY``, ``AYOLINX_CLIENT_SECRET``, ``AYOLINX_PUBLIC_KEY`` (PEM) or
+    ``AYOLINX_PUBLIC_KEY_FILE``, optional ``AYOLINX_CALLBACK_PATH``."""
+    env = os.environ
+    key: PublicKeySource = env.get("AYOLINX_PUBLIC_KEY") or Path(env["AYOLINX_PUBLIC_KEY_FILE"])
+    return create_app(
+        client_key=env["AYOLINX_CLIENT_KEY"],
+        client_secret=env["AYOLINX_CLIENT_SECRET"],
+        ayolinx_public_key=key,
+        callback_path=env.get("AYOLINX_CALLBACK_PATH", DEFAULT_NOTIFY_PATH),
+    )
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO)
+    web.run_app(app_from_env(), host="127.0.0.1", port=8000)
