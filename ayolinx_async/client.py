@@ -10,7 +10,7 @@ import json
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import anyio
 import attrs
@@ -48,6 +48,15 @@ from .signing.signers import LocalSigner, Signer
 from .signing.strings import _service_string, body_digest, token_string_to_sign
 from .transport.base import HttpRequest, HttpResponse, Timeout, Transport
 from .transport.httpx import HttpxTransport
+
+if TYPE_CHECKING:
+    from .resources import (
+        EwalletResource,
+        PaymentLinksResource,
+        QrisResource,
+        RetailResource,
+        VirtualAccountsResource,
+    )
 
 __all__ = ["TOKEN_PATH", "AyolinxClient", "RequestEvent", "ResponseEvent"]
 
@@ -136,6 +145,11 @@ class AyolinxClient:
 
     _core: _Core
     _options: _Options
+    qris: QrisResource
+    ewallet: EwalletResource
+    virtual_accounts: VirtualAccountsResource
+    retail: RetailResource
+    payment_links: PaymentLinksResource
 
     def __init__(
         self,

@@ -7,23 +7,31 @@ Enums are *open* (spec §0): a value Ayolinx adds tomorrow is kept, not rejected
 from __future__ import annotations
 
 import enum
+import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, Self
+from types import MappingProxyType
+from typing import Any, ClassVar, Literal, Self, TypeAlias
 
 import attrs
 
 from .._wire import JAKARTA
-from ..errors import ValidationError
+from ..errors import ResponseCode, ValidationError
+from ..response import ApiResponse
 
 __all__ = [
     "Amount",
+    "AmountInput",
     "Channel",
+    "ResponseModel",
     "TransactionStatus",
+    "TransactionStatusResponse",
     "UrlParam",
     "UrlParamType",
+    "ValidUpToFormat",
+    "coerce_amount",
     "format_jakarta",
     "parse_amount",
     "parse_time",
@@ -273,3 +281,334 @@ def parse_time(value: object) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=JAKARTA)
+
+
+# -- request-side helpers shared by the product models -------------------------------------------
+
+#: What a money argument accepts: an :class:`Amount`, or a value for :meth:`Amount.of` (IDR).
+AmountInput: TypeAlias = Amount | Decimal | int | str
+
+#: The character rules :func:`check_text` knows.
+TextKind: TypeAlias = Literal["text", "reference", "email", "phone", "digits", "url"]
+_Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: References travel in headers, URLs and callbacks: visible ASCII only, no spaces.
+_REFERENCE = re.compile(r"^[\x21-\x7e]+$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_PHONE = re.compile(r"^\+?[0-9]+$")
+_DIGITS = re.compile(r"^[0-9]+$")
+_URL = re.compile(r"^https?://[^\s]+$")
+_TEXT_RULES: dict[TextKind, tuple[re.Pattern[str] | None, str]] = {
+    "text": (None, ""),
+    "reference": (_REFERENCE, "must be visible ASCII without spaces"),
+    "email": (_EMAIL, "must be an e-mail address"),
+    "phone": (_PHONE, "must be digits, optionally after a leading '+'"),
+    "digits": (_DIGITS, "must be digits only"),
+    "url": (_URL, "must be an http(s) URL without spaces"),
+}
+
+
+def check_text(value: object, *, field: str, max_length: int, kind: TextKind = "text") -> str:
+    """Validate one request string: a ``str``, not blank, no control characters, at most
+    ``max_length`` characters (SNAP lengths, spec §11.6) and matching ``kind``'s pattern."""
+    if not isinstance(value, str):
+        raise ValidationError(field, f"must be a string, not {type(value).__name__}")
+    if not value.strip():
+        raise ValidationError(field, "is required and must not be blank")
+    if _CONTROL.search(value):
+        raise ValidationError(field, "must not contain control characters")
+    if len(value) > max_length:
+        raise ValidationError(field, f"must be at most {max_length} characters (got {len(value)})")
+    pattern, rule = _TEXT_RULES[kind]
+    if pattern is not None and not pattern.match(value):
+        raise ValidationError(field, rule)
+    return value
+
+
+def text_field(max_length: int, *, kind: TextKind = "text") -> _Validator:
+    """An attrs validator for a required string field (the error names the field)."""
+
+    def _validate(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        check_text(value, field=attribute.name, max_length=max_length, kind=kind)
+
+    return _validate
+
+
+def optional_text_field(max_length: int, *, kind: TextKind = "text") -> _Validator:
+    """Like :func:`text_field`, but ``None`` (meaning "do not send") is allowed."""
+    required = text_field(max_length, kind=kind)
+
+    def _validate(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if value is not None:
+            required(instance, attribute, value)
+
+    return _validate
+
+
+def instance_field(kind: type, *, optional: bool = False) -> _Validator:
+    """attrs validator: an instance of ``kind`` (or ``None`` if ``optional``), as a
+    ``ValidationError`` naming the field rather than attrs' ``TypeError``."""
+
+    def _validate(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if value is None and optional:
+            return
+        if not isinstance(value, kind):
+            raise ValidationError(
+                attribute.name, f"must be a {kind.__name__}, not {type(value).__name__}"
+            )
+
+    return _validate
+
+
+def aware_datetime(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """attrs validator: an aware ``datetime`` (naive ones are ambiguous and refused)."""
+    format_jakarta(value, field=attribute.name)
+
+
+def optional_aware_datetime(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """attrs validator: ``None`` or an aware ``datetime``."""
+    if value is not None:
+        aware_datetime(instance, attribute, value)
+
+
+class ValidUpToFormat(enum.Enum):
+    """How an expiry such as ``validUpTo`` is rendered where the docs disagree (spec §13.14)."""
+
+    #: ``"1746249942"``: Unix seconds as a string, what working DANA integrations send.
+    UNIX_SECONDS = "unix_seconds"
+    #: ``"2025-05-03T12:25:42+07:00"``: the SNAP / ISO-8601 reading, in Jakarta time.
+    ISO_8601 = "iso_8601"
+
+
+def render_valid_up_to(moment: datetime, style: ValidUpToFormat, *, field: str) -> str:
+    """Render an aware expiry in ``style``; naive datetimes are refused naming ``field``."""
+    text = format_jakarta(moment, field=field)
+    if style is ValidUpToFormat.ISO_8601:
+        return text
+    return str(int(moment.timestamp()))
+
+
+def coerce_amount(
+    value: object, *, field: str, allow_zero: bool = False, allow_non_idr: bool = False
+) -> Amount:
+    """Turn a money argument into a validated :class:`Amount` (an ``Amount`` is re-checked).
+
+    Non-IDR currencies are refused unless ``allow_non_idr``; the error names ``field``.
+    """
+    if isinstance(value, Amount):
+        return Amount.of(
+            value.value,
+            value.currency,
+            field=field,
+            allow_zero=allow_zero,
+            allow_non_idr=allow_non_idr,
+        )
+    return Amount.of(value, field=field, allow_zero=allow_zero, allow_non_idr=allow_non_idr)
+
+
+def check_idr(amount: Amount | None, *, field: str, allow_non_idr: bool) -> None:
+    """Ayolinx settles in rupiah: another currency needs the model's ``allow_non_idr=True``."""
+    if amount is not None and amount.currency != "IDR" and not allow_non_idr:
+        raise ValidationError(
+            f"{field}.currency", "only IDR is supported by Ayolinx (set allow_non_idr=True)"
+        )
+
+
+def to_channel(value: Channel | str) -> Channel:
+    """attrs converter for ``channel``: any non-blank code, known or not (open enum)."""
+    check_text(value, field="channel", max_length=64, kind="reference")
+    return Channel(value)
+
+
+def to_url_params(value: Iterable[UrlParam]) -> tuple[UrlParam, ...]:
+    """attrs converter for ``url_params``: a tuple of :class:`UrlParam` with http(s) URLs."""
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+        raise ValidationError("url_params", "must be a sequence of UrlParam")
+    params = tuple(value)
+    for index, param in enumerate(params):
+        if not isinstance(param, UrlParam):
+            raise ValidationError(f"url_params[{index}]", "must be a UrlParam")
+        check_text(param.url, field=f"url_params[{index}].url", max_length=512, kind="url")
+        check_text(param.type, field=f"url_params[{index}].type", max_length=32)
+    return params
+
+
+def to_additional_info(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    """attrs converter for extra ``additionalInfo`` keys: a read-only copy of a JSON object."""
+    if value is None:
+        return MappingProxyType({})
+    if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
+        raise ValidationError("additional_info", "must be a mapping with string keys")
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError):
+        raise ValidationError("additional_info", "must be JSON-serialisable") from None
+    return MappingProxyType(dict(value))
+
+
+def reserved_keys(*names: str) -> _Validator:
+    """attrs validator: extra ``additionalInfo`` keys must not shadow keys a dedicated argument
+    sets (``channel`` …); refusing is clearer than letting one silently win."""
+
+    def _validate(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        for name in names:
+            if name in value:
+                raise ValidationError(
+                    f"{attribute.name}.{name}", "is set by its own argument; use that instead"
+                )
+
+    return _validate
+
+
+def merge_additional_info(
+    fields: Mapping[str, str | None], extra: Mapping[str, Any]
+) -> dict[str, Any]:
+    """``additionalInfo`` on the wire: the modelled keys first (``None`` dropped), then extras."""
+    wire: dict[str, Any] = {key: value for key, value in fields.items() if value is not None}
+    wire.update(extra)
+    return wire
+
+
+def put(body: dict[str, Any], key: str, value: Any) -> None:
+    """Add an optional request field; ``None`` means "not sent" (never ``null`` on the wire)."""
+    if value is not None:
+        body[key] = value
+
+
+# -- response-side helpers -------------------------------------------------------------------
+
+
+def body_str(body: Mapping[str, Any], key: str) -> str | None:
+    """A string field of a response (numbers are turned into text; other types are ``None``)."""
+    value = body.get(key)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def body_mapping(body: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    """A nested object of a response as a read-only mapping (empty when absent or not an object)."""
+    value = body.get(key)
+    return MappingProxyType(dict(value)) if isinstance(value, Mapping) else MappingProxyType({})
+
+
+def unknown_fields(body: Mapping[str, Any], known: Iterable[str]) -> Mapping[str, Any]:
+    """The top-level fields a model does not name, kept so nothing Ayolinx sends is lost."""
+    names = {"responseCode", "responseMessage", *known}
+    return MappingProxyType({key: value for key, value in body.items() if key not in names})
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class ResponseModel:
+    """The part every typed response shares.
+
+    ``raw`` is the whole :class:`~ayolinx_async.ApiResponse` (decoded ``body``, the exact
+    ``raw`` bytes, headers, X-EXTERNAL-ID, attempts); ``extra`` holds the top-level fields the
+    model does not name, so a field Ayolinx adds later is never lost.
+    """
+
+    response_code: ResponseCode
+    response_message: str
+    extra: Mapping[str, Any] = attrs.field(factory=lambda: MappingProxyType({}), repr=False)
+    raw: ApiResponse = attrs.field(repr=False)
+
+    @property
+    def body(self) -> Mapping[str, Any]:
+        """The decoded JSON body exactly as received."""
+        return self.raw.body
+
+    @property
+    def raw_bytes(self) -> bytes:
+        """The response body bytes exactly as received."""
+        return self.raw.raw
+
+    @property
+    def external_id(self) -> str | None:
+        """The X-EXTERNAL-ID the call was sent with (quote it to Ayolinx support)."""
+        return self.raw.external_id
+
+
+def parse_status(value: object) -> TransactionStatus | None:
+    """``latestTransactionStatus`` as an open enum; numbers are zero-padded (``0`` → ``"00"``)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = f"{value:02d}"
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return TransactionStatus(value.strip())
+
+
+def parse_channel(value: object) -> Channel | None:
+    """A channel code from a response as an open enum; ``None`` when absent."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return Channel(value.strip())
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class TransactionStatusResponse(ResponseModel):
+    """The shape shared by the status queries (QRIS query, DANA status, VA inquiry, retail
+    query): references, ``latestTransactionStatus`` (spec §8) and the optional SNAP extras."""
+
+    original_partner_reference_no: str | None = None
+    original_reference_no: str | None = None
+    latest_transaction_status: TransactionStatus | None = None
+    transaction_status_desc: str | None = None
+    amount: Amount | None = None
+    finished_time: datetime | None = None
+    paid_time: datetime | None = None
+    channel: Channel | None = None
+    additional_info: Mapping[str, Any] = attrs.field(
+        factory=lambda: MappingProxyType({}), repr=False
+    )
+
+    _KNOWN: ClassVar[frozenset[str]] = frozenset(
+        {
+            "originalPartnerReferenceNo",
+            "originalReferenceNo",
+            "latestTransactionStatus",
+            "transactionStatusDesc",
+            "amount",
+            "finishedTime",
+            "paidTime",
+            "additionalInfo",
+        }
+    )
+
+    @classmethod
+    def from_response(cls, api: ApiResponse) -> Self:
+        """Build the typed status from a decoded response; unknown fields go to ``extra``."""
+        return cls(**status_kwargs(api, cls._KNOWN))
+
+    @property
+    def is_final(self) -> bool:
+        """True once the status can no longer change (00, 04, 05, 06)."""
+        status = self.latest_transaction_status
+        return status is not None and status.is_terminal
+
+    @property
+    def is_paid(self) -> bool:
+        status = self.latest_transaction_status
+        return status is not None and status.is_success
+
+
+def status_kwargs(api: ApiResponse, known: Iterable[str]) -> dict[str, Any]:
+    """Constructor arguments of a :class:`TransactionStatusResponse` (for subclasses)."""
+    body = api.body
+    info = body_mapping(body, "additionalInfo")
+    return {
+        "response_code": api.response_code,
+        "response_message": api.response_message,
+        "raw": api,
+        "extra": unknown_fields(body, known),
+        "original_partner_reference_no": body_str(body, "originalPartnerReferenceNo"),
+        "original_reference_no": body_str(body, "originalReferenceNo"),
+        "latest_transaction_status": parse_status(body.get("latestTransactionStatus")),
+        "transaction_status_desc": body_str(body, "transactionStatusDesc"),
+        "amount": Amount.from_wire(body.get("amount")),
+        "finished_time": parse_time(body.get("finishedTime")),
+        "paid_time": parse_time(body.get("paidTime")),
+        "channel": parse_channel(info.get("channel")),
+        "additional_info": info,
+    }

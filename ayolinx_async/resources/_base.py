@@ -1,0 +1,98 @@
+"""What every resource group shares: the client handle and the request-or-keywords rules."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from ..config import Environment
+from ..errors import ValidationError
+from ..models.common import AmountInput, UrlParam
+from ..response import ApiResponse
+from ..transport.base import Timeout
+
+if TYPE_CHECKING:
+    from ..client import AyolinxClient
+
+_T = TypeVar("_T")
+
+
+class _WireModel(Protocol):
+    def to_wire(self) -> dict[str, Any]: ...
+
+
+def required(field: str, value: _T | None) -> _T:
+    """A keyword the endpoint cannot do without; missing → ``ValidationError`` naming it."""
+    if value is None:
+        raise ValidationError(field, "is required")
+    return value
+
+
+def required_amount(field: str, value: AmountInput | None) -> AmountInput:
+    """:func:`required` for money (mypy joins the ``AmountInput`` union to ``object``)."""
+    if value is None:
+        raise ValidationError(field, "is required")
+    return value
+
+
+def only_request(request: object, given: Mapping[str, object]) -> None:
+    """Refuse a request model mixed with per-field keywords (which one would win is unclear)."""
+    mixed = sorted(name for name, value in given.items() if value is not None)
+    if mixed:
+        raise ValidationError(
+            "request",
+            f"pass either a {type(request).__name__} or keyword arguments, not both"
+            f" (also got: {', '.join(mixed)})",
+        )
+
+
+def build_url_params(
+    params: Iterable[UrlParam] | None,
+    *,
+    notification_url: str | None = None,
+    return_url: str | None = None,
+) -> tuple[UrlParam, ...]:
+    """``urlParams`` from explicit entries plus the ``notification_url`` / ``return_url``
+    shortcuts (types NOTIFICATION and PAY_RETURN)."""
+    result: list[UrlParam] = []
+    if params is not None:
+        if isinstance(params, str | bytes | Mapping) or not isinstance(params, Iterable):
+            raise ValidationError("url_params", "must be a sequence of UrlParam")
+        result.extend(params)
+    if return_url is not None:
+        result.append(UrlParam.pay_return(return_url))
+    if notification_url is not None:
+        result.append(UrlParam.notification(notification_url))
+    return tuple(result)
+
+
+class Resource:
+    """Base of a resource group (``client.qris`` …): validated model in, typed model out."""
+
+    def __init__(self, client: AyolinxClient) -> None:
+        self._client = client
+
+    @property
+    def is_production(self) -> bool:
+        """True when the client talks to the production host (picks per-environment defaults)."""
+        return self._client.base_url == Environment.PRODUCTION.base_url
+
+    async def _send(
+        self,
+        path: str,
+        request: _WireModel,
+        *,
+        money_moving: bool,
+        reference: str,
+        external_id: str | None,
+        timeout: float | Timeout | None,
+    ) -> ApiResponse:
+        """Serialise the (already validated) model and send it through the client pipeline."""
+        return await self._client._call(
+            path,
+            request.to_wire(),
+            money_moving=money_moving,
+            external_id=external_id,
+            timeout=timeout,
+            reference=reference,
+        )
