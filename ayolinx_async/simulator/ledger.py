@@ -1,0 +1,301 @@
+"""The simulator's books: transactions and their status moves (spec §8), external-id memory.
+
+Everything here is synchronous and called from one event loop, so a check-then-record is atomic
+without locks.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator, Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from .._wire import JAKARTA
+
+__all__ = [
+    "STATUS_DESCRIPTIONS",
+    "ExternalIdRegistry",
+    "Ledger",
+    "LookupFailed",
+    "Product",
+    "Transaction",
+    "TransitionRefused",
+]
+
+
+class Product(enum.StrEnum):
+    """Which product a transaction belongs to; references are unique per product."""
+
+    QRIS = "qris"
+    EWALLET = "ewallet"
+    VIRTUAL_ACCOUNT = "virtual_account"
+    RETAIL = "retail"
+    PAYMENT_LINK = "payment_link"
+
+
+#: ``latestTransactionStatus`` codes and their descriptions (spec §8).
+STATUS_DESCRIPTIONS: Mapping[str, str] = {
+    "00": "Success",
+    "01": "Initiated",
+    "02": "Paying",
+    "03": "Pending",
+    "04": "Refunded",
+    "05": "Canceled",
+    "06": "Failed",
+    "07": "Not found",
+}
+
+_OPEN = frozenset({"01", "02", "03"})
+_TARGETS_FROM_OPEN = frozenset({"00", "02", "03", "05", "06"})
+
+
+class TransitionRefused(ValueError):
+    """A status move the ledger does not allow (e.g. paying a canceled QR)."""
+
+
+class LookupFailed(LookupError):
+    """No transaction, or more than one, matches a reference."""
+
+
+@attrs.define(slots=True, eq=False)
+class _Entry:
+    """A mutable ledger row; the outside world only sees :class:`Transaction` snapshots."""
+
+    reference_no: str
+    partner_reference_no: str
+    product: Product
+    client_key: str
+    channel: str
+    amount: Decimal
+    currency: str
+    created_at: float
+    expires_at: float | None
+    notify_url: str | None
+    details: dict[str, Any]
+    status: str = "01"
+    status_desc: str = "Initiated"
+    updated_at: float = 0.0
+    finished_at: float | None = None
+    paid_channel: str | None = None
+    history: list[tuple[float, str]] = attrs.Factory(list)
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class Transaction:
+    """A read-only view of one ledger row.
+
+    ``reference_no`` is the simulator's (Ayolinx's) reference, ``partner_reference_no`` the
+    merchant's (for payment links: the link id). ``details`` holds product-specific data such as
+    ``qrContent`` or the VA number.
+    """
+
+    reference_no: str
+    partner_reference_no: str
+    product: Product
+    client_key: str
+    channel: str
+    amount: Decimal
+    currency: str
+    status: str
+    status_desc: str
+    created_at: float
+    updated_at: float
+    finished_at: float | None
+    expires_at: float | None
+    notify_url: str | None
+    paid_channel: str | None
+    details: Mapping[str, Any]
+    history: tuple[tuple[float, str], ...]
+
+    @property
+    def is_final(self) -> bool:
+        return self.status not in _OPEN
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict for the admin routes."""
+        return {
+            "referenceNo": self.reference_no,
+            "partnerReferenceNo": self.partner_reference_no,
+            "product": self.product.value,
+            "channel": self.channel,
+            "paidChannel": self.paid_channel,
+            "amount": {"value": f"{self.amount:.2f}", "currency": self.currency},
+            "latestTransactionStatus": self.status,
+            "transactionStatusDesc": self.status_desc,
+            "createdAt": _iso(self.created_at),
+            "updatedAt": _iso(self.updated_at),
+            "finishedTime": _iso(self.finished_at) if self.finished_at is not None else None,
+            "expiresAt": _iso(self.expires_at) if self.expires_at is not None else None,
+            "notifyUrl": self.notify_url,
+            "details": dict(self.details),
+            "history": [{"at": _iso(at), "status": status} for at, status in self.history],
+        }
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(int(epoch), JAKARTA).isoformat()
+
+
+def _snapshot(entry: _Entry) -> Transaction:
+    return Transaction(
+        reference_no=entry.reference_no,
+        partner_reference_no=entry.partner_reference_no,
+        product=entry.product,
+        client_key=entry.client_key,
+        channel=entry.channel,
+        amount=entry.amount,
+        currency=entry.currency,
+        status=entry.status,
+        status_desc=entry.status_desc,
+        created_at=entry.created_at,
+        updated_at=entry.updated_at,
+        finished_at=entry.finished_at,
+        expires_at=entry.expires_at,
+        notify_url=entry.notify_url,
+        paid_channel=entry.paid_channel,
+        details=dict(entry.details),
+        history=tuple(entry.history),
+    )
+
+
+class Ledger:
+    """All transactions, indexed by the simulator's reference and by (merchant, product, ref)."""
+
+    def __init__(self) -> None:
+        self._by_reference: dict[str, _Entry] = {}
+        self._by_partner: dict[tuple[str, Product, str], _Entry] = {}
+        self._by_partner_only: dict[str, list[_Entry]] = {}
+
+    def __len__(self) -> int:
+        return len(self._by_reference)
+
+    def __iter__(self) -> Iterator[Transaction]:
+        return (_snapshot(entry) for entry in self._by_reference.values())
+
+    def has_partner_reference(self, client_key: str, product: Product, reference: str) -> bool:
+        return (client_key, product, reference) in self._by_partner
+
+    def open(
+        self,
+        *,
+        reference_no: str,
+        partner_reference_no: str,
+        product: Product,
+        client_key: str,
+        channel: str,
+        amount: Decimal,
+        currency: str,
+        now: float,
+        expires_at: float | None,
+        notify_url: str | None,
+        details: dict[str, Any],
+    ) -> Transaction:
+        """Record a new transaction in status ``01`` (Initiated)."""
+        key = (client_key, product, partner_reference_no)
+        if key in self._by_partner or reference_no in self._by_reference:
+            raise ValueError("duplicate transaction reference")
+        entry = _Entry(
+            reference_no=reference_no,
+            partner_reference_no=partner_reference_no,
+            product=product,
+            client_key=client_key,
+            channel=channel,
+            amount=amount,
+            currency=currency,
+            created_at=now,
+            updated_at=now,
+            expires_at=expires_at,
+            notify_url=notify_url,
+            details=details,
+            history=[(now, "01")],
+        )
+        self._by_reference[reference_no] = entry
+        self._by_partner[key] = entry
+        self._by_partner_only.setdefault(partner_reference_no, []).append(entry)
+        return _snapshot(entry)
+
+    def find(self, client_key: str, product: Product, reference: str) -> Transaction | None:
+        """The merchant's transaction with partner reference ``reference`` in ``product``."""
+        entry = self._by_partner.get((client_key, product, reference))
+        return _snapshot(entry) if entry is not None else None
+
+    def get(self, reference: str) -> Transaction:
+        """Look up by the simulator's reference, else by a partner reference that is unique."""
+        return _snapshot(self._entry(reference))
+
+    def _entry(self, reference: str) -> _Entry:
+        entry = self._by_reference.get(reference)
+        if entry is not None:
+            return entry
+        matches = self._by_partner_only.get(reference, [])
+        if not matches:
+            raise LookupFailed(f"no transaction with reference {reference!r}")
+        if len(matches) > 1:
+            raise LookupFailed(
+                f"reference {reference!r} is ambiguous; use the simulator's referenceNo"
+            )
+        return matches[0]
+
+    def move(
+        self,
+        reference: str,
+        status: str,
+        now: float,
+        *,
+        description: str | None = None,
+        paid_channel: str | None = None,
+        amount: Decimal | None = None,
+        details: Mapping[str, Any] | None = None,
+    ) -> Transaction:
+        """Move a transaction to ``status``; raises :class:`TransitionRefused` if not allowed.
+
+        Open states (01/02/03) may go anywhere but 01/04/07; a success (00) may only be
+        refunded (04); other final states never move again.
+        """
+        entry = self._entry(reference)
+        allowed = (entry.status in _OPEN and status in _TARGETS_FROM_OPEN) or (
+            entry.status == "00" and status == "04"
+        )
+        if not allowed:
+            raise TransitionRefused(
+                f"transaction {entry.reference_no} is {entry.status}"
+                f" ({entry.status_desc}); cannot move to {status}"
+            )
+        entry.status = status
+        entry.status_desc = description or STATUS_DESCRIPTIONS.get(status, status)
+        entry.updated_at = now
+        if status not in _OPEN:
+            entry.finished_at = now
+        if paid_channel is not None:
+            entry.paid_channel = paid_channel
+        if amount is not None:
+            entry.amount = amount
+        if details:
+            entry.details.update(details)
+        entry.history.append((now, status))
+        return _snapshot(entry)
+
+
+class ExternalIdRegistry:
+    """X-EXTERNAL-ID values seen per merchant per Asia/Jakarta calendar day (spec §4)."""
+
+    def __init__(self) -> None:
+        self._day: date | None = None
+        self._seen: set[tuple[str, str]] = set()
+
+    def claim(self, client_key: str, external_id: str, now: float) -> bool:
+        """Record the id; False if this merchant already used it today (nothing recorded)."""
+        today = datetime.fromtimestamp(now, JAKARTA).date()
+        if today != self._day:
+            # A new Jakarta day: yesterday's ids may be used again.
+            self._day = today
+            self._seen.clear()
+        key = (client_key, external_id)
+        if key in self._seen:
+            return False
+        self._seen.add(key)
+        return True
