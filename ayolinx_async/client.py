@@ -321,7 +321,10 @@ class AyolinxClient:
 
     async def _fetch_token(self) -> AccessToken:
         core = self._core
-        timestamp = format_timestamp(core.clock())
+        # Lifetime counts from when the request left, not when the answer arrived: under load
+        # the round trip would otherwise overstate the token's life.
+        sent_at = core.clock()
+        timestamp = format_timestamp(sent_at)
         signature = await core.signer.sign_token(
             token_string_to_sign(core.credentials.client_key, timestamp)
         )
@@ -352,7 +355,7 @@ class AyolinxClient:
                 "token response has a non-positive expiresIn", http_status=api.http_status, raw=b""
             )
         token_type = str(api.body.get("tokenType") or "Bearer")
-        return AccessToken.from_lifetime(value, lifetime, core.clock(), token_type)
+        return AccessToken.from_lifetime(value, lifetime, sent_at, token_type)
 
     # -- the pipeline ------------------------------------------------------------------------
 

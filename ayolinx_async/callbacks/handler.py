@@ -455,5 +455,14 @@ class CallbackHandler:
             with anyio.CancelScope(shield=True):
                 await self._dedupe.release(key, owner)
             raise
-        await self._dedupe.complete(key, self._dedupe_ttl)
+        try:
+            await self._dedupe.complete(key, self._dedupe_ttl)
+        except Exception as exc:
+            # The listeners succeeded: acknowledge. The processing lease still blocks
+            # duplicates; answering 500 would only make Ayolinx re-run finished work.
+            _logger.warning(
+                "could not mark callback %s as done (%s); acknowledging anyway",
+                key,
+                type(exc).__name__,
+            )
         return True

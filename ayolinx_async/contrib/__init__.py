@@ -1,0 +1,5 @@
+"""Optional integrations with third-party services, each behind its own extra.
+
+``ayolinx_async.contrib.redis`` (extra ``[redis]``) shares Ayolinx tokens, callback dedupe and
+the merchant's issued tokens between processes and hosts.
+"""
