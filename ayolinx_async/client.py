@@ -367,14 +367,22 @@ class AyolinxClient:
         external_id: str | None = None,
         timeout: Timeout | float | None = None,
         idempotent: bool = False,
+        reference: str | None = None,
     ) -> ApiResponse:
         """Send a signed call to any endpoint and return the decoded success response.
 
         ``idempotent=True`` marks a read-only call (retried on timeouts and 5xx); the default
         treats the call as money-moving (re-sent only if it provably never left).
+        ``reference`` names the transaction in an ``OutcomeUnknownError`` (default: the body's
+        ``partnerReferenceNo``/``trxId``).
         """
         return await self._call(
-            path, body, money_moving=not idempotent, external_id=external_id, timeout=timeout
+            path,
+            body,
+            money_moving=not idempotent,
+            external_id=external_id,
+            timeout=timeout,
+            reference=reference,
         )
 
     async def _call(

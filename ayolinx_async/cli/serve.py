@@ -164,7 +164,7 @@ def _run(args: argparse.Namespace) -> int:
         server = make_server(sim, args.host, args.port, log_level=args.log_level)
     except ConfigurationError as exc:
         print(f"ayolinx simulator: {exc}", file=sys.stderr)
-        return 2
+        return 3
     keys_dir = Path(args.keys_dir) if args.keys_dir else Path(tempfile.mkdtemp(prefix="ayolinx-"))
     describe(sim, keys_dir, sys.stdout)
     server.run()
