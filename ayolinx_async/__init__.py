@@ -70,6 +70,7 @@ from .models import (
     VirtualAccountMode,
     VirtualAccountTrxType,
 )
+from .reconcile import Product, reconcile
 from .response import ApiResponse
 from .retries import RetryPolicy
 from .signing import LocalSigner, Signer
@@ -136,6 +137,7 @@ __all__ = [
     "OutcomeUnknownError",
     "PermissionDeniedError",
     "PoolTimeoutError",
+    "Product",
     "RateLimitError",
     "ReadTimeoutError",
     "RefreshPolicy",
@@ -156,4 +158,5 @@ __all__ = [
     "ValidationError",
     "WriteTimeoutError",
     "__version__",
+    "reconcile",
 ]

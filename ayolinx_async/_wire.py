@@ -49,12 +49,15 @@ def encode_body(
     """
     if isinstance(body, bytes | bytearray):
         return bytes(body)
-    if encoding is BodyEncoding.PHP:
-        text = json.dumps(body, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
-        # "/" only occurs inside JSON strings, so a plain replace is exact.
-        return text.replace("/", "\\/").encode("ascii")
-    text = json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    return text.encode("utf-8")
+    try:
+        if encoding is BodyEncoding.PHP:
+            text = json.dumps(body, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
+            # "/" only occurs inside JSON strings, so a plain replace is exact.
+            return text.replace("/", "\\/").encode("ascii")
+        text = json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        return text.encode("utf-8")
+    except (TypeError, ValueError) as exc:  # UnicodeEncodeError (lone surrogate) is a ValueError
+        raise ValidationError("body", f"cannot be encoded as JSON ({type(exc).__name__})") from None
 
 
 def format_timestamp(epoch_seconds: float) -> str:

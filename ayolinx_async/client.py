@@ -6,7 +6,9 @@ and signature (design §1).
 
 from __future__ import annotations
 
+import contextvars
 import json
+import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
@@ -32,6 +34,7 @@ from .errors import (
     APIError,
     AyolinxError,
     ConfigurationError,
+    ConflictError,
     InvalidTokenError,
     OutcomeUnknownError,
     RateLimitError,
@@ -50,6 +53,8 @@ from .transport.base import HttpRequest, HttpResponse, Timeout, Transport
 from .transport.httpx import HttpxTransport
 
 if TYPE_CHECKING:
+    from .models.common import Channel, TransactionStatusResponse
+    from .reconcile import Product
     from .resources import (
         EwalletResource,
         PaymentLinksResource,
@@ -65,6 +70,12 @@ _TOKEN_BODY = b'{"grantType":"client_credentials"}'
 _USER_AGENT = "ayolinx-async"
 
 SuccessRule = Callable[[int, ResponseCode], bool]
+
+#: The timeout of the call that is waiting for a token, so a token request made on behalf of a
+#: ``with_options(timeout=...)`` view or a per-call ``timeout=`` honours it (task-local).
+_TOKEN_TIMEOUT: contextvars.ContextVar[Timeout | None] = contextvars.ContextVar(
+    "ayolinx_token_timeout", default=None
+)
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -317,7 +328,11 @@ class AyolinxClient:
     async def get_access_token(self) -> AccessToken:
         """The current B2B access token, fetched (single-flight) if missing or stale."""
         self._ensure_open()
-        return await self._with_transient_retries(self._core.token_cache.get)
+        marker = _TOKEN_TIMEOUT.set(self._options.timeout)
+        try:
+            return await self._with_transient_retries(self._core.token_cache.get)
+        finally:
+            _TOKEN_TIMEOUT.reset(marker)
 
     async def _fetch_token(self) -> AccessToken:
         core = self._core
@@ -335,7 +350,7 @@ class AyolinxClient:
             "X-SIGNATURE": signature,
         }
         response = await self._exchange(
-            TOKEN_PATH, headers, _TOKEN_BODY, None, 1, self._options.timeout
+            TOKEN_PATH, headers, _TOKEN_BODY, None, 1, _TOKEN_TIMEOUT.get() or self._options.timeout
         )
         api = self._interpret(response, TOKEN_PATH, None, 1)
         value = api.body.get("accessToken")
@@ -385,6 +400,22 @@ class AyolinxClient:
             reference=reference,
         )
 
+    async def reconcile(
+        self,
+        error_or_reference: OutcomeUnknownError | str,
+        *,
+        product: Product | str | None = None,
+        channel: Channel | str | None = None,
+        timeout: Timeout | float | None = None,
+    ) -> TransactionStatusResponse:
+        """ "Did it happen?" in one call: query the status of the transaction behind an
+        :class:`OutcomeUnknownError` (or a reference of ``product``) and return it typed."""
+        from .reconcile import reconcile
+
+        return await reconcile(
+            self, error_or_reference, product=product, channel=channel, timeout=timeout
+        )
+
     async def _call(
         self,
         path: str,
@@ -404,15 +435,22 @@ class AyolinxClient:
         ext_id = validate_external_id(external_id) if external_id else core.external_id_factory()
         call_timeout = _coerce_timeout(timeout) if timeout is not None else self._options.timeout
         reference = reference or _reference_of(body)
+        channel = _channel_of(body)
         policy = self._options.retry
         attempts = 0
         retries = 0
+        id_attempts = 0  # attempts sent with the current X-EXTERNAL-ID
         token_retry_used = False
         while True:
             attempts += 1
+            id_attempts += 1
             token: AccessToken | None = None
             try:
-                token = await core.token_cache.get()
+                marker = _TOKEN_TIMEOUT.set(call_timeout)
+                try:
+                    token = await core.token_cache.get()
+                finally:
+                    _TOKEN_TIMEOUT.reset(marker)
                 timestamp = format_timestamp(core.clock())
                 signature = await core.signer.sign_service(
                     _service_string("POST", path, token.value, digest, timestamp)
@@ -458,8 +496,15 @@ class AyolinxClient:
                             partner_reference_no=reference,
                             attempts=attempts,
                             cause=exc,
+                            channel=channel,
                         ) from exc
                     raise
+                if id_attempts > 1 and _duplicate_external_id(exc):
+                    # An earlier attempt reached Ayolinx, which refuses an X-EXTERNAL-ID seen
+                    # today (SNAP 409xx00). A read is safe to repeat under a fresh id.
+                    ext_id = core.external_id_factory()
+                    id_attempts = 0
+                    continue
                 if retries < policy.max_retries and _transient(exc):
                     retries += 1
                     await core.sleep(policy.delay(retries, _retry_after(exc, core.clock())))
@@ -511,7 +556,11 @@ class AyolinxClient:
                 attempt=attempt,
             )
             if options.on_request is not None:
-                await options.on_request(event)
+                await _emit(options.on_request, event)
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "POST %s request headers %s (attempt=%d)", path, redact_headers(headers), attempt
+            )
         started = time.perf_counter()
         try:
             response = await core.transport.send(request)
@@ -527,14 +576,15 @@ class AyolinxClient:
                 elapsed,
             )
             if event is not None and options.on_response is not None:
-                await options.on_response(
+                await _emit(
+                    options.on_response,
                     ResponseEvent(
                         request=event,
                         status_code=None,
                         response_code=None,
                         elapsed=elapsed,
                         error=type(exc).__name__,
-                    )
+                    ),
                 )
             raise
         elapsed = time.perf_counter() - started
@@ -550,14 +600,23 @@ class AyolinxClient:
                 elapsed,
             )
             if event is not None and options.on_response is not None:
-                await options.on_response(
+                await _emit(
+                    options.on_response,
                     ResponseEvent(
                         request=event,
                         status_code=response.status_code,
                         response_code=code,
                         elapsed=elapsed,
-                    )
+                    ),
                 )
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "POST %s response headers %s (X-EXTERNAL-ID=%s attempt=%d)",
+                path,
+                redact_headers(response.headers),
+                external_id,
+                attempt,
+            )
         return response
 
     def _interpret(
@@ -567,14 +626,22 @@ class AyolinxClient:
         status, raw = response.status_code, response.content
         if not raw.strip():
             raise ResponseDecodeError(
-                "empty response body", http_status=status, raw=raw, external_id=external_id
+                "empty response body",
+                http_status=status,
+                raw=raw,
+                external_id=external_id,
+                headers=response.headers,
             )
         try:
             data = json.loads(raw)
         except (ValueError, UnicodeDecodeError):
             kind = "an HTML page" if raw.lstrip()[:1] == b"<" else "not valid JSON"
             raise ResponseDecodeError(
-                f"response body is {kind}", http_status=status, raw=raw, external_id=external_id
+                f"response body is {kind}",
+                http_status=status,
+                raw=raw,
+                external_id=external_id,
+                headers=response.headers,
             ) from None
         if not isinstance(data, dict):
             raise ResponseDecodeError(
@@ -659,6 +726,30 @@ def _maybe_acted(exc: AyolinxError) -> bool:
 
 
 def _retry_after(exc: AyolinxError, now: float) -> float | None:
-    if isinstance(exc, APIError):
+    if isinstance(exc, APIError | ResponseDecodeError):
         return parse_retry_after(exc.headers.get("retry-after"), now)
     return None
+
+
+def _duplicate_external_id(exc: AyolinxError) -> bool:
+    """409 case 00: Ayolinx has already seen this X-EXTERNAL-ID today."""
+    return isinstance(exc, ConflictError) and exc.case_code == "00"
+
+
+def _channel_of(body: object) -> str | None:
+    """``additionalInfo.channel`` of a request body (recorded on an OutcomeUnknownError)."""
+    if isinstance(body, Mapping):
+        info = body.get("additionalInfo")
+        if isinstance(info, Mapping):
+            value = info.get("channel")
+            if isinstance(value, str) and value:
+                return value
+    return None
+
+
+async def _emit(hook: Hook, event: RequestEvent | ResponseEvent) -> None:
+    """Run an event hook; its failure is logged, never allowed to change the call's outcome."""
+    try:
+        await hook(event)
+    except Exception as exc:
+        logger.warning("an event hook failed (%s); the call goes on", type(exc).__name__)

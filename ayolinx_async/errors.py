@@ -150,10 +150,12 @@ class ResponseDecodeError(AyolinxError):
         http_status: int,
         raw: bytes,
         external_id: str | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         self.http_status = http_status
         self.raw = raw
         self.external_id = external_id
+        self.headers = dict(headers) if headers else {}
         super().__init__(f"{message} (HTTP {http_status}, {len(raw)} bytes)")
 
 
@@ -240,12 +242,14 @@ class OutcomeUnknownError(AyolinxError):
         partner_reference_no: str | None,
         attempts: int,
         cause: BaseException,
+        channel: str | None = None,
     ) -> None:
         self.path = path
         self.external_id = external_id
         self.partner_reference_no = partner_reference_no
         self.attempts = attempts
         self.cause = cause
+        self.channel = channel
         ref = partner_reference_no or "-"
         super().__init__(
             f"outcome unknown for {path} (partnerReferenceNo={ref}, X-EXTERNAL-ID={external_id},"

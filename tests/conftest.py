@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -54,3 +57,21 @@ def credentials(merchant_private_pem: bytes, ayolinx_key: rsa.RSAPrivateKey) -> 
 def anyio_backend(request: pytest.FixtureRequest) -> str:
     """Run every ``@pytest.mark.anyio`` test on asyncio and on trio."""
     return str(request.param)
+
+
+@pytest.fixture(autouse=True)
+def no_secret_leaks(
+    request: pytest.FixtureRequest,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[None]:
+    """Suite-wide: no secret, token, signature or key text in any captured log record, SDK
+    exception (``str``/``repr``) or token repr. The SDK logger is captured at DEBUG so every
+    test that makes a call also exercises its logging (see tests/reliability/secret_watch.py)."""
+    from tests.reliability.secret_watch import SecretWatch, check
+
+    watch = SecretWatch()
+    watch.install(monkeypatch)
+    caplog.set_level(logging.DEBUG, logger="ayolinx_async")
+    yield
+    check(request, watch, [*caplog.get_records("setup"), *caplog.get_records("call")])

@@ -30,10 +30,14 @@ def hmac_signature(secret: str | bytes, message: str, algorithm: str = "sha512")
 
 
 def _b64decode(signature: str) -> bytes | None:
+    """Decode canonical base64 only: base64 ignores the low bits of a final digit, so without
+    the round-trip check several strings would verify as one signature (malleability)."""
+    text = signature.strip()
     try:
-        return base64.b64decode(signature.strip(), validate=True)
+        raw = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
         return None
+    return raw if base64.b64encode(raw).decode("ascii") == text else None
 
 
 def verify_rsa(key: rsa.RSAPublicKey, message: str, signature: str) -> bool:

@@ -33,8 +33,9 @@ class HttpRequest:
 
     method: str
     url: str
-    headers: Mapping[str, str]
-    content: bytes
+    # Signed headers carry the token and signature, the body personal data: neither is shown.
+    headers: Mapping[str, str] = attrs.field(repr=False)
+    content: bytes = attrs.field(repr=False)
     timeout: Timeout | None = None
 
 
