@@ -1,4 +1,4 @@
-"""The README snippet (docs/readme-callbacks.md) is short and actually works."""
+"""The README's FastAPI callback snippet is short and actually works."""
 
 from __future__ import annotations
 
@@ -12,11 +12,13 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from .helpers import CLIENT_KEY, CLIENT_SECRET, FakeClock, notify_headers, qris_body
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "readme-callbacks.md"
+DOC = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def _snippet() -> str:
-    match = re.search(r"```python\n(.*?)```", DOC.read_text(), re.DOTALL)
+    match = re.search(
+        r"<!-- test: fastapi-snippet -->\s*\n```python\n(.*?)```", DOC.read_text(), re.DOTALL
+    )
     assert match is not None
     return match.group(1)
 

@@ -15,8 +15,7 @@ from tests.scale._servers import RedisServer
 
 ROOT = Path(__file__).resolve().parents[2]
 _BLOCK = re.compile(r"<!-- test: redis -->\s*\n```python\n(.*?)\n```", re.DOTALL)
-# The section lives in docs/ until it is merged into the README; either place counts.
-_SOURCES = (ROOT / "README.md", ROOT / "docs" / "readme-redis.md")
+_SOURCES = (ROOT / "README.md",)
 
 
 def _blocks() -> list[tuple[str, str]]:
