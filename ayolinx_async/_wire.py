@@ -6,6 +6,7 @@ All pure (or CSPRNG-backed) so they can be tested against known answers.
 from __future__ import annotations
 
 import enum
+import functools
 import json
 import re
 import secrets
@@ -39,6 +40,11 @@ class BodyEncoding(enum.Enum):
     PHP = "php"
 
 
+# Built once: json.dumps() with non-default options constructs a new encoder on every call.
+_COMPACT_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+_PHP_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=True, allow_nan=False)
+
+
 def encode_body(
     body: Mapping[str, Any] | bytes, encoding: BodyEncoding = BodyEncoding.COMPACT
 ) -> bytes:
@@ -51,11 +57,10 @@ def encode_body(
         return bytes(body)
     try:
         if encoding is BodyEncoding.PHP:
-            text = json.dumps(body, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
+            text = _PHP_ENCODER.encode(body)
             # "/" only occurs inside JSON strings, so a plain replace is exact.
             return text.replace("/", "\\/").encode("ascii")
-        text = json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-        return text.encode("utf-8")
+        return _COMPACT_ENCODER.encode(body).encode("utf-8")
     except (TypeError, ValueError) as exc:  # UnicodeEncodeError (lone surrogate) is a ValueError
         raise ValidationError("body", f"cannot be encoded as JSON ({type(exc).__name__})") from None
 
@@ -65,7 +70,13 @@ def format_timestamp(epoch_seconds: float) -> str:
 
     Example: ``2024-09-18T13:36:36+07:00`` (seconds precision, explicit offset).
     """
-    moment = datetime.fromtimestamp(int(epoch_seconds), tz=UTC).astimezone(JAKARTA)
+    return _format_second(int(epoch_seconds))
+
+
+@functools.lru_cache(maxsize=4)
+def _format_second(second: int) -> str:
+    """Calls within one second share the text (a pure function of the second)."""
+    moment = datetime.fromtimestamp(second, tz=UTC).astimezone(JAKARTA)
     return moment.strftime("%Y-%m-%dT%H:%M:%S+07:00")
 
 

@@ -120,6 +120,8 @@ class _Core:
     body_encoding: BodyEncoding
     success_rule: SuccessRule
     closed: bool = False
+    #: Headers identical on every service call, built once.
+    static_headers: dict[str, str] = attrs.field(factory=dict)
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -231,6 +233,11 @@ class AyolinxClient:
             external_id_factory=external_id_factory,
             body_encoding=body_encoding,
             success_rule=success_rule,
+            static_headers={
+                "Content-Type": "application/json",
+                "X-PARTNER-ID": credentials.client_key,
+                "User-Agent": _USER_AGENT,
+            },
         )
         self._init(
             core,
@@ -456,12 +463,11 @@ class AyolinxClient:
                     _service_string("POST", path, token.value, digest, timestamp)
                 )
                 headers = {
-                    "Content-Type": "application/json",
+                    **core.static_headers,
                     "X-TIMESTAMP": timestamp,
                     "X-SIGNATURE": signature,
-                    "X-PARTNER-ID": core.credentials.client_key,
                     "X-EXTERNAL-ID": ext_id,
-                    "Authorization": f"Bearer {token.value}",
+                    "Authorization": "Bearer " + token.value,
                 }
                 response = await self._exchange(
                     path, headers, content, ext_id, attempts, call_timeout
@@ -539,7 +545,7 @@ class AyolinxClient:
     ) -> HttpResponse:
         """Send one attempt, with logging and hooks around it."""
         core = self._core
-        headers["User-Agent"] = _USER_AGENT
+        headers.setdefault("User-Agent", _USER_AGENT)
         url = core.base_url + path
         request = HttpRequest(
             method="POST", url=url, headers=headers, content=content, timeout=timeout

@@ -8,6 +8,7 @@ contain secrets, tokens, signatures or key material.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -61,6 +62,12 @@ class ResponseCode:
     def parse(cls, value: object) -> ResponseCode:
         """Split a code into its parts; anything else is kept opaque (spec §7.1)."""
         text = "" if value is None else str(value)
+        if cls is ResponseCode:
+            return _parse_code(text)
+        return cls._split(text)
+
+    @classmethod
+    def _split(cls, text: str) -> ResponseCode:
         match = _SNAP_CODE.match(text)
         if match is None:
             return cls(value=text)
@@ -73,6 +80,12 @@ class ResponseCode:
 
     def __str__(self) -> str:
         return self.value
+
+
+@functools.lru_cache(maxsize=512)
+def _parse_code(text: str) -> ResponseCode:
+    """Codes repeat (a handful per endpoint) and instances are frozen, so share them."""
+    return ResponseCode._split(text)
 
 
 class AyolinxError(Exception):

@@ -8,6 +8,7 @@ body bytes and the merchant's own callback path), the RSA signature of a token r
 
 from __future__ import annotations
 
+import functools
 import hmac
 import os
 import re
@@ -53,6 +54,12 @@ _MAX_SIGNATURE_CHARS = 4096  # base64 of an RSA-8192 signature is 1368 chars
 _HMAC_ALGORITHMS = frozenset({"sha512", "sha256"})
 
 HeaderSource = Mapping[str, str] | Iterable[tuple[str | bytes, str | bytes]]
+
+
+@functools.lru_cache(maxsize=64)
+def _instant(value: str) -> float:
+    """Epoch seconds of an X-TIMESTAMP; bursts of callbacks share a handful of seconds."""
+    return parse_timestamp(value).timestamp()
 
 
 class CallbackRejected(AyolinxError):
@@ -101,7 +108,22 @@ class Headers:
             self._values: dict[str, list[str]] = source._values
             return
         pairs: Iterable[tuple[str | bytes, str | bytes]]
-        pairs = source.items() if isinstance(source, Mapping) else source
+        if isinstance(source, Mapping):
+            # Fast path for a str -> str mapping: one pass, no per-name lists. A case-variant
+            # duplicate ("X-Signature" and "x-signature") shrinks the dict, and then the
+            # careful path below sees it.
+            fast: dict[str, list[str]] | None = {}
+            for name, value in source.items():
+                if not (isinstance(name, str) and isinstance(value, str)):
+                    fast = None
+                    break
+                fast[name.strip().lower()] = [value.strip()]  # type: ignore[index]
+            if fast is not None and len(fast) == len(source):
+                self._values = fast
+                return
+            pairs = source.items()
+        else:
+            pairs = source
         values: dict[str, list[str]] = {}
         for name, value in pairs:
             values.setdefault(_text(name).strip().lower(), []).append(_text(value).strip())
@@ -211,12 +233,12 @@ class CallbackVerifier:
         """Return ``X-TIMESTAMP`` if well-formed and within the window on either side."""
         value = Headers(headers).one("X-TIMESTAMP")
         try:
-            moment = parse_timestamp(value)
+            instant = _instant(value)
         except ValueError:
             raise CallbackRejected(
                 400, "01", "Invalid Field Format X-TIMESTAMP", reason="bad_timestamp"
             ) from None
-        skew = moment.timestamp() - self._clock()
+        skew = instant - self._clock()
         if skew > self._tolerance:
             raise _unauthorized("Timestamp is in the future", "future_timestamp")
         if -skew > self._tolerance:

@@ -1,6 +1,26 @@
-"""Pluggable HTTP transports."""
+"""Pluggable HTTP transports.
+
+``AiohttpTransport`` (the ``[aiohttp]`` extra) is exported lazily: importing this package never
+imports aiohttp.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from .base import HttpRequest, HttpResponse, Timeout, Transport
 from .httpx import HttpxTransport
 
+if TYPE_CHECKING:
+    from .aiohttp import AiohttpTransport as AiohttpTransport
+
 __all__ = ["HttpRequest", "HttpResponse", "HttpxTransport", "Timeout", "Transport"]
+
+
+def __getattr__(name: str) -> object:
+    """Import optional transports on first access, so a missing extra costs nothing."""
+    if name == "AiohttpTransport":
+        from .aiohttp import AiohttpTransport
+
+        return AiohttpTransport
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
