@@ -231,7 +231,9 @@ class VirtualAccountNotification(PaymentNotification):
     @classmethod
     def _extra_fields(cls, body: Mapping[str, Any], info: Mapping[str, Any]) -> dict[str, Any]:
         return {
-            "virtual_account_no": _str(body.get("virtualAccountNo")),
+            # Top level or additionalInfo: the notify page's field list is cut off (spec §12.2).
+            "virtual_account_no": _str(body.get("virtualAccountNo"))
+            or _str(info.get("virtualAccountNo")),
             "payment_ntb": _str(info.get("paymentNtb")),
         }
 
