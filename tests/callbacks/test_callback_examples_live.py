@@ -5,19 +5,15 @@ listener and concurrent duplicates."""
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import attrs
 import httpx
 import pytest
-import uvicorn
-from aiohttp import web
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -30,6 +26,7 @@ from ayolinx_async.callbacks import (
     VaPaymentRequest,
     VirtualAccountNotification,
 )
+from tests.servers import load_example, serve_aiohttp, serve_uvicorn
 
 from .attacks import NOTIFY_ATTACKS
 from .helpers import (
@@ -56,58 +53,6 @@ pytestmark = [pytest.mark.anyio, pytest.mark.parametrize("anyio_backend", ["asyn
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 ACK = b'{"responseCode":"2005600","responseMessage":"Successful"}'
 CALLBACK_PATH = "/shop/webhooks/ayolinx"  # the merchant's own path: the one Ayolinx signs
-
-
-def _load_example(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        f"ayolinx_example_{name}", EXAMPLES / f"{name}.py"
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@asynccontextmanager
-async def _serve_uvicorn(app: Any) -> AsyncIterator[str]:
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=0,
-        log_config=None,
-        log_level="warning",
-        lifespan="off",
-        access_log=False,
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    try:
-        for _ in range(500):
-            if server.started or task.done():
-                break
-            await asyncio.sleep(0.01)
-        if task.done():
-            task.result()
-        assert server.started, "uvicorn did not start"
-        port = server.servers[0].sockets[0].getsockname()[1]
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
-
-
-@asynccontextmanager
-async def _serve_aiohttp(app: web.Application) -> AsyncIterator[str]:
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    try:
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = runner.addresses[0][1]
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
 
 
 @attrs.define
@@ -142,7 +87,7 @@ async def _live(
     public_pem = key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
-    example = _load_example(f"{kind}_app")
+    example = load_example(f"{kind}_app")
     app = example.create_app(
         client_key=CLIENT_KEY,
         client_secret=CLIENT_SECRET,
@@ -152,7 +97,7 @@ async def _live(
         clock=clock,
         **options,
     )
-    serve = _serve_uvicorn if kind == "fastapi" else _serve_aiohttp
+    serve = serve_uvicorn if kind == "fastapi" else serve_aiohttp
     async with serve(app) as base_url, httpx.AsyncClient(base_url=base_url, timeout=10) as client:
         yield Live(client=client, clock=clock, key=key)
 

@@ -17,12 +17,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from ayolinx_async.simulator import MerchantAccount, Simulator
 from ayolinx_async.simulator.accounts import public_pem
 from tests.callbacks.helpers import Recorder
-from tests.callbacks.test_callback_examples_live import (
-    _load_example,
-    _serve_aiohttp,
-    _serve_uvicorn,
-)
 from tests.conftest import CLIENT_KEY, CLIENT_SECRET
+from tests.servers import load_example, serve_aiohttp, serve_uvicorn
 
 __all__ = [
     "CALLBACK_PATH",
@@ -63,14 +59,14 @@ async def running_shop(kind: str, trusted: rsa.RSAPublicKey) -> AsyncIterator[Sh
     """``examples/<kind>_app.py`` with the test merchant's credentials, trusting ``trusted`` as
     Ayolinx's key, served on a free 127.0.0.1 port (uvicorn or aiohttp's runner)."""
     events = Recorder()
-    app = _load_example(f"{kind}_app").create_app(
+    app = load_example(f"{kind}_app").create_app(
         client_key=CLIENT_KEY,
         client_secret=CLIENT_SECRET,
         ayolinx_public_key=public_pem(trusted),
         callback_path=CALLBACK_PATH,
         on_event=events,
     )
-    serve = _serve_uvicorn if kind == "fastapi" else _serve_aiohttp
+    serve = serve_uvicorn if kind == "fastapi" else serve_aiohttp
     async with (
         serve(app) as base_url,
         httpx.AsyncClient(base_url=base_url, timeout=10, trust_env=False) as browser,
