@@ -8,7 +8,6 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import attrs
@@ -50,7 +49,6 @@ from .helpers import (
 
 pytestmark = [pytest.mark.anyio, pytest.mark.parametrize("anyio_backend", ["asyncio"])]
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 ACK = b'{"responseCode":"2005600","responseMessage":"Successful"}'
 CALLBACK_PATH = "/shop/webhooks/ayolinx"  # the merchant's own path: the one Ayolinx signs
 
