@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from types import MappingProxyType
-from typing import Any, ClassVar, Literal, Self, TypeAlias
+from typing import Any, ClassVar, Literal, Protocol, Self, TypeAlias
 
 import attrs
 
@@ -406,6 +406,12 @@ def coerce_amount(
     return Amount.of(value, field=field, allow_zero=allow_zero, allow_non_idr=allow_non_idr)
 
 
+def to_request_amount(value: AmountInput) -> Amount:
+    """attrs converter for a request's ``amount``: any ISO currency converts, so that the
+    model's ``allow_non_idr`` (checked after construction) decides whether it may be sent."""
+    return coerce_amount(value, field="amount", allow_non_idr=True)
+
+
 def check_idr(amount: Amount | None, *, field: str, allow_non_idr: bool) -> None:
     """Ayolinx settles in rupiah: another currency needs the model's ``allow_non_idr=True``."""
     if amount is not None and amount.currency != "IDR" and not allow_non_idr:
@@ -475,6 +481,34 @@ def put(body: dict[str, Any], key: str, value: Any) -> None:
         body[key] = value
 
 
+def channel_info(channel: Channel, extra: Mapping[str, Any]) -> dict[str, Any]:
+    """``additionalInfo`` on the wire when ``channel`` is its only modelled key."""
+    return merge_additional_info({"channel": str(channel)}, extra)
+
+
+class StatusQuery(Protocol):
+    """A status-query request model (QRIS query, DANA status, VA inquiry, retail query)."""
+
+    @property
+    def original_partner_reference_no(self) -> str: ...
+    @property
+    def channel(self) -> Channel: ...
+    @property
+    def additional_info(self) -> Mapping[str, Any]: ...
+    def to_wire(self) -> dict[str, Any]: ...
+
+
+def status_query_body(
+    query: StatusQuery, *, original_reference_no: str | None = None
+) -> dict[str, Any]:
+    """The body every status query sends, in this order: your reference, Ayolinx's (for the
+    products whose query takes it) and ``additionalInfo`` led by the channel."""
+    body: dict[str, Any] = {"originalPartnerReferenceNo": query.original_partner_reference_no}
+    put(body, "originalReferenceNo", original_reference_no)
+    body["additionalInfo"] = channel_info(query.channel, query.additional_info)
+    return body
+
+
 # -- response-side helpers -------------------------------------------------------------------
 
 
@@ -528,6 +562,17 @@ class ResponseModel:
     def external_id(self) -> str | None:
         """The X-EXTERNAL-ID the call was sent with (quote it to Ayolinx support)."""
         return self.raw.external_id
+
+
+def response_fields(api: ApiResponse, known: Iterable[str]) -> dict[str, Any]:
+    """The :class:`ResponseModel` arguments every typed response takes from ``api``; top-level
+    fields not in ``known`` go to ``extra``."""
+    return {
+        "response_code": api.response_code,
+        "response_message": api.response_message,
+        "raw": api,
+        "extra": unknown_fields(api.body, known),
+    }
 
 
 def parse_status(value: object) -> TransactionStatus | None:
@@ -598,10 +643,7 @@ def status_kwargs(api: ApiResponse, known: Iterable[str]) -> dict[str, Any]:
     body = api.body
     info = body_mapping(body, "additionalInfo")
     return {
-        "response_code": api.response_code,
-        "response_message": api.response_message,
-        "raw": api,
-        "extra": unknown_fields(body, known),
+        **response_fields(api, known),
         "original_partner_reference_no": body_str(body, "originalPartnerReferenceNo"),
         "original_reference_no": body_str(body, "originalReferenceNo"),
         "latest_transaction_status": parse_status(body.get("latestTransactionStatus")),

@@ -14,7 +14,6 @@ import attrs
 from ..response import ApiResponse
 from .common import (
     Amount,
-    AmountInput,
     Channel,
     ResponseModel,
     TransactionStatusResponse,
@@ -22,20 +21,21 @@ from .common import (
     ValidUpToFormat,
     body_mapping,
     body_str,
+    channel_info,
     check_idr,
-    coerce_amount,
     instance_field,
-    merge_additional_info,
     optional_aware_datetime,
     optional_text_field,
     put,
     render_valid_up_to,
     reserved_keys,
+    response_fields,
+    status_query_body,
     text_field,
     to_additional_info,
     to_channel,
+    to_request_amount,
     to_url_params,
-    unknown_fields,
 )
 
 __all__ = [
@@ -45,11 +45,6 @@ __all__ = [
     "EwalletStatusResponse",
     "ValidUpToFormat",
 ]
-
-
-def _amount(value: AmountInput) -> Amount:
-    # Any ISO currency converts; the model checks it against ``allow_non_idr``.
-    return coerce_amount(value, field="amount", allow_non_idr=True)
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -63,7 +58,7 @@ class EwalletPaymentRequest:
     """
 
     partner_reference_no: str = attrs.field(validator=text_field(64, kind="reference"))
-    amount: Amount = attrs.field(converter=_amount)
+    amount: Amount = attrs.field(converter=to_request_amount)
     channel: Channel = attrs.field(default=Channel.EMONEY_DANA_SNAP, converter=to_channel)
     url_params: tuple[UrlParam, ...] = attrs.field(default=(), converter=to_url_params)
     valid_up_to: datetime | None = attrs.field(default=None, validator=optional_aware_datetime)
@@ -89,9 +84,7 @@ class EwalletPaymentRequest:
         body["amount"] = self.amount.to_wire()
         if self.url_params:
             body["urlParams"] = [param.to_wire() for param in self.url_params]
-        body["additionalInfo"] = merge_additional_info(
-            {"channel": str(self.channel)}, self.additional_info
-        )
+        body["additionalInfo"] = channel_info(self.channel, self.additional_info)
         put(body, "subMerchantId", self.sub_merchant_id)
         return body
 
@@ -116,10 +109,7 @@ class EwalletPaymentResponse(ResponseModel):
     def from_response(cls, api: ApiResponse) -> Self:
         body = api.body
         return cls(
-            response_code=api.response_code,
-            response_message=api.response_message,
-            raw=api,
-            extra=unknown_fields(body, cls._KNOWN),
+            **response_fields(api, cls._KNOWN),
             web_redirect_url=body_str(body, "webRedirectUrl"),
             reference_no=body_str(body, "referenceNo"),
             partner_reference_no=body_str(body, "partnerReferenceNo"),
@@ -141,12 +131,7 @@ class EwalletStatusRequest:
     )
 
     def to_wire(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"originalPartnerReferenceNo": self.original_partner_reference_no}
-        put(body, "originalReferenceNo", self.original_reference_no)
-        body["additionalInfo"] = merge_additional_info(
-            {"channel": str(self.channel)}, self.additional_info
-        )
-        return body
+        return status_query_body(self, original_reference_no=self.original_reference_no)
 
 
 @attrs.frozen(kw_only=True, slots=True)

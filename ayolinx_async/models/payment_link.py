@@ -31,10 +31,10 @@ from .common import (
     optional_text_field,
     parse_time,
     put,
+    response_fields,
     text_field,
     to_amount,
     to_url_params,
-    unknown_fields,
 )
 
 __all__ = ["PaymentLinkCreateRequest", "PaymentLinkCreateResponse", "PaymentLinkItem"]
@@ -196,10 +196,7 @@ class PaymentLinkCreateResponse(ResponseModel):
         body = api.body
         payment_link = body_str(body, "paymentLink")
         return cls(
-            response_code=api.response_code,
-            response_message=api.response_message,
-            raw=api,
-            extra=unknown_fields(body, cls._KNOWN),
+            **response_fields(api, cls._KNOWN),
             payment_link=payment_link,
             link_id=body_str(body, "partnerReferenceNo") or _link_id_from_url(payment_link),
             partner_reference_no=request.partner_reference_no if request is not None else None,

@@ -16,15 +16,14 @@ from ..errors import ResponseDecodeError
 from ..response import ApiResponse
 from .common import (
     Amount,
-    AmountInput,
     Channel,
     ResponseModel,
     TransactionStatusResponse,
     UrlParam,
     body_mapping,
     body_str,
+    channel_info,
     check_idr,
-    coerce_amount,
     format_jakarta,
     instance_field,
     merge_additional_info,
@@ -33,11 +32,13 @@ from .common import (
     parse_time,
     put,
     reserved_keys,
+    response_fields,
+    status_query_body,
     text_field,
     to_additional_info,
     to_channel,
+    to_request_amount,
     to_url_params,
-    unknown_fields,
 )
 
 __all__ = [
@@ -50,11 +51,6 @@ __all__ = [
 ]
 
 
-def _amount(value: AmountInput) -> Amount:
-    # Any ISO currency converts; the model checks it against ``allow_non_idr``.
-    return coerce_amount(value, field="amount", allow_non_idr=True)
-
-
 @attrs.frozen(kw_only=True, slots=True)
 class QrisGenerateRequest:
     """Body of ``POST /v1.0/qr/qr-mpm-generate``.
@@ -65,7 +61,7 @@ class QrisGenerateRequest:
     """
 
     partner_reference_no: str = attrs.field(validator=text_field(64, kind="reference"))
-    amount: Amount = attrs.field(converter=_amount)
+    amount: Amount = attrs.field(converter=to_request_amount)
     channel: Channel = attrs.field(default=Channel.BNC_QRIS, converter=to_channel)
     url_params: tuple[UrlParam, ...] = attrs.field(default=(), converter=to_url_params)
     valid_up_to: datetime | None = attrs.field(default=None, validator=optional_aware_datetime)
@@ -136,10 +132,7 @@ class QrisGenerateResponse(ResponseModel):
     def from_response(cls, api: ApiResponse) -> Self:
         body = api.body
         return cls(
-            response_code=api.response_code,
-            response_message=api.response_message,
-            raw=api,
-            extra=unknown_fields(body, cls._KNOWN),
+            **response_fields(api, cls._KNOWN),
             partner_reference_no=body_str(body, "partnerReferenceNo"),
             qr_content=body_str(body, "qrContent"),
             expired_date=parse_time(body.get("expiredDate")),
@@ -191,12 +184,7 @@ class QrisQueryRequest:
     )
 
     def to_wire(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"originalPartnerReferenceNo": self.original_partner_reference_no}
-        put(body, "originalReferenceNo", self.original_reference_no)
-        body["additionalInfo"] = merge_additional_info(
-            {"channel": str(self.channel)}, self.additional_info
-        )
-        return body
+        return status_query_body(self, original_reference_no=self.original_reference_no)
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -225,9 +213,7 @@ class QrisCancelRequest:
         body: dict[str, Any] = {"originalPartnerReferenceNo": self.original_partner_reference_no}
         put(body, "originalReferenceNo", self.original_reference_no)
         put(body, "reason", self.reason)
-        body["additionalInfo"] = merge_additional_info(
-            {"channel": str(self.channel)}, self.additional_info
-        )
+        body["additionalInfo"] = channel_info(self.channel, self.additional_info)
         return body
 
 
@@ -255,10 +241,7 @@ class QrisCancelResponse(ResponseModel):
     def from_response(cls, api: ApiResponse) -> Self:
         body = api.body
         return cls(
-            response_code=api.response_code,
-            response_message=api.response_message,
-            raw=api,
-            extra=unknown_fields(body, cls._KNOWN),
+            **response_fields(api, cls._KNOWN),
             original_partner_reference_no=body_str(body, "originalPartnerReferenceNo"),
             original_reference_no=body_str(body, "originalReferenceNo"),
             cancel_time=parse_time(body.get("cancelTime")),

@@ -16,7 +16,6 @@ from ..errors import ValidationError
 from ..response import ApiResponse
 from .common import (
     Amount,
-    AmountInput,
     Channel,
     ResponseModel,
     TransactionStatusResponse,
@@ -25,20 +24,21 @@ from .common import (
     aware_datetime,
     body_mapping,
     body_str,
+    channel_info,
     check_idr,
-    coerce_amount,
     instance_field,
-    merge_additional_info,
     optional_text_field,
     parse_time,
     put,
     render_valid_up_to,
     reserved_keys,
+    response_fields,
+    status_query_body,
     text_field,
     to_additional_info,
     to_channel,
+    to_request_amount,
     to_url_params,
-    unknown_fields,
 )
 
 __all__ = [
@@ -47,11 +47,6 @@ __all__ = [
     "RetailQueryRequest",
     "RetailQueryResponse",
 ]
-
-
-def _amount(value: AmountInput) -> Amount:
-    # Any ISO currency converts; the model checks it against ``allow_non_idr``.
-    return coerce_amount(value, field="amount", allow_non_idr=True)
 
 
 def _retail_channel(_: Any, attribute: attrs.Attribute[Any], value: Channel) -> None:
@@ -69,7 +64,7 @@ class RetailCreateRequest:
     """
 
     partner_reference_no: str = attrs.field(validator=text_field(64, kind="reference"))
-    amount: Amount = attrs.field(converter=_amount)
+    amount: Amount = attrs.field(converter=to_request_amount)
     channel: Channel = attrs.field(converter=to_channel, validator=_retail_channel)
     valid_up_to: datetime = attrs.field(validator=aware_datetime)
     customer_name: str = attrs.field(validator=text_field(255))
@@ -102,9 +97,7 @@ class RetailCreateRequest:
         body["amount"] = self.amount.to_wire()
         if self.url_params:
             body["urlParams"] = [param.to_wire() for param in self.url_params]
-        body["additionalInfo"] = merge_additional_info(
-            {"channel": str(self.channel)}, self.additional_info
-        )
+        body["additionalInfo"] = channel_info(self.channel, self.additional_info)
         return body
 
 
@@ -127,10 +120,7 @@ class RetailCreateResponse(ResponseModel):
     def from_response(cls, api: ApiResponse) -> Self:
         body = api.body
         return cls(
-            response_code=api.response_code,
-            response_message=api.response_message,
-            raw=api,
-            extra=unknown_fields(body, cls._KNOWN),
+            **response_fields(api, cls._KNOWN),
             partner_reference_no=body_str(body, "partnerReferenceNo"),
             expiry_date=parse_time(body.get("expiryDate")),
             va_number=body_str(body, "vaNumber"),
@@ -150,12 +140,7 @@ class RetailQueryRequest:
     )
 
     def to_wire(self) -> dict[str, Any]:
-        return {
-            "originalPartnerReferenceNo": self.original_partner_reference_no,
-            "additionalInfo": merge_additional_info(
-                {"channel": str(self.channel)}, self.additional_info
-            ),
-        }
+        return status_query_body(self)
 
 
 @attrs.frozen(kw_only=True, slots=True)

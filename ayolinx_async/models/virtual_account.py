@@ -27,22 +27,23 @@ from .common import (
     _OpenStrEnum,
     body_mapping,
     body_str,
+    channel_info,
     check_idr,
     check_text,
     coerce_amount,
     format_jakarta,
     instance_field,
-    merge_additional_info,
     optional_aware_datetime,
     optional_text_field,
     parse_time,
     put,
     reserved_keys,
+    response_fields,
     status_kwargs,
+    status_query_body,
     text_field,
     to_additional_info,
     to_channel,
-    unknown_fields,
 )
 
 __all__ = [
@@ -236,9 +237,7 @@ class VirtualAccountCreateRequest:
             body["totalAmount"] = self.total_amount.to_wire()
         if self.expired_date is not None:
             body["expiredDate"] = format_jakarta(self.expired_date, field="expired_date")
-        body["additionalInfo"] = merge_additional_info(
-            {"channel": str(self.channel)}, self.additional_info
-        )
+        body["additionalInfo"] = channel_info(self.channel, self.additional_info)
         return body
 
 
@@ -307,13 +306,9 @@ class VirtualAccountCreateResponse(ResponseModel):
 
     @classmethod
     def from_response(cls, api: ApiResponse) -> Self:
-        body = api.body
         return cls(
-            response_code=api.response_code,
-            response_message=api.response_message,
-            raw=api,
-            extra=unknown_fields(body, cls._KNOWN),
-            virtual_account_data=VirtualAccountData.from_wire(body.get("virtualAccountData")),
+            **response_fields(api, cls._KNOWN),
+            virtual_account_data=VirtualAccountData.from_wire(api.body.get("virtualAccountData")),
         )
 
     @property
@@ -347,12 +342,7 @@ class VirtualAccountInquiryRequest:
     )
 
     def to_wire(self) -> dict[str, Any]:
-        return {
-            "originalPartnerReferenceNo": self.original_partner_reference_no,
-            "additionalInfo": merge_additional_info(
-                {"channel": str(self.channel)}, self.additional_info
-            ),
-        }
+        return status_query_body(self)
 
 
 @attrs.frozen(kw_only=True, slots=True)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from ..config import Environment
 from ..errors import ValidationError
-from ..models.common import AmountInput, UrlParam
+from ..models.common import AmountInput, StatusQuery, TransactionStatusResponse, UrlParam
 from ..response import ApiResponse
 from ..transport.base import Timeout
 
@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from ..client import AyolinxClient
 
 _T = TypeVar("_T")
+_Status = TypeVar("_Status", bound=TransactionStatusResponse)
 
 
 class _WireModel(Protocol):
@@ -96,3 +97,24 @@ class Resource:
             timeout=timeout,
             reference=reference,
         )
+
+    async def _query_status(
+        self,
+        path: str,
+        request: StatusQuery,
+        response_type: type[_Status],
+        *,
+        external_id: str | None,
+        timeout: float | Timeout | None,
+    ) -> _Status:
+        """Send a status query, keyed on your reference: read-only, so the client may retry
+        it on transient failures."""
+        api = await self._send(
+            path,
+            request,
+            money_moving=False,
+            reference=request.original_partner_reference_no,
+            external_id=external_id,
+            timeout=timeout,
+        )
+        return response_type.from_response(api)

@@ -128,12 +128,6 @@ class EwalletResource(Resource):
             )
         else:
             only_request(request, given)
-        api = await self._send(
-            STATUS_PATH,
-            request,
-            money_moving=False,
-            reference=request.original_partner_reference_no,
-            external_id=external_id,
-            timeout=timeout,
+        return await self._query_status(
+            STATUS_PATH, request, EwalletStatusResponse, external_id=external_id, timeout=timeout
         )
-        return EwalletStatusResponse.from_response(api)

@@ -121,15 +121,9 @@ class QrisResource(Resource):
             )
         else:
             only_request(request, given)
-        api = await self._send(
-            QUERY_PATH,
-            request,
-            money_moving=False,
-            reference=request.original_partner_reference_no,
-            external_id=external_id,
-            timeout=timeout,
+        return await self._query_status(
+            QUERY_PATH, request, QrisQueryResponse, external_id=external_id, timeout=timeout
         )
-        return QrisQueryResponse.from_response(api)
 
     async def cancel(
         self,

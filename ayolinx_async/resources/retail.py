@@ -124,12 +124,6 @@ class RetailResource(Resource):
             )
         else:
             only_request(request, given)
-        api = await self._send(
-            QUERY_PATH,
-            request,
-            money_moving=False,
-            reference=request.original_partner_reference_no,
-            external_id=external_id,
-            timeout=timeout,
+        return await self._query_status(
+            QUERY_PATH, request, RetailQueryResponse, external_id=external_id, timeout=timeout
         )
-        return RetailQueryResponse.from_response(api)

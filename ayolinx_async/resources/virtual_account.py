@@ -165,12 +165,10 @@ class VirtualAccountsResource(Resource):
             )
         else:
             only_request(request, given)
-        api = await self._send(
+        return await self._query_status(
             INQUIRY_PATH,
             request,
-            money_moving=False,
-            reference=request.original_partner_reference_no,
+            VirtualAccountInquiryResponse,
             external_id=external_id,
             timeout=timeout,
         )
-        return VirtualAccountInquiryResponse.from_response(api)
