@@ -14,11 +14,14 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 __all__ = ["hmac_signature", "rsa_signature", "verify_hmac", "verify_rsa"]
 
 _HMAC_DIGESTS = {"sha512": hashlib.sha512, "sha256": hashlib.sha256}
+# Stateless parameter objects, built once instead of on every sign/verify.
+_PKCS1V15 = padding.PKCS1v15()
+_SHA256 = hashes.SHA256()
 
 
 def rsa_signature(key: rsa.RSAPrivateKey, message: str) -> str:
     """Base64 SHA256withRSA (PKCS#1 v1.5) over the UTF-8 message."""
-    raw = key.sign(message.encode("utf-8"), padding.PKCS1v15(), hashes.SHA256())
+    raw = key.sign(message.encode("utf-8"), _PKCS1V15, _SHA256)
     return base64.b64encode(raw).decode("ascii")
 
 
@@ -32,12 +35,12 @@ def hmac_signature(secret: str | bytes, message: str, algorithm: str = "sha512")
 def _b64decode(signature: str) -> bytes | None:
     """Decode canonical base64 only: base64 ignores the low bits of a final digit, so without
     the round-trip check several strings would verify as one signature (malleability)."""
-    text = signature.strip()
     try:
-        raw = base64.b64decode(text, validate=True)
+        text = signature.strip().encode("ascii")
+        raw = binascii.a2b_base64(text, strict_mode=True)
     except (binascii.Error, ValueError):
         return None
-    return raw if base64.b64encode(raw).decode("ascii") == text else None
+    return raw if binascii.b2a_base64(raw, newline=False) == text else None
 
 
 def verify_rsa(key: rsa.RSAPublicKey, message: str, signature: str) -> bool:
@@ -46,7 +49,7 @@ def verify_rsa(key: rsa.RSAPublicKey, message: str, signature: str) -> bool:
     if raw is None:
         return False
     try:
-        key.verify(raw, message.encode("utf-8"), padding.PKCS1v15(), hashes.SHA256())
+        key.verify(raw, message.encode("utf-8"), _PKCS1V15, _SHA256)
     except InvalidSignature:
         return False
     return True
