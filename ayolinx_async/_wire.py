@@ -36,7 +36,7 @@ class BodyEncoding(enum.Enum):
 
     #: Compact JSON, UTF-8, ``/`` and non-ASCII left as they are (Java/Go/Python integrations).
     COMPACT = "compact"
-    #: PHP ``json_encode`` default flags: ``/`` escaped as ``\\/`` and non-ASCII as ``\\uXXXX``.
+    #: PHP ``json_encode`` default flags: ``/`` escaped, non-ASCII as ``\\u`` escapes.
     PHP = "php"
 
 
