@@ -495,7 +495,8 @@ class AyolinxClient:
                             await core.sleep(policy.delay(retries))
                             continue
                         raise
-                    if _maybe_acted(exc):
+                    # A 409xx00 on a re-send means an earlier attempt did reach Ayolinx.
+                    if _maybe_acted(exc) or (id_attempts > 1 and _duplicate_external_id(exc)):
                         raise OutcomeUnknownError(
                             path=path,
                             external_id=ext_id,

@@ -125,3 +125,27 @@ async def test_network_failures_are_not_given_invented_snap_codes(credentials: C
         with pytest.raises(ReadTimeoutError) as timeout_info:
             await client.request("/p", {}, idempotent=True)
     assert timeout_info.value.request_sent is True
+
+
+async def test_money_moving_resend_answered_duplicate_id_is_outcome_unknown(
+    credentials: Credentials,
+) -> None:
+    """Connect error, re-send, then 409xx00: the first attempt did arrive after all."""
+    from ayolinx_async import OutcomeUnknownError
+
+    fake = FakeAyolinx()
+    answers = iter(["refuse", "duplicate"])
+
+    def service(request: httpx.Request) -> httpx.Response:
+        if next(answers) == "refuse":
+            raise httpx.ConnectError("refused", request=request)
+        return json_response(409, {"responseCode": "4094700", "responseMessage": "Conflict"})
+
+    fake.service = service
+    async with fake.client(credentials) as client:
+        with pytest.raises(OutcomeUnknownError) as info:
+            await client.request("/v1.0/qr/qr-mpm-generate", {"partnerReferenceNo": "R-9"})
+    assert info.value.attempts == 2
+    assert info.value.partner_reference_no == "R-9"
+    ids = {r.headers["x-external-id"] for r in fake.service_requests}
+    assert len(ids) == 1
