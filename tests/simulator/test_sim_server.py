@@ -178,7 +178,10 @@ async def test_ayolinx_simulator_command_serves_and_prints_credentials(tmp_path:
     assert Path(lines["AYOLINX_PRIVATE_KEY_FILE"]).read_text().startswith("-----BEGIN PRIVATE KEY")
     assert Path(lines["AYOLINX_PUBLIC_KEY_FILE"]) == tmp_path / "ayolinx_public.pem"
     assert "-----BEGIN PUBLIC KEY-----" in out
-    assert proc.returncode == 130, err  # interrupted, cleanly: no traceback
+    # Ctrl-C ends it cleanly: uvicorn shuts down gracefully and, depending on when asyncio's
+    # own SIGINT handling sees the re-raised signal, the process exits 0 or 130 — never with
+    # a traceback or another status.
+    assert proc.returncode in (0, 130), err
     assert "Traceback" not in err
 
 
