@@ -570,7 +570,13 @@ class AyolinxClient:
             )
         started = time.perf_counter()
         try:
-            response = await core.transport.send(request)
+            try:
+                response = await core.transport.send(request)
+            except (AyolinxError, anyio.get_cancelled_exc_class()):
+                raise
+            except Exception as exc:
+                # A third-party transport leaked its own error: the request may have been sent.
+                raise TransportError(f"transport failure: {type(exc).__name__}") from exc
         except TransportError as exc:
             exc.external_id = external_id
             elapsed = time.perf_counter() - started
@@ -729,7 +735,9 @@ def _maybe_acted(exc: AyolinxError) -> bool:
         return True
     if isinstance(exc, ResponseDecodeError):
         return exc.http_status >= 500 or 200 <= exc.http_status < 300
-    return False
+    # 202xx00 "request in progress" (spec §7.3): accepted, not finished.
+    status = _status_of(exc)
+    return status is not None and 200 <= status < 300
 
 
 def _retry_after(exc: AyolinxError, now: float) -> float | None:

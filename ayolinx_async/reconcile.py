@@ -93,7 +93,9 @@ async def reconcile(
     its ``partner_reference_no`` the transaction), or a partner reference plus ``product=``.
     ``channel`` is needed for virtual accounts and retail unless the error records it.
     The query is read-only, so it is retried on transient failures like any status call.
-    A :class:`~ayolinx_async.NotFoundError` means Ayolinx has no such transaction.
+    A :class:`~ayolinx_async.NotFoundError` means Ayolinx has no such transaction *yet*: right
+    after a timeout it may still be processing. To try again, re-send the create with the SAME
+    ``partnerReferenceNo`` (a duplicate is refused with 409xx01), never under a new one.
     """
     if isinstance(error_or_reference, OutcomeUnknownError):
         error = error_or_reference

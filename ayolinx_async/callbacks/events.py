@@ -136,7 +136,10 @@ class PaymentNotification:
         """``originalReferenceNo:latestTransactionStatus`` (spec §8): one key per status change."""
         if self.original_reference_no:
             return f"{self.original_reference_no}:{self.status.value}"
-        return f"partner:{self.original_partner_reference_no}:{self.status.value}"
+        # Without Ayolinx's reference, your reference may repeat across payments (a reusable
+        # open-amount VA): the bank's reference, when sent, tells them apart.
+        key = f"partner:{self.original_partner_reference_no}:{self.status.value}"
+        return key + _payment_tag(self)
 
     @classmethod
     def _extra_fields(cls, body: Mapping[str, Any], info: Mapping[str, Any]) -> dict[str, Any]:
@@ -369,7 +372,7 @@ class VaPaymentRequest:
     @property
     def dedupe_key(self) -> str:
         """One key per bank payment: VA number plus ``paymentRequestId`` (else ``trxId``)."""
-        ident = self.payment_request_id or f"trx:{self.trx_id}"
+        ident = self.payment_request_id or f"trx:{self.trx_id}{_payment_tag(self)}"
         return f"va-payment:{self.virtual_account_no.strip()}:{ident}"
 
     def virtual_account_data(self) -> dict[str, Any]:
@@ -436,3 +439,11 @@ def parse_va_payment(
 
 
 CallbackEvent = PaymentNotification | VaPaymentRequest
+
+
+def _payment_tag(event: PaymentNotification | VaPaymentRequest) -> str:
+    """``:ntb:<paymentNtb>`` (the bank's reference) when sent, else nothing: tells payments apart
+    when the payment id is missing and the merchant reference repeats."""
+    info = event.body.get("additionalInfo") if isinstance(event.body, Mapping) else None
+    ntb = info.get("paymentNtb") if isinstance(info, Mapping) else None
+    return f":ntb:{ntb}" if isinstance(ntb, str) and ntb else ""

@@ -138,6 +138,10 @@ class CallbackResponse(NamedTuple):
     def json(self) -> Any:
         return json.loads(self.body)
 
+    def __repr__(self) -> str:
+        # The token endpoint's answer carries the merchant-issued token: never shown.
+        return f"CallbackResponse(status={self.status}, body=<{len(self.body)} bytes>)"
+
 
 def _json_default(value: object) -> object:
     if isinstance(value, Decimal):

@@ -29,6 +29,7 @@ from ..signing import (
     verify_hmac,
     verify_rsa,
 )
+from ..signing.keys import read_key_bytes
 
 __all__ = [
     "DEFAULT_TIMESTAMP_TOLERANCE",
@@ -56,9 +57,18 @@ _HMAC_ALGORITHMS = frozenset({"sha512", "sha256"})
 HeaderSource = Mapping[str, str] | Iterable[tuple[str | bytes, str | bytes]]
 
 
+_COLONLESS_OFFSET = re.compile(r"T[0-9:.]+[+-]\d{4}$")
+
+
 @functools.lru_cache(maxsize=64)
 def _instant(value: str) -> float:
-    """Epoch seconds of an X-TIMESTAMP; bursts of callbacks share a handful of seconds."""
+    """Epoch seconds of an X-TIMESTAMP; bursts of callbacks share a handful of seconds.
+
+    Tolerates an offset without its colon (``+0700``): Java's ``Z`` pattern, which the
+    e-wallet page names (spec §13.3), prints it so. The signature covers the literal header.
+    """
+    if _COLONLESS_OFFSET.search(value):
+        value = value[:-2] + ":" + value[-2:]
     return parse_timestamp(value).timestamp()
 
 
@@ -171,8 +181,9 @@ def load_public_keys(
         items = list(source)
     keys: list[rsa.RSAPublicKey] = []
     for item in items:
-        if isinstance(item, str | bytes):
-            data = item.encode("ascii", "replace") if isinstance(item, str) else item
+        if not isinstance(item, rsa.RSAPublicKey):
+            # Text, bytes or a file: a rotation file holds several PEM blocks.
+            data = read_key_bytes(item, "ayolinx_public_key")
             blocks = _PEM_BLOCK.findall(data)
             if len(blocks) > 1:
                 keys.extend(load_public_key(b, what="ayolinx_public_key") for b in blocks)

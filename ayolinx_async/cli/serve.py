@@ -28,7 +28,14 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     net.add_argument("--port", type=int, default=8080, help="port to bind (default 8080)")
     creds = parser.add_argument_group("credentials (generated when omitted)")
     creds.add_argument("--client-key", help="merchant client key (X-CLIENT-KEY / X-PARTNER-ID)")
-    creds.add_argument("--client-secret", help="merchant client secret (HMAC key)")
+    creds.add_argument(
+        "--client-secret-file",
+        dest="client_secret",
+        type=_secret_from_file,
+        metavar="FILE",
+        help="file holding the merchant client secret (HMAC key); '-' reads stdin."
+        " Secrets never go on the command line.",
+    )
     creds.add_argument("--merchant-public-key", metavar="PEM", help="merchant RSA public key")
     creds.add_argument("--merchant-private-key", metavar="PEM", help="merchant RSA private key")
     creds.add_argument(
@@ -62,6 +69,15 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _secret_from_file(value: str) -> str:
+    from ._output import UsageError, read_secret_file
+
+    try:
+        return read_secret_file(value, "--client-secret-file")
+    except UsageError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def build_simulator(args: argparse.Namespace) -> Simulator:
     """A simulator from the command-line options (raises ``ConfigurationError`` on bad input)."""
     from ..errors import ConfigurationError
@@ -69,7 +85,7 @@ def build_simulator(args: argparse.Namespace) -> Simulator:
 
     given = [args.client_key, args.client_secret]
     if any(given) and not all(given):
-        raise ConfigurationError("give both --client-key and --client-secret, or neither")
+        raise ConfigurationError("give both --client-key and --client-secret-file, or neither")
     if args.client_key:
         if not (args.merchant_public_key or args.merchant_private_key):
             raise ConfigurationError(
@@ -104,8 +120,12 @@ def build_simulator(args: argparse.Namespace) -> Simulator:
     )
 
 
-def describe(sim: Simulator, keys_dir: Path, out: TextIO) -> None:
-    """Write the key files and print how to point a client at the simulator."""
+def describe(sim: Simulator, keys_dir: Path, out: TextIO, *, generated: bool = True) -> None:
+    """Write the key files and print how to point a client at the simulator.
+
+    Secrets are printed only when the simulator generated them (``generated``); a secret or key
+    the caller supplied is already theirs and is never echoed.
+    """
     from ..simulator.accounts import private_pem
 
     keys_dir.mkdir(parents=True, exist_ok=True)
@@ -117,10 +137,12 @@ def describe(sim: Simulator, keys_dir: Path, out: TextIO) -> None:
         "Merchant credentials (valid for this simulator only):",
         f"  AYOLINX_BASE_URL={sim.base_url}",
         f"  AYOLINX_CLIENT_KEY={account.client_key}",
-        f"  AYOLINX_CLIENT_SECRET={account.client_secret}",
+        f"  AYOLINX_CLIENT_SECRET={account.client_secret}"
+        if generated
+        else "  AYOLINX_CLIENT_SECRET=<the secret you gave>",
     ]
     private_text = ""
-    if account.private_key is not None:
+    if account.private_key is not None and generated:
         private_path = keys_dir / "merchant_private.pem"
         private_text = private_pem(account.private_key).decode("ascii")
         private_path.write_text(private_text)
@@ -157,16 +179,11 @@ def make_server(sim: Simulator, host: str, port: int, *, log_level: str = "warni
 
 
 def _run(args: argparse.Namespace) -> int:
-    from ..errors import ConfigurationError
-
-    try:
-        sim = build_simulator(args)
-        server = make_server(sim, args.host, args.port, log_level=args.log_level)
-    except ConfigurationError as exc:
-        print(f"ayolinx simulator: {exc}", file=sys.stderr)
-        return 3
+    # A ConfigurationError propagates to main(): one line, exit 3, traceback under --debug.
+    sim = build_simulator(args)
+    server = make_server(sim, args.host, args.port, log_level=args.log_level)
     keys_dir = Path(args.keys_dir) if args.keys_dir else Path(tempfile.mkdtemp(prefix="ayolinx-"))
-    describe(sim, keys_dir, sys.stdout)
+    describe(sim, keys_dir, sys.stdout, generated=args.client_key is None)
     server.run()
     return 0 if getattr(server, "started", False) else 1
 

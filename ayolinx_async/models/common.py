@@ -188,7 +188,12 @@ def parse_amount(value: object) -> Decimal | None:
         result = Decimal(text)
     except InvalidOperation:
         return None
-    return result if result.is_finite() else None
+    if not result.is_finite():
+        return None
+    # More than 2 decimals is not a SNAP amount: "20.000" is Indonesian for Rp 20,000, and
+    # reading it as Rp 20 would be a guess that moves money.
+    exponent = result.as_tuple().exponent
+    return None if isinstance(exponent, int) and exponent < -2 else result
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -266,21 +271,28 @@ def parse_time(value: object) -> datetime | None:
     """
     if value is None or isinstance(value, bool):
         return None
-    if isinstance(value, int | float):
-        return datetime.fromtimestamp(float(value), UTC)
+    if isinstance(value, int | float | Decimal):
+        return _from_epoch(float(value))
     if not isinstance(value, str) or not value.strip():
         return None
     text = value.strip()
     if text.isdigit():
-        seconds = int(text)
-        if seconds > 10**11:  # milliseconds
-            seconds //= 1000
-        return datetime.fromtimestamp(seconds, UTC)
+        return _from_epoch(float(text))
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return None
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=JAKARTA)
+
+
+def _from_epoch(seconds: float) -> datetime | None:
+    """Unix seconds (or milliseconds, if implausibly large) as UTC; ``None`` if out of range."""
+    if seconds > 1e11:
+        seconds /= 1000
+    try:
+        return datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 # -- request-side helpers shared by the product models -------------------------------------------

@@ -8,6 +8,7 @@ PEM/DER and PKCS#1 public PEM. Errors never echo key material.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -26,6 +27,7 @@ PrivateKeySource = str | bytes | os.PathLike[str] | rsa.RSAPrivateKey
 PublicKeySource = str | bytes | os.PathLike[str] | rsa.RSAPublicKey
 
 _PEM_MARK = b"-----BEGIN"
+_BASE64_BLOB = re.compile(r"[A-Za-z0-9+/=]{64,}")
 
 
 def _read_source(source: str | bytes | os.PathLike[str], what: str) -> bytes:
@@ -35,10 +37,13 @@ def _read_source(source: str | bytes | os.PathLike[str], what: str) -> bytes:
     if isinstance(source, str):
         if "-----BEGIN" in source:
             return source.encode("ascii", errors="replace")
-        # A short single-line string is a path; anything else is garbage key text.
+        # A short single-line string is a path. Anything else — including unarmoured base64
+        # DER, a common way to paste a key — is key text and must never be echoed.
         if "\n" in source or len(source) > 4096:
             raise ConfigurationError(f"{what}: text is neither a PEM block nor a file path")
         path = Path(source)
+        if (len(source) > 255 or _BASE64_BLOB.fullmatch(source)) and not path.exists():
+            raise ConfigurationError(f"{what}: text is neither a PEM block nor a file path")
     elif isinstance(source, os.PathLike):
         path = Path(source)
     else:
@@ -50,6 +55,12 @@ def _read_source(source: str | bytes | os.PathLike[str], what: str) -> bytes:
         raise ConfigurationError(
             f"{what}: cannot read file {str(path)!r} ({exc.strerror})"
         ) from None
+
+
+def read_key_bytes(source: str | bytes | os.PathLike[str], what: str) -> bytes:
+    """The raw bytes behind a key source (PEM text, bytes or a path) — e.g. to split a file
+    holding several PEM blocks."""
+    return _read_source(source, what)
 
 
 def load_private_key(

@@ -43,8 +43,9 @@ class Request:
     method: str
     path: str
     query: str
-    headers: Mapping[str, str]
-    body: bytes
+    # Authorization and X-SIGNATURE live here: never in a repr.
+    headers: Mapping[str, str] = attrs.field(repr=False)
+    body: bytes = attrs.field(repr=False)
     scheme: str
     host: str
 

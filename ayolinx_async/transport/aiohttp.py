@@ -12,8 +12,10 @@ import asyncio
 try:
     import aiohttp
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
-    raise ImportError(
-        "AiohttpTransport needs aiohttp: pip install 'ayolinx-async[aiohttp]'"
+    from ..errors import ConfigurationError
+
+    raise ConfigurationError(
+        'AiohttpTransport needs aiohttp: pip install "ayolinx-async[aiohttp]"'
     ) from exc
 
 from multidict import CIMultiDictProxy

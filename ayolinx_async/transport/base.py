@@ -44,8 +44,9 @@ class HttpResponse:
     """A received response. Header names are lower-case."""
 
     status_code: int
-    headers: Mapping[str, str]
-    content: bytes
+    # A token response body holds the access token: neither shown in a repr.
+    headers: Mapping[str, str] = attrs.field(repr=False)
+    content: bytes = attrs.field(repr=False)
 
 
 @runtime_checkable

@@ -82,13 +82,22 @@ class HttpxTransport:
             # Keep-alive up to the connection limit: with the httpx default (20 idle) a burst
             # of more than 20 concurrent calls closes and reopens connections constantly.
             limits = limits or httpx.Limits(max_connections=100, max_keepalive_connections=100)
-            pool = transport or httpx.AsyncHTTPTransport(limits=limits, verify=True)
-            client = httpx.AsyncClient(
-                timeout=_httpx_timeout(self._timeout),
-                transport=pool,
-                follow_redirects=False,
-            )
-            if transport is not None or not urllib.request.getproxies():
+            if transport is None and urllib.request.getproxies():
+                # httpx mounts HTTP(S)_PROXY/ALL_PROXY only when it builds the transport itself
+                # (production egress often goes through a whitelisted proxy).
+                client = httpx.AsyncClient(
+                    timeout=_httpx_timeout(self._timeout),
+                    limits=limits,
+                    verify=True,
+                    follow_redirects=False,
+                )
+            else:
+                pool = transport or httpx.AsyncHTTPTransport(limits=limits, verify=True)
+                client = httpx.AsyncClient(
+                    timeout=_httpx_timeout(self._timeout),
+                    transport=pool,
+                    follow_redirects=False,
+                )
                 self._pool = pool
         self._client = client
         self._urls: dict[str, httpx.URL] = {}
@@ -116,6 +125,7 @@ class HttpxTransport:
                 headers=dict(request.headers),
                 content=request.content,
                 timeout=_httpx_timeout(timeout),
+                follow_redirects=False,
             )
         if self._closed:
             raise RuntimeError("Cannot send a request, as the transport has been closed.")
@@ -138,16 +148,19 @@ class HttpxTransport:
     async def send(self, request: HttpRequest) -> HttpResponse:
         timeout = request.timeout or self._timeout
         try:
-            # httpx has no whole-exchange deadline; the total one is enforced here.
-            # asyncio.timeout costs a third of anyio.fail_after on the hot path.
+            # httpx has no whole-exchange deadline; the total one is enforced here. It starts
+            # before the pool wait and connect, so it allows ``connect`` extra: a request that
+            # never left then ends in httpx's own pool/connect timeout (safe to resend), not in
+            # an ambiguous read timeout. asyncio.timeout costs a third of anyio.fail_after.
+            deadline = timeout.total + timeout.connect
             if _on_asyncio():
-                async with asyncio.timeout(timeout.total):
+                async with asyncio.timeout(deadline):
                     response = await self._exchange(request, timeout)
             else:
-                with anyio.fail_after(timeout.total):
+                with anyio.fail_after(deadline):
                     response = await self._exchange(request, timeout)
         except TimeoutError:
-            raise ReadTimeoutError(f"no complete response within {timeout.total}s") from None
+            raise ReadTimeoutError(f"no complete response within {deadline}s") from None
         except httpx.ConnectTimeout:
             raise ConnectTimeoutError(f"connect timed out after {timeout.connect}s") from None
         except httpx.PoolTimeout:
@@ -164,6 +177,13 @@ class HttpxTransport:
             raise ConnectionDroppedError(f"connection dropped: {exc}") from None
         except httpx.TransportError as exc:
             raise TransportError(f"transport failure: {type(exc).__name__}: {exc}") from None
+        except httpx.HTTPStatusError as exc:
+            # A user's client with a raise_for_status hook: the answer still decides the outcome.
+            response = exc.response
+        except httpx.HTTPError as exc:
+            # DecodingError (corrupt Content-Encoding), TooManyRedirects …: an answer arrived
+            # but is unusable, so the server may have acted.
+            raise ConnectionDroppedError(f"unusable response: {type(exc).__name__}") from None
         return HttpResponse(
             status_code=response.status_code,
             headers={k.lower(): v for k, v in response.headers.items()},

@@ -185,7 +185,12 @@ def test_va_payment_without_request_id_dedupes_on_trx_id() -> None:
     body = json.loads(va_payment_body())
     del body["paymentRequestId"]
     event = parse_va_payment(encode(body))
-    assert event.dedupe_key == "va-payment:8889912345678901234567890:trx:TRX-SNAP-1"
+    # The bank's reference (additionalInfo.paymentNtb) keeps payments apart: a reusable
+    # open-amount VA repeats its trxId on every top-up.
+    assert event.dedupe_key == "va-payment:8889912345678901234567890:trx:TRX-SNAP-1:ntb:123456"
+    second = {**body, "additionalInfo": {**body["additionalInfo"], "paymentNtb": "654321"}}
+    assert parse_va_payment(encode(second)).dedupe_key != event.dedupe_key
+    assert parse_va_payment(encode(body)).dedupe_key == event.dedupe_key  # a redelivery
     del body["trxId"]
     with pytest.raises(CallbackRejected) as info:
         parse_va_payment(encode(body))

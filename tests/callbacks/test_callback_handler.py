@@ -750,3 +750,22 @@ def test_from_env_and_from_credentials(
         from_creds.verifier.public_keys[0].public_numbers()
         == ayolinx_key.public_key().public_numbers()
     )
+
+
+@pytest.mark.parametrize("finished", [1746249942000, 10**30, "not a time"])
+async def test_odd_finished_time_is_acknowledged_not_500(
+    handler: CallbackHandler,
+    ayolinx_key: rsa.RSAPrivateKey,
+    clock: FakeClock,
+    recorder: Recorder,
+    finished: object,
+) -> None:
+    """A signed payment with an unreadable time must still be delivered, not answered 500 until
+    Ayolinx gives up."""
+    body = json.loads(qris_body())
+    body["finishedTime"] = finished
+    raw = encode(body)
+    response = await notify(handler, ayolinx_key, raw, clock)
+    assert response.status == 200, response.body
+    assert response.body == ACK
+    assert len(recorder.events) == 1

@@ -143,3 +143,32 @@ def test_garbage_public_key(tmp_path: Path) -> None:
     )
     with pytest.raises(ConfigurationError, match="expected an RSA key"):
         load_public_key(ec_pub)
+
+
+def test_unarmoured_base64_key_is_never_echoed(merchant_key: rsa.RSAPrivateKey) -> None:
+    """A pasted base64 DER key (no PEM armour) is key text, not a path: never in the message."""
+    import base64
+
+    der = merchant_key.private_bytes(_ENC.DER, _PRIV.PKCS8, _NONE)
+    blob = base64.b64encode(der).decode()
+    with pytest.raises(ConfigurationError) as info:
+        load_private_key(blob)
+    assert blob[:40] not in str(info.value)
+    assert "neither a PEM block nor a file path" in str(info.value)
+
+
+def test_rotation_file_with_two_keys_loads_both(
+    tmp_path: Path, merchant_key: rsa.RSAPrivateKey
+) -> None:
+    from ayolinx_async.callbacks import load_public_keys
+
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pems = b"".join(
+        k.public_key().public_bytes(_ENC.PEM, _PUB.SubjectPublicKeyInfo)
+        for k in (merchant_key, other)
+    )
+    path = tmp_path / "ayolinx_keys.pem"
+    path.write_bytes(pems)
+    assert len(load_public_keys(path)) == 2
+    assert len(load_public_keys(str(path))) == 2
+    assert len(load_public_keys(pems)) == 2

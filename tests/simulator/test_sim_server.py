@@ -206,9 +206,12 @@ async def test_simulator_options_accept_given_credentials(
     out = io.StringIO()
     describe(sim, tmp_path / "keys", out)
     text = out.getvalue()
-    assert "AYOLINX_CLIENT_SECRET=SK-given" in text
+    assert "AYOLINX_CLIENT_SECRET=SK-given" in text  # describe() default: generated account
+    hidden = io.StringIO()
+    describe(sim, tmp_path / "keys2", hidden, generated=False)
+    assert "SK-given" not in hidden.getvalue()  # a secret the caller gave is never echoed
     assert "AYOLINX_PRIVATE_KEY_FILE" not in text  # the simulator does not have it
     assert "Callbacks go to http://127.0.0.1:9/cb" in text
     bad = argparse.Namespace(**{**vars(args), "client_secret": None})
-    with pytest.raises(ConfigurationError, match="both --client-key and --client-secret"):
+    with pytest.raises(ConfigurationError, match="both --client-key and --client-secret-file"):
         build_simulator(bad)
