@@ -444,8 +444,7 @@ class CallbackHandler:
                 409, "00", "Conflict. The same callback is being processed", reason="in_progress"
             )
         try:
-            for listener in self._listeners:
-                await listener(event)
+            await self._run_listeners(event, key, owner)
         except Exception:
             _logger.exception(
                 "callback listener failed for %s %s; answering 500 so Ayolinx retries",
@@ -470,3 +469,31 @@ class CallbackHandler:
                 type(exc).__name__,
             )
         return True
+
+    async def _run_listeners(self, event: CallbackEvent, key: str, owner: str) -> None:
+        """Run the listeners while a background task renews the processing lease, so a slow
+        listener keeps its claim and a redelivery gets 409 instead of running it twice."""
+        failure: Exception | None = None
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(self._keep_lease, key, owner)
+            try:
+                for listener in self._listeners:
+                    await listener(event)
+            except Exception as exc:
+                failure = exc
+            tasks.cancel_scope.cancel()
+        if failure is not None:
+            raise failure
+
+    async def _keep_lease(self, key: str, owner: str) -> None:
+        """Renew the claim every third of the lease until cancelled; never raises."""
+        while True:
+            await anyio.sleep(self._lease / 3)
+            try:
+                if not await self._dedupe.extend(key, owner, self._lease):
+                    _logger.warning("lost the processing lease of callback %s", key)
+                    return
+            except Exception as exc:
+                _logger.warning(
+                    "could not renew the processing lease of %s (%s)", key, type(exc).__name__
+                )

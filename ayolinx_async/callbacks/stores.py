@@ -67,6 +67,12 @@ class DedupeStore(Protocol):
         script in Redis) so a late failure cannot free a key someone else has claimed."""
         ...
 
+    async def extend(self, key: str, owner: str, ttl: float) -> bool:
+        """Renew ``owner``'s lease on ``key`` for ``ttl`` seconds if it still holds it
+        (compare-and-``PEXPIRE``); False if the lease was lost. Keeps a slow listener's claim
+        alive so a redelivery cannot run it a second time."""
+        ...
+
 
 class _ExpiringDict:
     """A dict whose entries expire by an injectable clock; swept lazily, at most once a minute."""
@@ -165,3 +171,10 @@ class MemoryDedupeStore:
     async def release(self, key: str, owner: str) -> None:
         if self._entries.get(key) == owner:
             self._entries.delete(key)
+
+    async def extend(self, key: str, owner: str, ttl: float) -> bool:
+        _check_ttl(ttl)
+        if self._entries.get(key) != owner:
+            return False
+        self._entries.set(key, owner, ttl)
+        return True

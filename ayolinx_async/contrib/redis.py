@@ -65,6 +65,14 @@ end
 return 0
 """
 
+#: Compare-and-PEXPIRE: renew a dedupe lease only for its owner.
+_EXTEND_IF_EQUAL = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+"""
+
 #: Compare-and-delete on the token JSON: drop the shared token only if its value is ARGV[1].
 _DISCARD_TOKEN = """
 local raw = redis.call('GET', KEYS[1])
@@ -245,6 +253,13 @@ class RedisDedupeStore(_RedisStore):
 
     async def release(self, key: str, owner: str) -> None:
         await self._delete_if_equal(self._key(key), owner)
+
+    async def extend(self, key: str, owner: str, ttl: float) -> bool:
+        px = _milliseconds(ttl)
+        renewed = await self._call(
+            "EVAL", lambda: self._redis.eval(_EXTEND_IF_EQUAL, 1, self._key(key), owner, px)
+        )
+        return bool(renewed)
 
 
 class RedisIssuedTokenStore(_RedisStore):

@@ -769,3 +769,65 @@ async def test_odd_finished_time_is_acknowledged_not_500(
     assert response.status == 200, response.body
     assert response.body == ACK
     assert len(recorder.events) == 1
+
+
+async def test_slow_listener_keeps_its_lease_so_a_redelivery_never_runs_it_twice(
+    ayolinx_key: rsa.RSAPrivateKey,
+) -> None:
+    """The processing lease (here 0.15 s) is renewed while the listener runs (here 0.6 s): a
+    redelivery after the original lease would have lapsed still gets 409, and the listener
+    runs exactly once."""
+    import time
+
+    from ayolinx_async._wire import format_timestamp
+
+    runs = 0
+    release = anyio.Event()
+
+    async def slow(event: object) -> None:
+        nonlocal runs
+        runs += 1
+        await release.wait()
+
+    handler = CallbackHandler(
+        client_key=CLIENT_KEY,
+        client_secret=CLIENT_SECRET,
+        ayolinx_public_keys=ayolinx_key.public_key(),
+        on_event=slow,
+        processing_lease=0.15,
+        clock=time.time,
+    )
+    body = qris_body()
+    headers = notify_headers(ayolinx_key, body, format_timestamp(time.time()))
+    answers: list[CallbackResponse] = []
+
+    async def deliver() -> None:
+        answers.append(await handler("POST", NOTIFY_PATH, headers, body))
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(deliver)
+        await anyio.sleep(0.45)  # three original leases later
+        with anyio.fail_after(2):  # a second run would block on `release` here
+            second = await handler("POST", NOTIFY_PATH, headers, body)
+        assert second.status == 409, second.body
+        release.set()
+    assert answers[0].status == 200
+    third = await handler("POST", NOTIFY_PATH, headers, body)
+    assert third.status == 200  # done: acknowledged, not re-run
+    assert runs == 1
+
+
+async def test_memory_dedupe_extend_only_for_the_owner() -> None:
+    from ayolinx_async.callbacks import MemoryDedupeStore
+
+    clock = FakeClock()
+    store = MemoryDedupeStore(clock=clock)
+    assert await store.claim("k", "me", 10)
+    clock.now += 8
+    assert await store.extend("k", "me", 10)
+    assert not await store.extend("k", "someone-else", 10)
+    clock.now += 8  # 16 s after the claim: alive only thanks to the renewal
+    assert await store.get("k") == "me"
+    clock.now += 3
+    assert await store.get("k") is None
+    assert not await store.extend("k", "me", 10)

@@ -400,3 +400,17 @@ async def test_token_issued_by_one_process_accepted_by_the_other(
         assert forged.status_code == 401
     runs = await _runs(redis_client, prefix, payment_id)
     assert runs == ["B:attempt", "B:ok"]
+
+
+async def test_dedupe_lease_renewal_only_for_its_owner(
+    redis_client: aioredis.Redis, prefix: str
+) -> None:
+    store = RedisDedupeStore(redis_client, prefix=prefix)
+    assert await store.claim("slow:00", "me", 5)
+    assert await store.extend("slow:00", "me", 60)
+    assert 59_000 < await redis_client.pttl(f"{prefix}dedupe:slow:00") <= 60_000
+    assert not await store.extend("slow:00", "someone-else", 600)
+    assert await redis_client.pttl(f"{prefix}dedupe:slow:00") <= 60_000
+    await store.complete("slow:00", 3600)
+    assert not await store.extend("slow:00", "me", 60)  # done keys are not leases
+    assert await store.get("slow:00") == DEDUPE_DONE
