@@ -39,11 +39,10 @@ def _read_source(source: str | bytes | os.PathLike[str], what: str) -> bytes:
             return source.encode("ascii", errors="replace")
         # A short single-line string is a path. Anything else — including unarmoured base64
         # DER, a common way to paste a key — is key text and must never be echoed.
-        if "\n" in source or len(source) > 4096:
+        keyish = len(source) > 255 or _BASE64_BLOB.fullmatch(source) is not None
+        if "\n" in source or len(source) > 4096 or (keyish and not Path(source).exists()):
             raise ConfigurationError(f"{what}: text is neither a PEM block nor a file path")
         path = Path(source)
-        if (len(source) > 255 or _BASE64_BLOB.fullmatch(source)) and not path.exists():
-            raise ConfigurationError(f"{what}: text is neither a PEM block nor a file path")
     elif isinstance(source, os.PathLike):
         path = Path(source)
     else:
