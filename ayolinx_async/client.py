@@ -20,6 +20,7 @@ import httpx
 
 from . import _log
 from ._log import logger, redact_headers
+from ._secret import RedactedHeaders, Secret
 from ._wire import (
     BodyEncoding,
     encode_body,
@@ -34,18 +35,14 @@ from .errors import (
     APIError,
     AyolinxError,
     ConfigurationError,
-    ConflictError,
-    InvalidTokenError,
     OutcomeUnknownError,
-    RateLimitError,
     ResponseCode,
     ResponseDecodeError,
-    ServerError,
     TransportError,
     api_error_class,
 )
 from .response import ApiResponse, default_success_rule
-from .retries import RetryPolicy, parse_retry_after
+from .retries import Action, RetryPolicy, decide, parse_retry_after
 from .signing.keys import load_private_key
 from .signing.signers import LocalSigner, Signer
 from .signing.strings import _service_string, body_digest, token_string_to_sign
@@ -335,11 +332,36 @@ class AyolinxClient:
     async def get_access_token(self) -> AccessToken:
         """The current B2B access token, fetched (single-flight) if missing or stale."""
         self._ensure_open()
-        marker = _TOKEN_TIMEOUT.set(self._options.timeout)
-        try:
-            return await self._with_transient_retries(self._core.token_cache.get)
-        finally:
-            _TOKEN_TIMEOUT.reset(marker)
+        core = self._core
+        policy = self._options.retry
+        call_timeout = self._options.timeout
+        deadline = core.clock() + call_timeout.total
+        retries = 0
+        while True:
+            marker = _TOKEN_TIMEOUT.set(_remaining(call_timeout, deadline, core.clock()))
+            try:
+                return await core.token_cache.get()
+            except (TransportError, APIError, ResponseDecodeError) as exc:
+                now = core.clock()
+                decision = decide(
+                    exc,
+                    money_moving=False,
+                    token_obtained=False,
+                    retries=retries,
+                    id_attempts=1,
+                    token_refreshed=False,
+                    policy=policy,
+                    retry_after=_retry_after_of(exc, now),
+                    now=now,
+                    deadline=deadline,
+                    min_attempt=_min_attempt(call_timeout),
+                )
+                if decision.action is not Action.RETRY:
+                    raise
+                retries += 1
+                await core.sleep(decision.delay)
+            finally:
+                _TOKEN_TIMEOUT.reset(marker)
 
     async def _fetch_token(self) -> AccessToken:
         core = self._core
@@ -347,20 +369,26 @@ class AyolinxClient:
         # the round trip would otherwise overstate the token's life.
         sent_at = core.clock()
         timestamp = format_timestamp(sent_at)
-        signature = await core.signer.sign_token(
-            token_string_to_sign(core.credentials.client_key, timestamp)
+        signature = Secret(
+            await core.signer.sign_token(
+                token_string_to_sign(core.credentials.client_key, timestamp)
+            )
         )
-        headers = {
-            "Content-Type": "application/json",
-            "X-TIMESTAMP": timestamp,
-            "X-CLIENT-KEY": core.credentials.client_key,
-            "X-SIGNATURE": signature,
-        }
+        headers = RedactedHeaders(
+            {
+                "Content-Type": "application/json",
+                "X-TIMESTAMP": timestamp,
+                "X-CLIENT-KEY": core.credentials.client_key,
+                "X-SIGNATURE": signature,
+            }
+        )
         response = await self._exchange(
             TOKEN_PATH, headers, _TOKEN_BODY, None, 1, _TOKEN_TIMEOUT.get() or self._options.timeout
         )
         api = self._interpret(response, TOKEN_PATH, None, 1)
         value = api.body.get("accessToken")
+        if isinstance(value, str):
+            value = Secret(value)
         if not isinstance(value, str) or not value:
             raise ResponseDecodeError(
                 "token response has no accessToken", http_status=api.http_status, raw=b""
@@ -441,104 +469,92 @@ class AyolinxClient:
         digest = body_digest(content)
         ext_id = validate_external_id(external_id) if external_id else core.external_id_factory()
         call_timeout = _coerce_timeout(timeout) if timeout is not None else self._options.timeout
-        reference = reference or _reference_of(body)
-        channel = _channel_of(body)
+        # A call never outlives its own timeout: retries and their waits included.
+        deadline = core.clock() + call_timeout.total
         policy = self._options.retry
         attempts = 0
         retries = 0
         id_attempts = 0  # attempts sent with the current X-EXTERNAL-ID
-        token_retry_used = False
+        token_refreshed = False
         while True:
             attempts += 1
             id_attempts += 1
             token: AccessToken | None = None
+            attempt_timeout = (
+                call_timeout if attempts == 1 else _remaining(call_timeout, deadline, core.clock())
+            )
             try:
-                marker = _TOKEN_TIMEOUT.set(call_timeout)
+                marker = _TOKEN_TIMEOUT.set(attempt_timeout)
                 try:
                     token = await core.token_cache.get()
                 finally:
                     _TOKEN_TIMEOUT.reset(marker)
-                timestamp = format_timestamp(core.clock())
-                signature = await core.signer.sign_service(
-                    _service_string("POST", path, token.value, digest, timestamp)
-                )
-                headers = {
-                    **core.static_headers,
-                    "X-TIMESTAMP": timestamp,
-                    "X-SIGNATURE": signature,
-                    "X-EXTERNAL-ID": ext_id,
-                    "Authorization": "Bearer " + token.value,
-                }
+                headers = await self._signed_headers(path, token, digest, ext_id)
                 response = await self._exchange(
-                    path, headers, content, ext_id, attempts, call_timeout
+                    path, headers, content, ext_id, attempts, attempt_timeout
                 )
                 return self._interpret(response, path, ext_id, attempts)
-            except InvalidTokenError:
-                # 401xx01: the token was revoked or expired early. Refresh once, retry once.
-                if token_retry_used or token is None:
-                    raise
-                token_retry_used = True
-                core.token_cache.invalidate(token)
-                continue
             except (TransportError, APIError, ResponseDecodeError) as exc:
-                if token is None:
-                    # The token request failed: the service request was never sent.
-                    if retries < policy.max_retries and _transient(exc):
-                        retries += 1
-                        await core.sleep(policy.delay(retries, _retry_after(exc, core.clock())))
-                        continue
-                    raise
-                if money_moving:
-                    if isinstance(exc, TransportError) and not exc.request_sent:
-                        if retries < policy.max_retries:
-                            retries += 1
-                            await core.sleep(policy.delay(retries))
-                            continue
-                        raise
-                    # A 409xx00 on a re-send means an earlier attempt did reach Ayolinx.
-                    if _maybe_acted(exc) or (id_attempts > 1 and _duplicate_external_id(exc)):
-                        raise OutcomeUnknownError(
-                            path=path,
-                            external_id=ext_id,
-                            partner_reference_no=reference,
-                            attempts=attempts,
-                            cause=exc,
-                            channel=channel,
-                        ) from exc
-                    raise
-                if id_attempts > 1 and _duplicate_external_id(exc):
-                    # An earlier attempt reached Ayolinx, which refuses an X-EXTERNAL-ID seen
-                    # today (SNAP 409xx00). A read is safe to repeat under a fresh id.
+                now = core.clock()
+                decision = decide(
+                    exc,
+                    money_moving=money_moving,
+                    token_obtained=token is not None,
+                    retries=retries,
+                    id_attempts=id_attempts,
+                    token_refreshed=token_refreshed,
+                    policy=policy,
+                    retry_after=_retry_after_of(exc, now),
+                    now=now,
+                    deadline=deadline,
+                    min_attempt=_min_attempt(call_timeout),
+                )
+                action = decision.action
+                if action is Action.RETRY:
+                    retries += 1
+                    await core.sleep(decision.delay)
+                elif action is Action.RETRY_NEW_ID:
                     ext_id = core.external_id_factory()
                     id_attempts = 0
-                    continue
-                if retries < policy.max_retries and _transient(exc):
-                    retries += 1
-                    await core.sleep(policy.delay(retries, _retry_after(exc, core.clock())))
-                    continue
-                raise
+                elif action is Action.REFRESH_TOKEN and token is not None:
+                    token_refreshed = True
+                    core.token_cache.invalidate(token)
+                elif action is Action.OUTCOME_UNKNOWN:
+                    raise OutcomeUnknownError(
+                        path=path,
+                        external_id=ext_id,
+                        partner_reference_no=reference or _reference_of(body),
+                        attempts=attempts,
+                        cause=exc,
+                        channel=_channel_of(body),
+                    ) from exc
+                else:
+                    raise
 
-    async def _with_transient_retries(
-        self, op: Callable[[], Awaitable[AccessToken]]
-    ) -> AccessToken:
-        policy = self._options.retry
-        retries = 0
-        while True:
-            try:
-                return await op()
-            except (TransportError, APIError, ResponseDecodeError) as exc:
-                if retries < policy.max_retries and _transient(exc):
-                    retries += 1
-                    await self._core.sleep(
-                        policy.delay(retries, _retry_after(exc, self._core.clock()))
-                    )
-                    continue
-                raise
+    async def _signed_headers(
+        self, path: str, token: AccessToken, digest: str, external_id: str
+    ) -> RedactedHeaders:
+        """The headers of one service attempt: a fresh timestamp and signature. Returned as
+        :class:`RedactedHeaders` and built here, so no caller frame holds the token or
+        signature in a form a crash reporter would print."""
+        core = self._core
+        timestamp = format_timestamp(core.clock())
+        signature = Secret(
+            await core.signer.sign_service(
+                Secret(_service_string("POST", path, token.value, digest, timestamp))
+            )
+        )
+        headers = RedactedHeaders(core.static_headers)
+        headers["X-TIMESTAMP"] = timestamp
+        headers["X-SIGNATURE"] = signature
+        headers["X-EXTERNAL-ID"] = external_id
+        headers["Authorization"] = "Bearer " + token.value
+        return headers
 
     async def _exchange(
         self,
         path: str,
-        headers: dict[str, str],
+        headers: RedactedHeaders,
         content: bytes,
         external_id: str | None,
         attempt: int,
@@ -683,7 +699,7 @@ class AyolinxClient:
                 "response has no responseCode", http_status=status, raw=raw, external_id=external_id
             )
         cls = api_error_class(status, code)
-        raise cls(
+        error = cls(
             http_status=status,
             response_code=code,
             message=message,
@@ -693,6 +709,7 @@ class AyolinxClient:
             path=path,
             headers=response.headers,
         )
+        raise error
 
     def _ensure_open(self) -> None:
         if self._core.closed:
@@ -708,47 +725,27 @@ def _peek_code(raw: bytes) -> str | None:
     return None if value is None else str(value)
 
 
-def _status_of(exc: AyolinxError) -> int | None:
-    if isinstance(exc, APIError):
-        code = exc.response_code
-        return code.http_status if code is not None and code.http_status else exc.http_status
-    if isinstance(exc, ResponseDecodeError):
-        return exc.http_status
-    return None
+def _retry_after_of(exc: AyolinxError, now: float) -> float | None:
+    """The server's ``Retry-After`` in seconds, also recorded on the error for the caller."""
+    if not isinstance(exc, APIError | ResponseDecodeError):
+        return None
+    exc.retry_after = parse_retry_after(exc.headers.get("retry-after"), now)
+    return exc.retry_after
 
 
-def _transient(exc: AyolinxError) -> bool:
-    """Worth retrying for a call that is safe to repeat: network trouble, 429, 5xx."""
-    if isinstance(exc, TransportError):
-        return True
-    if isinstance(exc, RateLimitError | ServerError):
-        return True
-    status = _status_of(exc)
-    return isinstance(exc, ResponseDecodeError) and status is not None and status >= 500
+def _remaining(timeout: Timeout, deadline: float, now: float) -> Timeout:
+    """The attempt's timeout: the call's, cut to what is left before its deadline."""
+    left = deadline - now
+    if left >= timeout.total:
+        return timeout
+    left = max(left, 0.001)
+    return Timeout(connect=min(timeout.connect, left), total=left)
 
 
-def _maybe_acted(exc: AyolinxError) -> bool:
-    """Could the server have acted on a money-moving request that produced ``exc``?"""
-    if isinstance(exc, TransportError):
-        return exc.request_sent
-    if isinstance(exc, ServerError):
-        return True
-    if isinstance(exc, ResponseDecodeError):
-        return exc.http_status >= 500 or 200 <= exc.http_status < 300
-    # 202xx00 "request in progress" (spec §7.3): accepted, not finished.
-    status = _status_of(exc)
-    return status is not None and 200 <= status < 300
-
-
-def _retry_after(exc: AyolinxError, now: float) -> float | None:
-    if isinstance(exc, APIError | ResponseDecodeError):
-        return parse_retry_after(exc.headers.get("retry-after"), now)
-    return None
-
-
-def _duplicate_external_id(exc: AyolinxError) -> bool:
-    """409 case 00: Ayolinx has already seen this X-EXTERNAL-ID today."""
-    return isinstance(exc, ConflictError) and exc.case_code == "00"
+def _min_attempt(timeout: Timeout) -> float:
+    """The least time worth starting a retry with: a sliver of a budget only turns a clean
+    failure into an ambiguous timeout."""
+    return min(1.0, timeout.total / 4)
 
 
 def _channel_of(body: object) -> str | None:

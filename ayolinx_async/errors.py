@@ -42,7 +42,7 @@ __all__ = [
     "api_error_class",
 ]
 
-_SNAP_CODE = re.compile(r"^([1-5]\d\d)(\d\d)(\d\d)$")
+_SNAP_CODE = re.compile(r"^([1-5][0-9]{2})([0-9]{2})([0-9]{2})$")
 
 
 @attrs.frozen(slots=True)
@@ -169,6 +169,8 @@ class ResponseDecodeError(AyolinxError):
         self.raw = raw
         self.external_id = external_id
         self.headers = dict(headers) if headers else {}
+        #: Seconds the server asked to wait (``Retry-After``), when it said so.
+        self.retry_after: float | None = None
         super().__init__(f"{message} (HTTP {http_status}, {len(raw)} bytes)")
 
 
@@ -195,6 +197,8 @@ class APIError(AyolinxError):
         self.raw = raw
         self.external_id = external_id
         self.path = path
+        #: Seconds the server asked to wait (``Retry-After``), when it said so.
+        self.retry_after: float | None = None
         code = response_code.value if response_code is not None else "-"
         where = f" on {path}" if path else ""
         super().__init__(f"HTTP {http_status} responseCode={code}{where}: {message}")
@@ -233,7 +237,9 @@ class ConflictError(APIError):
 
 
 class RateLimitError(APIError):
-    """429: too many requests."""
+    """429: too many requests. ``retry_after`` holds the server's ``Retry-After`` in seconds.
+
+    Raised without waiting when the wait would outlive the call's own timeout."""
 
 
 class ServerError(APIError):

@@ -19,7 +19,8 @@ class ApiResponse:
     http_status: int
     response_code: ResponseCode
     response_message: str
-    body: Mapping[str, Any]
+    #: Not in the repr: a token answer's body holds the access token, others personal data.
+    body: Mapping[str, Any] = attrs.field(repr=False)
     raw: bytes = attrs.field(repr=False)
     headers: Mapping[str, str] = attrs.field(repr=False, factory=dict)
     external_id: str | None = None

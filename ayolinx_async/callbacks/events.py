@@ -2,17 +2,20 @@
 
 Parsing is tolerant (spec §0): unknown statuses and channels pass through as open-enum values,
 unknown fields are kept in ``extra`` / ``additional_info``, the decoded ``body`` and the exact
-``raw`` bytes stay on every event. Only what deduplication needs is mandatory.
+``raw`` bytes stay on every event. Only what deduplication and the paid amount need is mandatory:
+an unusable mandatory field is a 400, an unreadable optional one is ``None`` (its raw text stays
+in ``body``). Parsing never raises anything but :class:`CallbackRejected`.
 """
 
 from __future__ import annotations
 
 import enum
 import json
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NoReturn
 
 import attrs
 
@@ -47,18 +50,78 @@ class NotificationKind(enum.StrEnum):
     UNKNOWN = "unknown"
 
 
+#: No payment field needs a longer number or a larger exponent; bounding both before anything
+#: converts them keeps ``1E+999999`` from becoming a million-digit integer on the event loop.
+_MAX_NUMBER_CHARS = 64
+_MAX_EXPONENT = 64
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+class _BadNumber(ValueError):
+    """A JSON number no payment carries: NaN, Infinity, or absurdly long or large."""
+
+
+def _refuse_constant(name: str) -> NoReturn:
+    raise _BadNumber(name)
+
+
+def _json_float(text: str) -> Decimal:
+    """A JSON fraction as an exact ``Decimal``, refused when absurdly long or large."""
+    if len(text) > _MAX_NUMBER_CHARS:
+        raise _BadNumber(text[:16])
+    value = Decimal(text)
+    if abs(value.adjusted()) > _MAX_EXPONENT:
+        raise _BadNumber(text[:16])
+    return value
+
+
+def _json_int(text: str) -> int:
+    """A JSON integer, refused when longer than any payment field needs."""
+    if len(text) > _MAX_NUMBER_CHARS:
+        raise _BadNumber(text[:16])
+    return int(text)
+
+
+def _has_lone_surrogate(value: object) -> bool:
+    """True if any string (key or value) holds a lone UTF-16 surrogate: not encodable text."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+def _bad_body(detail: str) -> CallbackRejected:
+    return CallbackRejected(400, "01", f"Invalid Field Format body {detail}", reason="bad_body")
+
+
 def decode_json_object(body: bytes) -> dict[str, Any]:
-    """Decode a JSON object from raw bytes; floats become ``Decimal``. 400xx01 otherwise."""
+    """Decode a JSON object from raw bytes; fractions become ``Decimal``. 400xx01 for anything
+    else, including NaN/Infinity, numbers beyond 64 characters or exponent 64, and lone
+    surrogates (an answer echoing them could not be encoded)."""
     try:
-        value = json.loads(body, parse_float=Decimal)
-    except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
-        raise CallbackRejected(
-            400, "01", "Invalid Field Format body is not JSON", reason="bad_body"
-        ) from None
-    if not isinstance(value, dict):
-        raise CallbackRejected(
-            400, "01", "Invalid Field Format body is not a JSON object", reason="bad_body"
+        value = json.loads(
+            body,
+            parse_float=_json_float,
+            parse_int=_json_int,
+            parse_constant=_refuse_constant,
         )
+    except _BadNumber:
+        raise _bad_body("has a non-finite or out-of-range number") from None
+    except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise _bad_body("is not JSON") from None
+    if not isinstance(value, dict):
+        raise _bad_body("is not a JSON object")
+    if _SURROGATE_ESCAPE.search(body) and _has_lone_surrogate(value):
+        raise _bad_body("has an invalid unicode escape")
     return value
 
 
@@ -80,13 +143,88 @@ def _channel(value: object) -> Channel | None:
     return Channel(text) if text else None
 
 
+#: Identifiers and codes travel in dedupe keys, logs and status queries: printable ASCII only.
+_PRINTABLE = re.compile(r"[\x20-\x7e]+")
+_AMOUNT_TEXT = re.compile(r"[0-9]{1,13}(?:\.[0-9]{1,2})?")
+_GROUPED_AMOUNT = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]{1,2})?")
+_CURRENCY = re.compile(r"[A-Za-z]{3}")
+_MAX_INTEGER_DIGITS = 13  # SNAP amounts are 16,2
+
+
+def _bad_field(name: str, reason: str = "bad_field") -> CallbackRejected:
+    return CallbackRejected(400, "01", f"Invalid Field Format {name}", reason=reason)
+
+
+def _identifier(body: Mapping[str, Any], name: str) -> str | None:
+    """An identifier as sent, ``None`` if absent or blank; 400xx01 if it is not printable ASCII."""
+    text = _str(body.get(name))
+    if text is None or not text.strip():
+        return None
+    if not _PRINTABLE.fullmatch(text):
+        raise _bad_field(name)
+    return text
+
+
 def _mandatory(body: Mapping[str, Any], *names: str) -> str:
-    """The first non-empty of ``names``; a 400xx02 naming the first one if none is present."""
-    for name in names:
-        text = _str(body.get(name))
-        if text is not None and text.strip():
-            return text
-    raise CallbackRejected(400, "02", f"Invalid Mandatory Field {names[0]}", reason="missing_field")
+    """The first non-empty of ``names``; 400xx02 naming the first one if none is present,
+    400xx01 if any that is present is not printable ASCII."""
+    found = [text for text in (_identifier(body, name) for name in names) if text is not None]
+    if not found:
+        raise CallbackRejected(
+            400, "02", f"Invalid Mandatory Field {names[0]}", reason="missing_field"
+        )
+    return found[0]
+
+
+def _amount_value(value: object) -> Decimal | None:
+    """A callback amount (string or JSON number): at least zero, at most two decimals (zeros
+    included: ``"20.000"`` is Indonesian for 20,000) and 13 integer digits; ``None`` otherwise."""
+    if isinstance(value, str):
+        text = value.strip()
+        if _GROUPED_AMOUNT.fullmatch(text):
+            text = text.replace(",", "")
+        return Decimal(text) if _AMOUNT_TEXT.fullmatch(text) else None
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        return None
+    # JSON numbers were bounded by decode_json_object, so this arithmetic is cheap.
+    amount = Decimal(value)
+    exponent = amount.as_tuple().exponent
+    if not isinstance(exponent, int) or exponent < -2 or amount < 0:
+        return None
+    return amount if amount.adjusted() < _MAX_INTEGER_DIGITS else None
+
+
+def _currency(value: object) -> str | None:
+    """An ISO 4217 code; IDR when absent (spec §12.2 examples), ``None`` when unreadable."""
+    if value is None or value == "":
+        return "IDR"
+    return value.upper() if isinstance(value, str) and _CURRENCY.fullmatch(value) else None
+
+
+def _amount(data: object, *, field: str, mandatory: bool) -> Amount | None:
+    """``{"value", "currency"}`` as an :class:`Amount`; ``None`` when absent. An unreadable
+    amount is a 400xx01 naming ``field`` when ``mandatory`` (never guess what was paid), else
+    ``None``."""
+    if data is None:
+        return None
+    if isinstance(data, Mapping):
+        value = _amount_value(data.get("value"))
+        currency = _currency(data.get("currency"))
+        if value is not None and currency is not None:
+            return Amount(value=value, currency=currency)
+    if mandatory:
+        raise _bad_field(field, "bad_amount")
+    return None
+
+
+def _time(value: object) -> datetime | None:
+    """An optional time (ISO-8601 or Unix seconds in ASCII digits); ``None`` if unreadable."""
+    if isinstance(value, str) and not value.isascii():
+        return None  # float() and int() read '١٢٣' as 123: never a guessed instant
+    try:
+        return parse_time(value)
+    except (ValueError, TypeError, ArithmeticError, OSError):
+        return None
 
 
 _BASE_FIELDS = frozenset(
@@ -125,6 +263,9 @@ class PaymentNotification:
     raw: bytes = attrs.field(default=b"", repr=False)
     path: str = ""
     timestamp: str = ""
+    #: True when the handler confirmed this status with an authenticated status query
+    #: (``confirm_with=``); False for a verified but unconfirmed callback.
+    confirmed: bool = False
 
     @property
     def reference(self) -> str:
@@ -150,17 +291,18 @@ class PaymentNotification:
     def from_body(
         cls, body: Mapping[str, Any], *, raw: bytes = b"", path: str = "", timestamp: str = ""
     ) -> PaymentNotification:
-        """Build the event from a decoded notify body; 400xx02 if a dedupe field is missing."""
+        """Build the event from a decoded notify body: 400xx02 if a dedupe field is missing,
+        400xx01 if the status, a reference or the amount is unusable."""
         status = _mandatory(body, "latestTransactionStatus")
         _mandatory(body, "originalReferenceNo", "originalPartnerReferenceNo")
         info = _mapping(body.get("additionalInfo"))
         return cls(
             status=TransactionStatus(status.strip()),
-            original_reference_no=_str(body.get("originalReferenceNo")) or None,
-            original_partner_reference_no=_str(body.get("originalPartnerReferenceNo")) or None,
-            amount=Amount.from_wire(body.get("amount")),
+            original_reference_no=_identifier(body, "originalReferenceNo"),
+            original_partner_reference_no=_identifier(body, "originalPartnerReferenceNo"),
+            amount=_amount(body.get("amount"), field="amount.value", mandatory=True),
             channel=_channel(info.get("channel")),
-            finished_time=parse_time(body.get("finishedTime")),
+            finished_time=_time(body.get("finishedTime")),
             additional_info=info,
             extra={k: v for k, v in body.items() if k not in cls._modelled},
             body=dict(body),
@@ -197,7 +339,7 @@ class QrisNotification(PaymentNotification):
             "customer_number": _str(body.get("customerNumber")),
             # The docs write rRN, the real sandbox payload RRN (spec §12.3).
             "rrn": _str(info.get("RRN")) or _str(info.get("rRN")) or _str(info.get("rrn")),
-            "fee": Amount.from_wire(info.get("feeMoney")),
+            "fee": _amount(info.get("feeMoney"), field="feeMoney", mandatory=False),
             "bank_code": _str(info.get("bankCode")),
             "bank_name": _str(info.get("bankName")),
             "payer_name": _str(info.get("userName")),
@@ -364,6 +506,9 @@ class VaPaymentRequest:
     raw: bytes = attrs.field(default=b"", repr=False)
     path: str = ""
     timestamp: str = ""
+    #: True when the handler confirmed this status with an authenticated status query
+    #: (``confirm_with=``); False for a verified but unconfirmed callback.
+    confirmed: bool = False
 
     @property
     def status(self) -> TransactionStatus:
@@ -390,8 +535,9 @@ class VaPaymentRequest:
         external_id: str | None = None,
         partner_id: str | None = None,
     ) -> VaPaymentRequest:
-        """Build the event from a decoded body; 400xx02 if the VA number or both payment
-        identifiers (``paymentRequestId``, ``trxId``) are missing."""
+        """Build the event from a decoded body: 400xx02 if the VA number or both payment
+        identifiers (``paymentRequestId``, ``trxId``) are missing, 400xx01 if one of them or
+        ``paidAmount`` is unusable."""
         va_no = _mandatory(body, "virtualAccountNo")
         _mandatory(body, "paymentRequestId", "trxId")
         info = _mapping(body.get("additionalInfo"))
@@ -400,12 +546,12 @@ class VaPaymentRequest:
             partner_service_id=_str(body.get("partnerServiceId")),
             customer_no=_str(body.get("customerNo")),
             virtual_account_name=_str(body.get("virtualAccountName")),
-            trx_id=_str(body.get("trxId")) or None,
-            payment_request_id=_str(body.get("paymentRequestId")) or None,
-            paid_amount=Amount.from_wire(body.get("paidAmount")),
+            trx_id=_identifier(body, "trxId"),
+            payment_request_id=_identifier(body, "paymentRequestId"),
+            paid_amount=_amount(body.get("paidAmount"), field="paidAmount.value", mandatory=True),
             trx_type=_str(body.get("virtualAccountTrxType")),
             channel=_channel(info.get("channel")),
-            payment_time=parse_time(info.get("paymentTimeIso8601")),
+            payment_time=_time(info.get("paymentTimeIso8601")),
             payment_ntb=_str(info.get("paymentNtb")),
             external_id=external_id,
             partner_id=partner_id,

@@ -18,6 +18,7 @@ from typing import Final
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from .._secret import Secret
 from .._wire import parse_timestamp
 from ..errors import AyolinxError, ConfigurationError
 from ..signing import (
@@ -57,7 +58,7 @@ _HMAC_ALGORITHMS = frozenset({"sha512", "sha256"})
 HeaderSource = Mapping[str, str] | Iterable[tuple[str | bytes, str | bytes]]
 
 
-_COLONLESS_OFFSET = re.compile(r"T[0-9:.]+[+-]\d{4}$")
+_COLONLESS_OFFSET = re.compile(r"T[0-9:.]+[+-][0-9]{4}$")
 
 
 @functools.lru_cache(maxsize=64)
@@ -98,6 +99,10 @@ def _missing(name: str) -> CallbackRejected:
 
 def _unauthorized(detail: str, reason: str) -> CallbackRejected:
     return CallbackRejected(401, "00", f"Unauthorized. {detail}", reason=reason)
+
+
+def _bad_timestamp() -> CallbackRejected:
+    return CallbackRejected(400, "01", "Invalid Field Format X-TIMESTAMP", reason="bad_timestamp")
 
 
 def _text(value: str | bytes) -> str:
@@ -225,7 +230,7 @@ class CallbackVerifier:
         self._algorithms = algorithms
         self._tolerance = float(tolerance)
         self._clock = clock
-        self.__secret = client_secret
+        self.__secret = None if client_secret is None else Secret(client_secret)
 
     def __repr__(self) -> str:
         return (
@@ -245,12 +250,12 @@ class CallbackVerifier:
         """Return ``X-TIMESTAMP`` if well-formed and within the window on either side."""
         view = headers if isinstance(headers, Headers) else Headers(headers)
         value = view.one("X-TIMESTAMP")
+        if not value.isascii():  # a '\d' pattern and fromisoformat accept non-ASCII digits
+            raise _bad_timestamp()
         try:
             instant = _instant(value)
-        except ValueError:
-            raise CallbackRejected(
-                400, "01", "Invalid Field Format X-TIMESTAMP", reason="bad_timestamp"
-            ) from None
+        except (ValueError, OverflowError):
+            raise _bad_timestamp() from None
         skew = instant - self._clock()
         if skew > self._tolerance:
             raise _unauthorized("Timestamp is in the future", "future_timestamp")
@@ -258,8 +263,9 @@ class CallbackVerifier:
             raise _unauthorized("Timestamp is too old", "stale_timestamp")
         return value
 
-    def _signature(self, headers: Headers) -> str:
-        signature = headers.one("X-SIGNATURE")
+    def _signature(self, headers: Headers) -> Secret:
+        """``X-SIGNATURE``, held as a :class:`Secret` so no frame or repr shows it."""
+        signature = Secret(headers.one("X-SIGNATURE"))
         if len(signature) > _MAX_SIGNATURE_CHARS:
             raise _unauthorized("Signature", "bad_signature")
         return signature
@@ -282,7 +288,8 @@ class CallbackVerifier:
         ``path`` is the merchant's own callback path as Ayolinx called it; ``body`` the raw
         received bytes (never re-serialised JSON).
         """
-        view = Headers(headers)
+        # Rebound so a crash report's frame locals show the redacted view, not the raw headers.
+        headers = view = Headers(headers)
         signature = self._signature(view)
         timestamp = self.check_timestamp(view)
         message = callback_string_to_sign(method, path, bytes(body), timestamp)
@@ -293,7 +300,7 @@ class CallbackVerifier:
     def verify_token_request(self, *, client_key: str, headers: HeaderSource | Headers) -> str:
         """Verify Ayolinx's call to the merchant's token endpoint (spec §12.4a); return the
         ``X-TIMESTAMP``. ``X-CLIENT-KEY`` must be ``client_key`` (compared in constant time)."""
-        view = Headers(headers)
+        headers = view = Headers(headers)
         sent_key = view.one("X-CLIENT-KEY")
         signature = self._signature(view)
         timestamp = view.one("X-TIMESTAMP")
@@ -316,14 +323,16 @@ class CallbackVerifier:
         """Verify the HMAC of a SNAP call (VA payment, spec §5.4); return its ``X-TIMESTAMP``.
 
         String to sign: ``POST:<path>:<token>:<sha256hex(body)>:<X-TIMESTAMP>``, keyed by the
-        client secret; each configured algorithm is tried, compared in constant time.
+        client secret; each configured algorithm is tried, compared in constant time. The token,
+        the signature and the string to sign are held as :class:`Secret` (crash reports).
         """
+        access_token = Secret(access_token)
         if self.__secret is None:
             raise ConfigurationError("client_secret is required to verify SNAP signatures")
-        view = Headers(headers)
+        headers = view = Headers(headers)
         signature = self._signature(view)
         timestamp = self.check_timestamp(view)
-        message = service_string_to_sign(method, path, access_token, bytes(body), timestamp)
+        message = Secret(service_string_to_sign(method, path, access_token, bytes(body), timestamp))
         results = [
             verify_hmac(self.__secret, message, signature, algorithm)
             for algorithm in self._algorithms

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import re
+import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -28,11 +30,12 @@ __all__ = ["ALL_METHODS", "callback_app", "callback_endpoint", "callback_routes"
 #: Every method is routed to the handler so a wrong one gets a SNAP JSON 405, not HTML.
 ALL_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
+_DIGITS = re.compile(r"[0-9]+")
+
 
 async def read_body(request: Request, limit: int) -> bytes | None:
     """The raw request body, or ``None`` as soon as it exceeds ``limit`` bytes."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    if _declared_length(request.headers.get("content-length")) > limit:
         return None
     chunks: list[bytes] = []
     size = 0
@@ -42,6 +45,18 @@ async def read_body(request: Request, limit: int) -> bytes | None:
             return None
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _declared_length(declared: str | None) -> int:
+    """A ``Content-Length`` in ASCII digits, else 0 (the streamed size still counts).
+
+    ``str.isdigit`` accepts ``'²'``, which ``int`` refuses; and ``int`` refuses more than
+    4300 digits, so an absurdly long value is read as "too large" without converting it.
+    """
+    if declared is None or not _DIGITS.fullmatch(declared):
+        return 0
+    digits = declared.lstrip("0")
+    return sys.maxsize if len(digits) > 18 else int(digits or "0")
 
 
 def _to_response(response: CallbackResponse) -> Response:

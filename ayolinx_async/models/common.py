@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import enum
 import json
+import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, ClassVar, Literal, Protocol, Self, TypeAlias
 
@@ -122,6 +123,15 @@ class UrlParamType(_OpenStrEnum):
 
 
 _MAX_INTEGER_DIGITS = 13  # SNAP amount is 16,2
+#: The one accepted spelling of an amount string (ASCII only; ``\d`` would take '١٢٣').
+_PLAIN = re.compile(r"([0-9]+)(?:\.([0-9]+))?")
+_ID_GROUPED = re.compile(r"[1-9][0-9]{0,2}(?:\.[0-9]{3})+")
+_ID_GROUPED_DECIMALS = re.compile(r"([1-9][0-9]{0,2}(?:\.[0-9]{3})+),([0-9]{1,2})")
+_EN_GROUPED = re.compile(r"([1-9][0-9]{0,2}(?:,[0-9]{3})+)(?:\.([0-9]{1,2}))?")
+_DECIMAL_COMMA = re.compile(r"([0-9]+),([0-9]{1,2})")
+_EXPONENT = re.compile(r"[0-9]*\.?[0-9]*[eE][+-]?[0-9]+")
+_NOT_FINITE = frozenset({"nan", "snan", "inf", "infinity"})
+_MAX_AMOUNT_TEXT = 40  # longer strings are refused before any parsing
 
 
 def to_amount(
@@ -131,69 +141,201 @@ def to_amount(
     allow_zero: bool = False,
     places: int = 2,
 ) -> Decimal:
-    """Convert ``value`` (Decimal, int, str or float) to a validated, non-negative Decimal.
+    """Convert ``value`` to a validated, non-negative Decimal; nothing is ever rounded.
 
-    Raises ``ValidationError`` naming ``field`` for garbage, negatives, zero (unless allowed),
-    more than ``places`` decimals, or more than 13 integer digits.
+    A ``str`` must be ASCII ``[0-9]+(.[0-9]{1,2})?`` (surrounding spaces ignored): ``"25.000"``,
+    ``"1.500.000"``, ``"25,000"``, ``"5_000"``, ``"1e3"`` and non-ASCII digits are refused with a
+    hint. An ``int`` or ``Decimal`` is taken as is. A ``float`` is accepted only when its shortest
+    ``repr`` is such a plain decimal (``10000.5`` is Rp 10000.50); ``0.1 + 0.2`` or ``1e20`` are
+    refused: pass a ``str`` or ``Decimal``. More than ``places`` decimals (zeros included), more
+    than 13 integer digits, negatives, non-finite values and zero (unless allowed) raise
+    ``ValidationError`` naming ``field``.
     """
     if isinstance(value, bool):
         raise ValidationError(field, "must be a number, not a bool")
     if isinstance(value, Decimal):
-        amount = value
+        amount = _checked(value, field=field, places=places)
     elif isinstance(value, int):
-        amount = Decimal(value)
+        amount = _int_amount(value, field=field)
     elif isinstance(value, float):
-        amount = Decimal(repr(value))  # the shortest repr, so 10.1 stays 10.1
+        amount = _float_amount(value, field=field, places=places)
     elif isinstance(value, str):
-        try:
-            amount = Decimal(value.strip())
-        except InvalidOperation:
-            raise ValidationError(field, f"{value!r} is not a decimal number") from None
+        amount = _text_amount(value, field=field, places=places)
     else:
-        raise ValidationError(field, f"must be Decimal, int or str, not {type(value).__name__}")
-    if not amount.is_finite():
-        raise ValidationError(field, "must be a finite number")
-    if amount < 0:
-        raise ValidationError(field, "must not be negative")
+        raise ValidationError(
+            field, f"must be Decimal, int, str or float, not {type(value).__name__}"
+        )
     if amount == 0 and not allow_zero:
         raise ValidationError(field, "must be greater than zero")
-    exponent = amount.normalize().as_tuple().exponent
+    return amount
+
+
+def _checked(amount: Decimal, *, field: str, places: int) -> Decimal:
+    """Refuse a non-finite, negative, over-precise or too large Decimal without expanding it."""
+    if not amount.is_finite():
+        raise ValidationError(field, "must be a finite number")
+    if amount.is_signed():
+        raise ValidationError(field, "must not be negative")
+    exponent = amount.as_tuple().exponent
     if isinstance(exponent, int) and -exponent > places:
-        raise ValidationError(field, f"has more than {places} decimal places")
-    if amount.adjusted() >= _MAX_INTEGER_DIGITS:
+        raise ValidationError(field, _too_many_places(str(amount), places))
+    # adjusted() reads the exponent only, so Decimal("1E+999999") is refused at once.
+    if amount and amount.adjusted() >= _MAX_INTEGER_DIGITS:
         raise ValidationError(field, f"has more than {_MAX_INTEGER_DIGITS} integer digits")
     return amount
 
 
-_GROUPED = re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$")
+def _int_amount(value: int, *, field: str) -> Decimal:
+    if value < 0:
+        raise ValidationError(field, "must not be negative")
+    if value.bit_length() > 64:  # far past 13 digits; refused before any conversion
+        raise ValidationError(field, f"has more than {_MAX_INTEGER_DIGITS} integer digits")
+    return _checked(Decimal(value), field=field, places=0)
+
+
+def _float_amount(value: float, *, field: str, places: int) -> Decimal:
+    """A float counts only when its shortest repr is a plain decimal with ≤ ``places`` decimals
+    and ≤ 13 integer digits (≤ 15 significant digits, which a double always keeps exactly)."""
+    if not math.isfinite(value):
+        raise ValidationError(field, "must be a finite number")
+    text = repr(value)
+    if text.startswith("-"):
+        raise ValidationError(field, "must not be negative")
+    match = _PLAIN.fullmatch(text)
+    if match is None:
+        raise ValidationError(
+            field, f"float {text} is not a plain decimal; pass an int, str or Decimal"
+        )
+    decimals = match.group(2) or ""
+    if len(decimals) > places:
+        raise ValidationError(
+            field,
+            f"float {text} is not exact at {places} decimals (floats are binary fractions);"
+            " pass a str or Decimal with the amount you mean",
+        )
+    return _checked(Decimal(text), field=field, places=places)
+
+
+def _text_amount(value: str, *, field: str, places: int) -> Decimal:
+    text = value.strip(" \t\r\n")
+    if len(text) > _MAX_AMOUNT_TEXT:
+        raise ValidationError(field, f"is too long to be an amount ({len(text)} characters)")
+    match = _PLAIN.fullmatch(text)
+    if match is None:
+        raise ValidationError(field, _text_hint(text))
+    if len(match.group(2) or "") > places:
+        raise ValidationError(field, _too_many_places(text, places))
+    if len(match.group(1).lstrip("0")) > _MAX_INTEGER_DIGITS:
+        raise ValidationError(field, f"has more than {_MAX_INTEGER_DIGITS} integer digits")
+    return _checked(Decimal(text), field=field, places=places)
+
+
+def _too_many_places(text: str, places: int) -> str:
+    """Why an amount with too many decimals is refused, with the likely intent when known."""
+    if _ID_GROUPED.fullmatch(text):
+        return (
+            f'"{text}" looks like an Indonesian thousands separator; pass {text.replace(".", "")}'
+        )
+    return (
+        f'"{text}" has more than {places} decimal places (zeros included);'
+        " amounts are never rounded"
+    )
+
+
+def _text_hint(text: str) -> str:
+    """Why an amount string is not ``[0-9]+(.[0-9]{1,2})?``, and what to pass instead."""
+    if not text.isascii():
+        return f"{_shown(text)} must be written with ASCII digits 0-9 and an optional '.'"
+    if "_" in text:
+        return f'"{text}" must not contain "_"; pass {text.replace("_", "")}'
+    if text.lstrip("+-").lower() in _NOT_FINITE:
+        return "must be a finite number"
+    if text.startswith("-"):
+        return "must not be negative"
+    if text.startswith("+"):
+        return f'"{text}" must not have a sign; pass {text[1:]}'
+    if _EXPONENT.fullmatch(text):
+        return f'"{text}" must not use an exponent; write the plain number'
+    if _ID_GROUPED.fullmatch(text):
+        return (
+            f'"{text}" looks like an Indonesian thousands separator; pass {text.replace(".", "")}'
+        )
+    grouped = _ID_GROUPED_DECIMALS.fullmatch(text)
+    if grouped is not None:
+        whole, cents = grouped.groups()
+        return (
+            f"\"{text}\" looks like Indonesian formatting ('.' groups thousands, ',' marks"
+            f' decimals); pass "{whole.replace(".", "")}.{cents}"'
+        )
+    grouped = _EN_GROUPED.fullmatch(text)
+    if grouped is not None:
+        whole, cents = grouped.groups()
+        plain = whole.replace(",", "") + (f".{cents}" if cents else "")
+        if cents is None and whole.count(",") == 1:
+            # "25,000" is 25 thousand in English but 25 with a decimal comma in Indonesian.
+            head = whole.partition(",")[0]
+            return f'"{text}" is ambiguous; pass "{plain}" (or "{head}" if "," was a decimal comma)'
+        return f'"{text}" groups thousands with ","; pass "{plain}" without separators'
+    comma = _DECIMAL_COMMA.fullmatch(text)
+    if comma is not None:
+        return f'"{text}" uses a decimal comma; pass "{comma.group(1)}.{comma.group(2)}"'
+    return f"{_shown(text)} is not a plain decimal number (digits, optionally '.' and 1-2 decimals)"
+
+
+def _shown(text: str) -> str:
+    """A refused input quoted for a message, cut short."""
+    return repr(text if len(text) <= 24 else text[:24] + "…")
+
+
+#: Response amounts: ASCII digits, an optional sign and at most 2 decimals (notes §8.3).
+_WIRE_AMOUNT = re.compile(r"-?[0-9]+(?:\.[0-9]{1,2})?")
+_WIRE_GROUPED = re.compile(r"[1-9][0-9]{0,2}(?:,[0-9]{3})+(?:\.[0-9]{1,2})?")
+_MAX_WIRE_DIGITS = 18  # generous for responses; bounds every conversion
 
 
 def parse_amount(value: object) -> Decimal | None:
     """Read an amount from a response leniently: ``"10000.00"``, ``10000``, ``"1,234.00"``.
 
-    Anything else (e.g. ``"20.000,00"``) returns ``None`` rather than a guess (notes §8.3).
+    Total: anything else (``"20.000,00"``, ``"²"``, ``NaN``, ``1E+999999``, 3 decimals) is
+    ``None`` rather than a guess or an exception (notes §8.3).
     """
     if value is None or isinstance(value, bool):
         return None
-    if isinstance(value, int | Decimal):
-        return Decimal(value)
+    if isinstance(value, int):
+        return Decimal(value) if value.bit_length() <= 60 else None
+    if isinstance(value, Decimal):
+        return _wire_decimal(value)
     if isinstance(value, float):
-        return Decimal(repr(value))
+        if not math.isfinite(value):
+            return None
+        value = repr(value)
     if not isinstance(value, str):
         return None
     text = value.strip()
-    if _GROUPED.match(text):
+    if len(text) > _MAX_AMOUNT_TEXT:
+        return None
+    if _WIRE_GROUPED.fullmatch(text):
         text = text.replace(",", "")
-    try:
-        result = Decimal(text)
-    except InvalidOperation:
-        return None
-    if not result.is_finite():
-        return None
     # More than 2 decimals is not a SNAP amount: "20.000" is Indonesian for Rp 20,000, and
     # reading it as Rp 20 would be a guess that moves money.
-    exponent = result.as_tuple().exponent
-    return None if isinstance(exponent, int) and exponent < -2 else result
+    if not _WIRE_AMOUNT.fullmatch(text):
+        return None
+    return _wire_decimal(Decimal(text))
+
+
+def _wire_decimal(value: Decimal) -> Decimal | None:
+    """A finite Decimal with at most 2 decimals and a bounded size, else ``None``."""
+    if not value.is_finite():
+        return None
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -2:
+        return None
+    if value and value.adjusted() >= _MAX_WIRE_DIGITS:
+        return None
+    return value
+
+
+_CURRENCY = re.compile(r"[A-Z]{3}")
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -214,7 +356,7 @@ class Amount:
         allow_non_idr: bool = False,
     ) -> Amount:
         """Validate and build an amount for a request (see :func:`to_amount`)."""
-        if not isinstance(currency, str) or not re.fullmatch(r"[A-Z]{3}", currency):
+        if not isinstance(currency, str) or not _CURRENCY.fullmatch(currency):
             raise ValidationError(f"{field}.currency", "must be a 3-letter ISO 4217 code")
         if currency != "IDR" and not allow_non_idr:
             raise ValidationError(f"{field}.currency", "only IDR is supported by Ayolinx")
@@ -227,13 +369,17 @@ class Amount:
 
     @classmethod
     def from_wire(cls, data: object) -> Amount | None:
-        """Parse a response amount; ``None`` if absent or unreadable."""
+        """Parse a response amount; ``None`` if absent or unreadable (value or currency)."""
         if not isinstance(data, Mapping):
             return None
         value = parse_amount(data.get("value"))
-        if value is None:
+        currency = data.get("currency") or "IDR"
+        if not isinstance(currency, str):
             return None
-        return cls(value=value, currency=str(data.get("currency") or "IDR"))
+        currency = currency.strip().upper()
+        if value is None or not _CURRENCY.fullmatch(currency):
+            return None
+        return cls(value=value, currency=currency)
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -267,26 +413,40 @@ def format_jakarta(moment: datetime, *, field: str) -> str:
 def parse_time(value: object) -> datetime | None:
     """Parse a response time: ISO-8601 with offset, or Unix seconds (number or digit string).
 
-    Returns ``None`` for anything else; the raw value stays in the model's ``raw`` body.
+    Total: anything else (``"²"``, ``NaN``, ``1E+999999``, objects) is ``None``; the raw value
+    stays in the model's ``raw`` body.
     """
     if value is None or isinstance(value, bool):
         return None
-    if isinstance(value, int | float | Decimal):
-        return _from_epoch(float(value))
-    if not isinstance(value, str) or not value.strip():
+    if isinstance(value, int):
+        return _from_epoch(float(value)) if value.bit_length() <= 60 else None
+    if isinstance(value, Decimal):
+        finite = value.is_finite() and (not value or value.adjusted() < 20)
+        return _from_epoch(float(value)) if finite else None
+    if isinstance(value, float):
+        return _from_epoch(value)
+    if not isinstance(value, str):
         return None
     text = value.strip()
-    if text.isdigit():
+    # ASCII only: '²'.isdigit() is True but float('²') raises.
+    if not text or len(text) > 64 or not text.isascii():
+        return None
+    if _EPOCH_TEXT.fullmatch(text):
         return _from_epoch(float(text))
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=JAKARTA)
 
 
+_EPOCH_TEXT = re.compile(r"[0-9]{1,18}")
+
+
 def _from_epoch(seconds: float) -> datetime | None:
     """Unix seconds (or milliseconds, if implausibly large) as UTC; ``None`` if out of range."""
+    if not math.isfinite(seconds):
+        return None
     if seconds > 1e11:
         seconds /= 1000
     try:
@@ -298,7 +458,7 @@ def _from_epoch(seconds: float) -> datetime | None:
 # -- request-side helpers shared by the product models -------------------------------------------
 
 #: What a money argument accepts: an :class:`Amount`, or a value for :meth:`Amount.of` (IDR).
-AmountInput: TypeAlias = Amount | Decimal | int | str
+AmountInput: TypeAlias = Amount | Decimal | int | str | float
 
 #: The character rules :func:`check_text` knows.
 TextKind: TypeAlias = Literal["text", "reference", "email", "phone", "digits", "url"]
@@ -525,12 +685,20 @@ def status_query_body(
 
 
 def body_str(body: Mapping[str, Any], key: str) -> str | None:
-    """A string field of a response (numbers are turned into text; other types are ``None``)."""
+    """A string field of a response (finite numbers are turned into text; anything else, and
+    non-finite or absurdly long numbers, are ``None``)."""
     value = body.get(key)
     if isinstance(value, str):
         return value
-    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
-        return str(value)
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        # str() of an int past 4300 digits raises (CPython's conversion limit).
+        return str(value) if value.bit_length() <= 10_000 else None
+    if isinstance(value, float):
+        return repr(value) if math.isfinite(value) else None
+    if isinstance(value, Decimal):
+        return str(value) if value.is_finite() else None
     return None
 
 
@@ -588,8 +756,11 @@ def response_fields(api: ApiResponse, known: Iterable[str]) -> dict[str, Any]:
 
 
 def parse_status(value: object) -> TransactionStatus | None:
-    """``latestTransactionStatus`` as an open enum; numbers are zero-padded (``0`` → ``"00"``)."""
+    """``latestTransactionStatus`` as an open enum; numbers are zero-padded (``0`` → ``"00"``);
+    other types are ``None``."""
     if isinstance(value, int) and not isinstance(value, bool):
+        if value.bit_length() > 60:
+            return None
         value = f"{value:02d}"
     if not isinstance(value, str) or not value.strip():
         return None

@@ -43,7 +43,7 @@ _COUNTRY_CODE = re.compile(r"^\+[0-9]{1,4}$")
 _DEFAULT_COUNTRY_CODE = "+62"
 
 
-def _price(value: Decimal | int | str) -> Decimal:
+def _price(value: Decimal | int | str | float) -> Decimal:
     price = to_amount(value, field="price")
     if price != price.to_integral_value():
         raise ValidationError("price", "must be a whole number of rupiah (spec §11.10)")
@@ -164,7 +164,11 @@ class PaymentLinkCreateRequest:
 def _link_id_from_url(url: str | None) -> str | None:
     if not url:
         return None
-    segment = urlsplit(url).path.rstrip("/").rpartition("/")[2]
+    try:
+        path = urlsplit(url).path
+    except ValueError:  # e.g. "https://[" (an unclosed IPv6 host)
+        return None
+    segment = path.rstrip("/").rpartition("/")[2]
     return segment or None
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from ..config import Environment
-from ..errors import ValidationError
+from ..errors import OutcomeUnknownError, ResponseDecodeError, ValidationError
 from ..models.common import AmountInput, StatusQuery, TransactionStatusResponse, UrlParam
 from ..response import ApiResponse
 from ..transport.base import Timeout
@@ -82,20 +82,26 @@ class Resource:
         self,
         path: str,
         request: _WireModel,
+        build: Callable[[ApiResponse], _T],
         *,
         money_moving: bool,
         reference: str,
         external_id: str | None,
         timeout: float | Timeout | None,
-    ) -> ApiResponse:
-        """Serialise the (already validated) model and send it through the client pipeline."""
-        return await self._client._call(
+    ) -> _T:
+        """Serialise the (already validated) model, send it through the client pipeline and
+        build the typed answer with ``build`` (see :func:`typed_response`)."""
+        body = request.to_wire()
+        api = await self._client._call(
             path,
-            request.to_wire(),
+            body,
             money_moving=money_moving,
             external_id=external_id,
             timeout=timeout,
             reference=reference,
+        )
+        return typed_response(
+            api, build, money_moving=money_moving, reference=reference, channel=_channel_of(body)
         )
 
     async def _query_status(
@@ -109,12 +115,52 @@ class Resource:
     ) -> _Status:
         """Send a status query, keyed on your reference: read-only, so the client may retry
         it on transient failures."""
-        api = await self._send(
+        return await self._send(
             path,
             request,
+            response_type.from_response,
             money_moving=False,
             reference=request.original_partner_reference_no,
             external_id=external_id,
             timeout=timeout,
         )
-        return response_type.from_response(api)
+
+
+def typed_response(
+    api: ApiResponse,
+    build: Callable[[ApiResponse], _T],
+    *,
+    money_moving: bool,
+    reference: str | None,
+    channel: str | None = None,
+) -> _T:
+    """Build the typed model of a success; a parser failure never escapes untyped.
+
+    The parsers are total, so this is a backstop: after a money-moving success (the money may
+    have moved) it is :class:`OutcomeUnknownError`, else :class:`ResponseDecodeError`.
+    """
+    try:
+        return build(api)
+    except Exception as exc:
+        if money_moving:
+            raise OutcomeUnknownError(
+                path=api.path,
+                external_id=api.external_id or "",
+                partner_reference_no=reference,
+                attempts=api.attempts,
+                cause=exc,
+                channel=channel,
+            ) from exc
+        raise ResponseDecodeError(
+            f"could not read the {api.path or 'API'} response: {type(exc).__name__}: {exc}",
+            http_status=api.http_status,
+            raw=api.raw,
+            external_id=api.external_id,
+            headers=api.headers,
+        ) from exc
+
+
+def _channel_of(body: Mapping[str, Any]) -> str | None:
+    info = body.get("additionalInfo")
+    channel = info.get("channel") if isinstance(info, Mapping) else None
+    return channel if isinstance(channel, str) else None

@@ -89,15 +89,15 @@ class EwalletResource(Resource):
             )
         else:
             only_request(request, given)
-        api = await self._send(
+        return await self._send(
             PAYMENT_PATH,
             request,
+            EwalletPaymentResponse.from_response,
             money_moving=True,
             reference=request.partner_reference_no,
             external_id=external_id,
             timeout=timeout,
         )
-        return EwalletPaymentResponse.from_response(api)
 
     async def inquire_status(
         self,

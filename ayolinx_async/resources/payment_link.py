@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -70,12 +71,12 @@ class PaymentLinksResource(Resource):
             )
         else:
             only_request(request, given)
-        api = await self._send(
+        return await self._send(
             CREATE_PATH,
             request,
+            functools.partial(PaymentLinkCreateResponse.from_response, request=request),
             money_moving=True,
             reference=request.partner_reference_no,
             external_id=external_id,
             timeout=timeout,
         )
-        return PaymentLinkCreateResponse.from_response(api, request=request)

@@ -82,15 +82,15 @@ class QrisResource(Resource):
             )
         else:
             only_request(request, given)
-        api = await self._send(
+        return await self._send(
             GENERATE_PATH,
             request,
+            QrisGenerateResponse.from_response,
             money_moving=True,
             reference=request.partner_reference_no,
             external_id=external_id,
             timeout=timeout,
         )
-        return QrisGenerateResponse.from_response(api)
 
     async def query(
         self,
@@ -157,12 +157,12 @@ class QrisResource(Resource):
             )
         else:
             only_request(request, given)
-        api = await self._send(
+        return await self._send(
             CANCEL_PATH,
             request,
+            QrisCancelResponse.from_response,
             money_moving=True,
             reference=request.original_partner_reference_no,
             external_id=external_id,
             timeout=timeout,
         )
-        return QrisCancelResponse.from_response(api)

@@ -88,15 +88,15 @@ class RetailResource(Resource):
             )
         else:
             only_request(request, given)
-        api = await self._send(
+        return await self._send(
             CREATE_PATH,
             request,
+            RetailCreateResponse.from_response,
             money_moving=True,
             reference=request.partner_reference_no,
             external_id=external_id,
             timeout=timeout,
         )
-        return RetailCreateResponse.from_response(api)
 
     async def query(
         self,

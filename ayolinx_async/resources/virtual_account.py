@@ -129,15 +129,15 @@ class VirtualAccountsResource(Resource):
             )
         else:
             only_request(request, given)
-        api = await self._send(
+        return await self._send(
             CREATE_PATH,
             request,
+            VirtualAccountCreateResponse.from_response,
             money_moving=True,
             reference=request.trx_id,
             external_id=external_id,
             timeout=timeout,
         )
-        return VirtualAccountCreateResponse.from_response(api)
 
     async def inquire(
         self,

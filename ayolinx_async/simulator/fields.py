@@ -14,8 +14,10 @@ from .codes import Case, Endpoint, Outcome
 
 __all__ = ["Fields"]
 
-_AMOUNT = re.compile(r"^\d{1,13}\.\d{2}$")
-_UNIX_SECONDS = re.compile(r"^\d{9,11}$")
+# ASCII digits and \Z: "\d" takes "²" or Arabic-Indic digits (Decimal/float then raise: a 500),
+# "$" takes a trailing newline.
+_AMOUNT = re.compile(r"^[0-9]{1,13}\.[0-9]{2}\Z")
+_UNIX_SECONDS = re.compile(r"^[0-9]{9,11}\Z")
 
 
 class Fields:

@@ -26,8 +26,9 @@ from .qris import build_qris
 
 __all__ = ["Desk", "ProductSettings", "Handled", "iso_jakarta", "money", "parse_admin_amount"]
 
-_DIGITS = re.compile(r"^\d+$")
-_PHONE_CC = re.compile(r"^\+\d{1,4}$")
+# ASCII only ("\d" takes "²", which int() refuses) and \Z (no trailing newline).
+_DIGITS = re.compile(r"^[0-9]+\Z")
+_PHONE_CC = re.compile(r"^\+[0-9]{1,4}\Z")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 _VA_TRX_TYPES = frozenset({"C", "O", "I", "V", "W"})
 _LINK_ID_ALPHABET = string.ascii_letters + string.digits

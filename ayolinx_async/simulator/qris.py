@@ -89,7 +89,7 @@ def parse_emv(payload: str) -> dict[str, str]:
         if index + 4 > len(payload):
             raise ValueError("truncated EMV tag")
         tag, length_text = payload[index : index + 2], payload[index + 2 : index + 4]
-        if not length_text.isdigit():
+        if not (length_text.isascii() and length_text.isdigit()):
             raise ValueError(f"bad length for EMV tag {tag}")
         length = int(length_text)
         value = payload[index + 4 : index + 4 + length]

@@ -128,7 +128,8 @@ def test_tolerates_numbers_unknown_status_and_missing_optional_fields() -> None:
     assert event.dedupe_key == "partner:P1:08"
 
 
-def test_unreadable_amount_is_none_not_a_guess() -> None:
+def test_unreadable_amount_is_refused_not_guessed() -> None:
+    """The paid amount is what the merchant checks an order against: 400, never a guess."""
     raw = encode(
         {
             "originalReferenceNo": "R",
@@ -136,7 +137,11 @@ def test_unreadable_amount_is_none_not_a_guess() -> None:
             "amount": {"value": "20.000,00"},
         }
     )
-    assert parse_notification(raw).amount is None
+    with pytest.raises(CallbackRejected) as info:
+        parse_notification(raw)
+    assert (info.value.http_status, info.value.case_code) == (400, "01")
+    assert info.value.reason == "bad_amount"
+    assert "amount.value" in info.value.message
 
 
 @pytest.mark.parametrize(

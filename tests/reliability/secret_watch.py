@@ -9,13 +9,16 @@ secrets in the captured log records and in the ``str``/``repr`` of those excepti
 from __future__ import annotations
 
 import logging
+import traceback
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+import ayolinx_async
 from ayolinx_async import AccessToken, AyolinxError, Credentials, LocalSigner
 from tests.conftest import CLIENT_SECRET
 
@@ -115,9 +118,39 @@ class SecretWatch:
                 found.append(str(record.exc_info[1]))
         for exc in self.exceptions:
             found += [str(exc), repr(exc)]
+            found += sdk_frame_locals(exc)
         for token in self.tokens:
             found += [str(token), repr(token)]
         return found
+
+
+_PACKAGE_DIR = str(Path(ayolinx_async.__file__).parent)
+
+
+def sdk_frame_locals(exc: BaseException) -> list[str]:
+    """What a crash reporter capturing frame locals (Sentry, ``capture_locals=True``) would
+    print for the SDK's own frames of ``exc`` and the exceptions chained to it."""
+    found: list[str] = []
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [exc]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        for frame, _ in traceback.walk_tb(current.__traceback__):
+            if not frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+                continue
+            for name, value in frame.f_locals.items():
+                try:
+                    shown = repr(value)
+                except Exception:  # a half-built object (its __init__ raised): nothing shown
+                    continue
+                found.append(f"{name}={shown}")
+        pending.append(current.__cause__)
+        if not current.__suppress_context__:
+            pending.append(current.__context__)
+    return found
 
 
 def check(
