@@ -26,6 +26,7 @@ from typing import TypeVar
 import anyio
 
 from .._log import logger
+from .._secret import Secret
 from ..auth.stores import token_from_dict, token_to_dict
 from ..auth.token import AccessToken
 from ..callbacks.stores import DEDUPE_DONE
@@ -35,7 +36,7 @@ try:
     from redis import Redis as _SyncRedis
     from redis import RedisCluster as _SyncRedisCluster
     from redis.asyncio import Redis, RedisCluster
-    from redis.exceptions import RedisError
+    from redis.exceptions import RedisError, ResponseError
 except ImportError as exc:
     raise ConfigurationError(
         'ayolinx_async.contrib.redis needs redis-py: pip install "ayolinx-async[redis]"'
@@ -92,12 +93,21 @@ class RedisStoreError(AyolinxError):
 
 
 def _text(raw: object) -> str | None:
-    """A reply as text, whether the client decodes responses or not."""
+    """A reply as text, whether the client decodes responses or not (``None`` if not UTF-8)."""
     if raw is None:
         return None
     if isinstance(raw, bytes):
-        return raw.decode("utf-8")
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
     return str(raw)
+
+
+def _wrong_type(exc: RedisStoreError) -> bool:
+    """Redis refused a string command because the key holds a list, hash …"""
+    cause = exc.__cause__
+    return isinstance(cause, ResponseError) and str(cause).startswith("WRONGTYPE")
 
 
 def _milliseconds(ttl: float) -> int:
@@ -177,15 +187,30 @@ class RedisTokenStore(_RedisStore):
         return f"{self._prefix}token-lock:{key}"
 
     async def load(self, key: str) -> AccessToken | None:
-        raw = _text(await self._call("GET", lambda: self._redis.get(self._token_key(key))))
-        if raw is None:
-            return None
+        name = self._token_key(key)
         try:
-            token = token_from_dict(json.loads(raw))
-        except (ValueError, KeyError, TypeError, OverflowError):
-            # Unreadable (another SDK version, a stray write): treat as absent so the next
-            # refresher overwrites it instead of every process fetching locally forever.
-            logger.warning("ignoring an unreadable shared token in redis")
+            reply = await self._call("GET", lambda: self._redis.get(name))
+        except RedisStoreError as exc:
+            if not _wrong_type(exc):
+                raise
+            # A list or hash under the token key (a stray write) would read as an outage on
+            # every call, and every process would fetch its own token forever: remove it.
+            logger.warning("deleting a shared token key of the wrong type in redis")
+            await self._call("DEL", lambda: self._redis.delete(name))
+            return None
+        raw = _text(reply)
+        token = None
+        if raw is not None:
+            try:
+                token = token_from_dict(json.loads(raw))
+            except (ValueError, KeyError, TypeError, OverflowError, RecursionError):
+                token = None
+        if token is None:
+            if reply is not None:
+                # Unreadable (another SDK version, a stray write, not UTF-8): treat as absent
+                # so the next refresher overwrites it instead of every process fetching
+                # locally forever.
+                logger.warning("ignoring an unreadable shared token in redis")
             return None
         if token.expires_at.timestamp() <= self._clock():
             return None
@@ -195,7 +220,8 @@ class RedisTokenStore(_RedisStore):
         remaining = token.expires_at.timestamp() - self._clock()
         if not remaining > 0.001:
             return  # already expired: nothing worth sharing
-        payload = json.dumps(token_to_dict(token), separators=(",", ":"))
+        # Redacted in frame locals: a crash reporter must not print the token in it.
+        payload = Secret(json.dumps(token_to_dict(token), separators=(",", ":")))
         px = _milliseconds(remaining)
         await self._call("SET", lambda: self._redis.set(self._token_key(key), payload, px=px))
 
@@ -207,9 +233,18 @@ class RedisTokenStore(_RedisStore):
     async def acquire(self, key: str, ttl: float) -> str | None:
         px = _milliseconds(ttl)
         lock_id = secrets.token_hex(16)
-        taken = await self._call(
-            "SET", lambda: self._redis.set(self._lock_key(key), lock_id, nx=True, px=px)
-        )
+        name = self._lock_key(key)
+        taken = await self._call("SET", lambda: self._redis.set(name, lock_id, nx=True, px=px))
+        if not taken and await self._call("TYPE", lambda: self._redis.type(name)) not in (
+            "string",
+            b"string",
+            "none",
+            b"none",
+        ):
+            # A stray non-string lock key never expires and would block every refresher.
+            logger.warning("deleting a shared token lock key of the wrong type in redis")
+            await self._call("DEL", lambda: self._redis.delete(name))
+            taken = await self._call("SET", lambda: self._redis.set(name, lock_id, nx=True, px=px))
         return lock_id if taken else None
 
     async def release(self, key: str, lock_id: str) -> None:

@@ -279,3 +279,47 @@ def test_missing_redis_package_names_the_extra(monkeypatch: pytest.MonkeyPatch) 
         importlib.import_module("ayolinx_async.contrib.redis")
     monkeypatch.undo()
     assert importlib.import_module("ayolinx_async.contrib.redis").RedisTokenStore
+
+
+@pytest.mark.parametrize("poison", ["list", "hash", "not-utf8"])
+async def test_a_token_key_of_the_wrong_type_is_replaced_not_fetched_around_forever(
+    credentials: Credentials,
+    redis_client: aioredis.Redis,
+    prefix: str,
+    poison: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A stray list, hash or non-UTF-8 value under the token key must not make every process
+    fetch its own token forever (issue 12 §6): the key is overwritten or removed."""
+    caplog.set_level(logging.WARNING, logger="ayolinx_async")
+    fake = FakeAyolinx()
+    probe = fake.client(credentials, token_store=RedisTokenStore(redis_client, prefix=prefix))
+    key = probe.token_cache._store_key
+    await probe.aclose()
+    name = f"{prefix}token:{key}"
+    if poison == "list":
+        await redis_client.rpush(name, "a", "b")
+    elif poison == "hash":
+        await redis_client.hset(name, mapping={"a": "b"})
+    else:
+        await redis_client.set(name, b"\xff\xfe\x00token")
+    first = fake.client(credentials, token_store=RedisTokenStore(redis_client, prefix=prefix))
+    await first.request("/p", {})
+    await first.aclose()
+    # The next process reads the shared token instead of fetching its own.
+    second = fake.client(credentials, token_store=RedisTokenStore(redis_client, prefix=prefix))
+    await second.request("/p", {})
+    await second.aclose()
+    assert len(fake.token_requests) == 1
+    assert await redis_client.type(name) in (b"string", "string")
+    assert any("redis" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_lock_key_of_the_wrong_type_does_not_block_refreshers(
+    redis_client: aioredis.Redis, prefix: str
+) -> None:
+    store = RedisTokenStore(redis_client, prefix=prefix)
+    await redis_client.rpush(f"{prefix}token-lock:k", "stuck")
+    lock_id = await store.acquire("k", 5.0)
+    assert lock_id is not None
+    assert await store.acquire("k", 5.0) is None  # and it is a real lock again
