@@ -12,7 +12,7 @@ from typing import Any
 
 from ._log import SAFE_HEADERS
 
-__all__ = ["REDACTED", "RedactedHeaders", "Secret", "reveal"]
+__all__ = ["REDACTED", "RedactedHeaders", "Secret", "SecretBytes", "hide", "reveal"]
 
 REDACTED = "<redacted>"
 
@@ -35,6 +35,28 @@ class Secret(str):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (Secret, (str.__str__(self),))
+
+
+class SecretBytes(bytes):
+    """Secret bytes (key material, a password) with a redacted ``repr``."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"SecretBytes({REDACTED}, len={len(self)})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (SecretBytes, (bytes(self),))
+
+
+def hide(value: Any) -> Any:
+    """``value`` as a :class:`Secret`/:class:`SecretBytes` when it is text or bytes, so a frame
+    that holds it (a parameter rebound to this) shows nothing in a crash report."""
+    if isinstance(value, str) and not isinstance(value, Secret):
+        return Secret(value)
+    if isinstance(value, bytes | bytearray) and not isinstance(value, SecretBytes):
+        return SecretBytes(value)
+    return value
 
 
 def reveal(value: str) -> str:

@@ -5,9 +5,15 @@ Run it::
     export AYOLINX_CLIENT_KEY=... AYOLINX_CLIENT_SECRET=... AYOLINX_PUBLIC_KEY_FILE=ayolinx.pem
     python examples/aiohttp_app.py          # serves on 127.0.0.1:8000
 
-Register ``https://<your host>/ayolinx/notify`` as the notify URL for QRIS, e-wallet, VA,
-retail and payment links. For SNAP VA, Ayolinx calls ``/v1.0/access-token/b2b`` and then
-``/v1.0/transfer-va/payment`` on the same host.
+Register ``https://<your host><AYOLINX_CALLBACK_PATH>`` as the notify URL for QRIS, e-wallet,
+VA, retail and payment links; generate that secret path once with
+``ayolinx_async.callbacks.secret_notify_path()``. For SNAP VA, Ayolinx calls
+``/v1.0/access-token/b2b`` and then ``/v1.0/transfer-va/payment`` on the same host.
+
+A genuinely signed callback may still be about someone else's payment (Ayolinx signs no merchant
+identity), so an order is marked paid only when the paid amount equals the order's amount; pass
+``confirm_with=<your AyolinxClient>`` to also confirm every paid or final status with your own
+status query before the listener sees it.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Awaitable, Callable
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +38,7 @@ from ayolinx_async.callbacks import (
     VaPaymentRoute,
 )
 from ayolinx_async.integrations.aiohttp import add_callback_routes
-from ayolinx_async.models import TransactionStatus
+from ayolinx_async.models import Amount, TransactionStatus
 from ayolinx_async.signing import PublicKeySource
 
 log = logging.getLogger("merchant")
@@ -41,12 +48,18 @@ ORDERS = web.AppKey("orders", dict)
 HANDLER = web.AppKey("callback_handler", CallbackHandler)
 
 
-def _order_of(event: CallbackEvent) -> str:
+def _order_and_amount(event: CallbackEvent) -> tuple[str, Amount | None]:
+    """Which order a callback is about (your reference; the link id for payment links)."""
     if isinstance(event, VaPaymentRequest):
-        return event.trx_id or event.virtual_account_no.strip()
+        return event.trx_id or event.virtual_account_no.strip(), event.paid_amount
     if isinstance(event, PaymentLinkNotification):
-        return event.plh
-    return event.original_partner_reference_no or event.reference
+        return event.plh, event.amount
+    return event.original_partner_reference_no or event.reference, event.amount
+
+
+def _opened(amount: Decimal) -> dict[str, Any]:
+    """A new order awaiting payment of ``amount``."""
+    return {"status": None, "amount": f"{amount:.2f}", "event": None, "channel": None}
 
 
 def create_app(
@@ -64,8 +77,18 @@ def create_app(
 
     async def record(event: CallbackEvent) -> None:
         """Apply one verified, de-duplicated callback. Raise here to make Ayolinx redeliver."""
-        order = _order_of(event)
+        order, amount = _order_and_amount(event)
         previous = orders.get(order)
+        if previous is not None and event.status.is_success and previous["amount"] is not None:
+            expected = Decimal(previous["amount"])
+            if amount is None or amount.value != expected or amount.currency != "IDR":
+                # A signed callback for someone else's (or a smaller) payment: never mark paid.
+                # Acknowledge: a redelivery cannot fix it.
+                log.warning("order %s: paid amount does not match the order; ignored", order)
+                return
+        elif previous is None:
+            # A real shop refuses an order it never opened; this demo books it to show it.
+            log.warning("order %s: callback for an order this shop never opened", order)
         if (
             previous
             and previous["status"] == TransactionStatus.SUCCESS
@@ -73,7 +96,6 @@ def create_app(
         ):
             log.warning("order %s: %s after SUCCESS ignored", order, event.status)
             return
-        amount = event.paid_amount if isinstance(event, VaPaymentRequest) else event.amount
         orders[order] = {
             "status": str(event.status),
             "amount": str(amount.value) if amount else None,
@@ -91,6 +113,19 @@ def create_app(
         **handler_options,
     )
 
+    async def open_order(request: web.Request) -> web.Response:
+        """``PUT /orders/{order}`` with ``{"amount": "25000.00"}``: the amount it must be paid."""
+        try:
+            data = await request.json()
+            value = Decimal(str(data["amount"]))
+        except (ValueError, TypeError, KeyError, InvalidOperation):
+            value = Decimal("NaN")
+        if not value.is_finite() or value <= 0:
+            return web.json_response({"detail": "amount must be a positive decimal"}, status=422)
+        order = request.match_info["order"]
+        orders[order] = _opened(value)
+        return web.json_response(orders[order], status=201)
+
     async def order_state(request: web.Request) -> web.Response:
         found = orders.get(request.match_info["order"])
         if found is None:
@@ -102,6 +137,7 @@ def create_app(
     app[HANDLER] = handler
     add_callback_routes(app, handler)
     app.router.add_get("/orders/{order}", order_state)
+    app.router.add_put("/orders/{order}", open_order)
     return app
 
 

@@ -5,9 +5,16 @@ Run it::
     export AYOLINX_CLIENT_KEY=... AYOLINX_CLIENT_SECRET=... AYOLINX_PUBLIC_KEY_FILE=ayolinx.pem
     uvicorn examples.fastapi_app:app_from_env --factory --host 0.0.0.0 --port 8000
 
-Register ``https://<your host>/ayolinx/notify`` as the notify URL for QRIS, e-wallet, VA,
-retail and payment links (back office or ``urlParams`` NOTIFICATION). For SNAP VA, Ayolinx calls
+Register ``https://<your host><AYOLINX_CALLBACK_PATH>`` as the notify URL for QRIS, e-wallet,
+VA, retail and payment links (back office or ``urlParams`` NOTIFICATION). Make that path secret:
+generate it once with ``python -c "from ayolinx_async.callbacks import secret_notify_path;
+print(secret_notify_path())"`` and keep it in your configuration. For SNAP VA, Ayolinx calls
 ``/v1.0/access-token/b2b`` and then ``/v1.0/transfer-va/payment`` on the same host.
+
+A genuinely signed callback may still be about someone else's payment (Ayolinx signs no merchant
+identity), so an order is marked paid only when the paid amount equals the order's amount; pass
+``confirm_with=<your AyolinxClient>`` to also confirm every paid or final status with your own
+status query before the listener sees it.
 """
 
 from __future__ import annotations
@@ -15,10 +22,11 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Awaitable, Callable, Mapping
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, HTTPException
+from fastapi import Body, FastAPI, HTTPException
 
 from ayolinx_async.callbacks import (
     DEFAULT_NOTIFY_PATH,
@@ -31,12 +39,21 @@ from ayolinx_async.callbacks import (
     VaPaymentRoute,
 )
 from ayolinx_async.integrations.fastapi import callback_router
-from ayolinx_async.models import TransactionStatus
+from ayolinx_async.models import Amount, TransactionStatus
 from ayolinx_async.signing import PublicKeySource
 
 log = logging.getLogger("merchant")
 
 Listener = Callable[[CallbackEvent], Awaitable[object]]
+
+
+def _order_and_amount(event: CallbackEvent) -> tuple[str, Amount | None]:
+    """Which order a callback is about (your reference; the link id for payment links)."""
+    if isinstance(event, VaPaymentRequest):
+        return event.trx_id or event.virtual_account_no.strip(), event.paid_amount
+    if isinstance(event, PaymentLinkNotification):
+        return event.plh, event.amount
+    return event.original_partner_reference_no or event.reference, event.amount
 
 
 class Orders:
@@ -45,16 +62,29 @@ class Orders:
     def __init__(self) -> None:
         self.state: dict[str, dict[str, Any]] = {}
 
+    def open(self, order: str, amount: Decimal) -> None:
+        """Record an order and the amount it must be paid with (before creating the payment)."""
+        self.state[order] = {
+            "status": None,
+            "amount": f"{amount:.2f}",
+            "event": None,
+            "channel": None,
+        }
+
     async def record(self, event: CallbackEvent) -> None:
         """Apply one verified, de-duplicated callback. Raise here to make Ayolinx redeliver."""
-        if isinstance(event, VaPaymentRequest):
-            order = event.trx_id or event.virtual_account_no.strip()
-            amount = event.paid_amount
-        elif isinstance(event, PaymentLinkNotification):
-            order, amount = event.plh, event.amount
-        else:
-            order, amount = event.original_partner_reference_no or event.reference, event.amount
+        order, amount = _order_and_amount(event)
         previous = self.state.get(order)
+        if previous is not None and event.status.is_success and previous["amount"] is not None:
+            expected = Decimal(previous["amount"])
+            if amount is None or amount.value != expected or amount.currency != "IDR":
+                # A signed callback for someone else's (or a smaller) payment: never mark paid.
+                # Acknowledge: a redelivery cannot fix it.
+                log.warning("order %s: paid amount does not match the order; ignored", order)
+                return
+        elif previous is None:
+            # A real shop refuses an order it never opened; this demo books it to show it.
+            log.warning("order %s: callback for an order this shop never opened", order)
         if (
             previous
             and previous["status"] == TransactionStatus.SUCCESS
@@ -96,6 +126,17 @@ def create_app(
     app.include_router(callback_router(handler))
     app.state.orders = orders
     app.state.callback_handler = handler
+
+    @app.put("/orders/{order}", status_code=201)
+    async def open_order(order: str, amount: str = Body(embed=True)) -> Mapping[str, Any]:
+        try:
+            value = Decimal(amount)
+        except InvalidOperation:
+            value = Decimal("NaN")
+        if not value.is_finite() or value <= 0:
+            raise HTTPException(status_code=422, detail="amount must be a positive decimal")
+        orders.open(order, value)
+        return orders.state[order]
 
     @app.get("/orders/{order}")
     async def order_state(order: str) -> Mapping[str, Any]:

@@ -19,6 +19,8 @@ from .events import (
     parse_va_payment,
 )
 from .handler import (
+    DEFAULT_CONFIRM_TIMEOUT,
+    DEFAULT_LISTENER_TIMEOUT,
     DEFAULT_MAX_BODY_SIZE,
     DEFAULT_NOTIFY_PATH,
     TOKEN_ROUTE_PATH,
@@ -30,6 +32,7 @@ from .handler import (
     Route,
     TokenRoute,
     VaPaymentRoute,
+    secret_notify_path,
 )
 from .stores import (
     DEDUPE_DONE,
@@ -37,6 +40,8 @@ from .stores import (
     IssuedTokenStore,
     MemoryDedupeStore,
     MemoryIssuedTokenStore,
+    NamespacedDedupeStore,
+    namespace_for,
 )
 from .token_issuer import DEFAULT_TOKEN_TTL, TokenIssuer
 from .verify import (
@@ -52,6 +57,8 @@ from .verify import (
 
 __all__ = [
     "DEDUPE_DONE",
+    "DEFAULT_CONFIRM_TIMEOUT",
+    "DEFAULT_LISTENER_TIMEOUT",
     "DEFAULT_MAX_BODY_SIZE",
     "DEFAULT_NOTIFY_PATH",
     "DEFAULT_TIMESTAMP_TOLERANCE",
@@ -73,6 +80,7 @@ __all__ = [
     "IssuedTokenStore",
     "MemoryDedupeStore",
     "MemoryIssuedTokenStore",
+    "NamespacedDedupeStore",
     "NotificationKind",
     "NotifyRoute",
     "PaymentLinkNotification",
@@ -87,6 +95,8 @@ __all__ = [
     "VirtualAccountNotification",
     "classify_notification",
     "load_public_keys",
+    "namespace_for",
     "parse_notification",
     "parse_va_payment",
+    "secret_notify_path",
 ]

@@ -3,37 +3,56 @@ body)``.
 
 Every request is verified before its body is read, typed, deduplicated on
 ``originalReferenceNo + latestTransactionStatus`` and handed to the merchant's async listener(s).
-The answer is always JSON with a SNAP code (spec §12.1): success acknowledges, a failing
-listener gets a 500 so Ayolinx redelivers (and the dedupe key is released), a duplicate is
-acknowledged without running the listener again (notes §8.5).
+The answer is always strict JSON with a SNAP code (spec §12.1), built before any listener runs:
+success acknowledges, a failing listener gets a 500 and a listener that overran
+``listener_timeout`` is cancelled and gets a 504, so Ayolinx redelivers (and the dedupe key is
+released); a duplicate is acknowledged without running the listener again (notes §8.5). With
+``confirm_with=client`` a paid or final status reaches listeners only once the merchant's own
+authenticated status query agrees with it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
+import math
 import os
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, ClassVar, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 import anyio
 import attrs
 
 from .._log import logger as _root_logger
+from .._secret import Secret
 from ..config import Credentials
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, NotFoundError, ValidationError
+from ..models.common import Amount, Channel, TransactionStatus
 from ..signing import PublicKeySource
 from .events import (
     CallbackEvent,
+    EwalletNotification,
     NotificationKind,
+    QrisNotification,
+    RetailNotification,
+    VaPaymentRequest,
+    VirtualAccountNotification,
     parse_notification,
     parse_va_payment,
 )
-from .stores import DEDUPE_DONE, DedupeStore, IssuedTokenStore, MemoryDedupeStore
+from .stores import (
+    DEDUPE_DONE,
+    DedupeStore,
+    IssuedTokenStore,
+    MemoryDedupeStore,
+    NamespacedDedupeStore,
+    namespace_for,
+)
 from .token_issuer import DEFAULT_TOKEN_TTL, TokenIssuer
 from .verify import (
     DEFAULT_TIMESTAMP_TOLERANCE,
@@ -46,7 +65,13 @@ from .verify import (
     HeaderSource,
 )
 
+if TYPE_CHECKING:
+    from ..client import AyolinxClient
+    from ..models.common import TransactionStatusResponse
+
 __all__ = [
+    "DEFAULT_CONFIRM_TIMEOUT",
+    "DEFAULT_LISTENER_TIMEOUT",
     "DEFAULT_MAX_BODY_SIZE",
     "DEFAULT_NOTIFY_PATH",
     "TOKEN_ROUTE_PATH",
@@ -58,6 +83,7 @@ __all__ = [
     "Route",
     "TokenRoute",
     "VaPaymentRoute",
+    "secret_notify_path",
 ]
 
 _logger = _root_logger.getChild("callbacks")
@@ -67,6 +93,13 @@ TOKEN_ROUTE_PATH = "/v1.0/access-token/b2b"
 VA_PAYMENT_ROUTE_PATH = "/v1.0/transfer-va/payment"
 #: Real notify bodies are well under 4 KiB; 64 KiB leaves room and bounds memory per request.
 DEFAULT_MAX_BODY_SIZE = 64 * 1024
+#: Seconds the listeners of one delivery may run before they are cancelled and Ayolinx is told
+#: to retry. Ayolinx publishes no HTTP timeout for callbacks, only the retry schedule (1, 5, 10,
+#: 60 min, spec §12.1): 20 s frees a hung delivery's claim well before the first redelivery at
+#: 1 min, while leaving a slow database room (the embedded simulator gives up after 10 s).
+DEFAULT_LISTENER_TIMEOUT = 20.0
+#: Seconds the ``confirm_with`` status query may take before the delivery is answered 503.
+DEFAULT_CONFIRM_TIMEOUT = 10.0
 
 EventListener = Callable[[CallbackEvent], Awaitable[object]]
 
@@ -143,15 +176,35 @@ class CallbackResponse(NamedTuple):
         return f"CallbackResponse(status={self.status}, body=<{len(self.body)} bytes>)"
 
 
+#: Integral Decimals up to this many digits are echoed as JSON integers (``11500.00`` as
+#: ``11500``, as before); anything larger would be a number no payment carries.
+_MAX_ECHO_DIGITS = 30
+
+
 def _json_default(value: object) -> object:
+    """JSON for the Decimals of a decoded body; NaN, infinities and absurd exponents refused."""
     if isinstance(value, Decimal):
+        if not value.is_finite() or abs(value.adjusted()) > _MAX_ECHO_DIGITS:
+            raise ValueError("not a finite JSON number")
         return int(value) if value == value.to_integral_value() else float(value)
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
+def _json_bytes(payload: Mapping[str, Any]) -> bytes:
+    """Strict JSON as UTF-8: ``ValueError`` for NaN/Infinity or a lone surrogate, never a body
+    a strict parser would refuse."""
+    text = json.dumps(
+        payload,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        allow_nan=False,
+        default=_json_default,
+    )
+    return text.encode("utf-8")
+
+
 def _json_response(status: int, payload: Mapping[str, Any]) -> CallbackResponse:
-    body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False, default=_json_default)
-    return CallbackResponse(status, _JSON_HEADERS, body.encode("utf-8"))
+    return CallbackResponse(status, _JSON_HEADERS, _json_bytes(payload))
 
 
 def _error(status: int, code: str, message: str) -> CallbackResponse:
@@ -161,8 +214,177 @@ def _error(status: int, code: str, message: str) -> CallbackResponse:
 _NOTIFY_ACK = _error(200, "2005600", "Successful")
 
 
+def _va_answer(event: VaPaymentRequest) -> CallbackResponse:
+    """The ``2002500`` answer with the ``virtualAccountData`` echo, built (and so validated)
+    before any listener runs: a body that cannot be echoed as strict JSON is a 400, never a
+    listener run followed by an invalid or failing answer."""
+    payload = {
+        "responseCode": "2002500",
+        "responseMessage": "Successful",
+        "virtualAccountData": event.virtual_account_data(),
+    }
+    try:
+        return _json_response(200, payload)
+    except (ValueError, TypeError, RecursionError):
+        raise CallbackRejected(
+            400, "01", "Invalid Field Format virtualAccountData", reason="bad_body"
+        ) from None
+
+
+def secret_notify_path(prefix: str = DEFAULT_NOTIFY_PATH) -> str:
+    """A fresh unguessable notify path, ``<prefix>/<22 random characters>``.
+
+    Generate it once, keep it in your configuration (``AYOLINX_CALLBACK_PATH``) and register it
+    with Ayolinx; only Ayolinx then knows where to post, so another merchant holding a genuinely
+    signed callback of its own cannot find your endpoint.
+    """
+    if not prefix.startswith("/") or any(c in prefix for c in "?# \t\r\n"):
+        raise ConfigurationError("prefix must be a URL path starting with '/'")
+    return f"{prefix.rstrip('/')}/{secrets.token_urlsafe(16)}"
+
+
 class _ListenerFailed(Exception):
     """A merchant listener raised; the delivery must be retried by Ayolinx."""
+
+
+class _ListenerTimedOut(Exception):
+    """The listeners overran ``listener_timeout`` and were cancelled; Ayolinx must retry."""
+
+
+class _ConfirmFailed(Exception):
+    """The confirming status query failed (transport, 5xx, timeout); Ayolinx must retry."""
+
+
+def _spawn_background(func: Callable[[], Coroutine[Any, Any, None]]) -> object:
+    """Start ``func`` outside any request on the running event loop; return the loop's identity.
+
+    asyncio: a loop task (kept referenced until done); trio: a system task, cancelled when the
+    run ends. One such task per handler and loop replaces a task group per delivery (issue 15).
+    """
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        import trio
+
+        trio.lowlevel.spawn_system_task(func)
+        return trio.lowlevel.current_trio_token()
+    task = loop.create_task(func())
+    _BACKGROUND.add(task)
+    task.add_done_callback(_BACKGROUND.discard)
+    return loop
+
+
+def _current_loop() -> object:
+    """The identity :func:`_spawn_background` returns for the running loop."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        import trio
+
+        return trio.lowlevel.current_trio_token()
+
+
+_BACKGROUND: set[asyncio.Task[None]] = set()
+
+
+class _LeaseKeeper:
+    """Renews the processing leases of deliveries that run longer than a third of the lease.
+
+    Deliveries register (a dict entry, no task); one timer per event loop wakes every third of
+    the lease, renews the leases that are due and stops once nothing is registered. A lease is
+    thus renewed at most two thirds of a lease after it was last set.
+    """
+
+    __slots__ = ("_lease", "_running", "_store", "_timer_loop")
+
+    def __init__(self, store: DedupeStore, lease: float) -> None:
+        self._store = store
+        self._lease = lease
+        self._running: dict[str, tuple[str, float]] = {}  # owner -> (key, renew at)
+        self._timer_loop: object | None = None
+
+    def track(self, key: str, owner: str) -> None:
+        self._running[owner] = (key, anyio.current_time() + self._lease / 3)
+        if self._timer_loop is not _current_loop():
+            self._timer_loop = _spawn_background(self._tick)
+
+    def untrack(self, owner: str) -> None:
+        self._running.pop(owner, None)
+
+    async def _tick(self) -> None:
+        try:
+            while self._running:
+                await anyio.sleep(self._lease / 3)
+                now = anyio.current_time()
+                due = [(o, k) for o, (k, at) in self._running.items() if at <= now]
+                for owner, key in due:
+                    await self._renew(key, owner)
+                    if owner in self._running:
+                        self._running[owner] = (key, now + self._lease / 3)
+        finally:
+            self._timer_loop = None
+
+    async def _renew(self, key: str, owner: str) -> None:
+        """One renewal; never raises (a lost or failing renewal is logged)."""
+        try:
+            if not await self._store.extend(key, owner, self._lease):
+                _logger.warning("lost the processing lease of callback %s", key)
+                self._running.pop(owner, None)
+        except Exception as exc:
+            _logger.warning(
+                "could not renew the processing lease of %s (%s)", key, type(exc).__name__
+            )
+
+
+#: The status query that can confirm each event class (payment links have none, spec §11.10).
+_PRODUCT_OF: dict[type, str] = {
+    QrisNotification: "qris",
+    EwalletNotification: "ewallet",
+    VirtualAccountNotification: "virtual_account",
+    RetailNotification: "retail",
+    VaPaymentRequest: "virtual_account",
+}
+
+
+def _status_query(event: CallbackEvent) -> tuple[str, str, Channel | None] | None:
+    """``(product, your reference, channel)`` to confirm ``event`` by, or ``None`` when no
+    status query can answer for it (payment links, unknown products, no reference)."""
+    product = _PRODUCT_OF.get(type(event))
+    if product is None:
+        return None
+    if isinstance(event, VaPaymentRequest):
+        reference = event.trx_id
+    else:
+        reference = event.original_partner_reference_no
+    return (product, reference, event.channel) if reference else None
+
+
+def _amount_of(event: CallbackEvent) -> Amount | None:
+    return event.paid_amount if isinstance(event, VaPaymentRequest) else event.amount
+
+
+def _disagreement(event: CallbackEvent, found: TransactionStatusResponse) -> str | None:
+    """Why the queried transaction contradicts the callback, or ``None`` if it agrees.
+
+    The status must match (a refund after a payment still confirms the payment); Ayolinx's
+    reference must match when both carry one; the amount must match when the query returns a
+    non-zero one (an open-amount VA bill is 0).
+    """
+    status = found.latest_transaction_status
+    agrees = status == event.status or (
+        event.status is TransactionStatus.SUCCESS and status is TransactionStatus.REFUNDED
+    )
+    if not agrees:
+        return "status"
+    reference = getattr(event, "original_reference_no", None)
+    if reference and found.original_reference_no and reference != found.original_reference_no:
+        return "reference"
+    sent, queried = _amount_of(event), found.amount
+    if queried is None or queried.value == 0:
+        return None
+    if sent is None or (sent.value, sent.currency) != (queried.value, queried.currency):
+        return "amount"
+    return None
 
 
 class CallbackHandler:
@@ -174,6 +396,18 @@ class CallbackHandler:
     and the SNAP VA payment endpoint at their documented paths).
     ``clock`` returns epoch seconds and drives timestamp checks, token expiry and the memory
     stores. Stores default to in-memory (one process); pass shared ones for several workers.
+    ``listener_timeout``: seconds the listeners of one delivery may run (default
+    :data:`DEFAULT_LISTENER_TIMEOUT`, 20 s; ``None`` for no bound); on expiry they are
+    cancelled, the claim is released and Ayolinx gets a 504, so its redelivery runs them again.
+    ``confirm_with``: an :class:`~ayolinx_async.AyolinxClient` under the merchant's own
+    credentials; a paid or final status then reaches listeners only once the product's status
+    query (by your reference and channel) agrees on status, reference and amount, with the event
+    marked ``confirmed=True``. A contradicted callback is refused (404/409, listeners not
+    called); a failing query is a 503 so Ayolinx retries. Events no status query answers for
+    (payment links, unknown products, no channel for VA/retail) arrive with ``confirmed=False``.
+    ``confirm_timeout`` bounds that query. ``namespace``: prefix of every dedupe and token key
+    (default: a digest of ``client_key``, so merchants sharing one store never collide; ``""``
+    for the unprefixed keys of 0.1).
     """
 
     def __init__(
@@ -194,11 +428,16 @@ class CallbackHandler:
         token_store: IssuedTokenStore | None = None,
         dedupe_store: DedupeStore | None = None,
         clock: Callable[[], float] = time.time,
+        listener_timeout: float | None = DEFAULT_LISTENER_TIMEOUT,
+        confirm_with: AyolinxClient | None = None,
+        confirm_timeout: float = DEFAULT_CONFIRM_TIMEOUT,
+        namespace: str | None = None,
     ) -> None:
         if not isinstance(client_key, str) or not client_key.strip():
             raise ConfigurationError("client_key must be a non-empty string")
         if not isinstance(client_secret, str) or not client_secret:
             raise ConfigurationError("client_secret must be a non-empty string")
+        client_secret = Secret(client_secret)  # frame locals of a later error show no secret
         listeners = (on_event,) if callable(on_event) else tuple(on_event)
         if not listeners or not all(callable(fn) for fn in listeners):
             raise ConfigurationError("on_event must be an async callable or a sequence of them")
@@ -208,6 +447,18 @@ class CallbackHandler:
             raise ConfigurationError("max_body_size must be at least 1024 bytes")
         if not dedupe_ttl > 0 or not processing_lease > 0:
             raise ConfigurationError("dedupe_ttl and processing_lease must be positive seconds")
+        if listener_timeout is not None and not (
+            isinstance(listener_timeout, int | float)
+            and math.isfinite(listener_timeout)
+            and listener_timeout > 0
+        ):
+            raise ConfigurationError("listener_timeout must be positive seconds or None")
+        if not (isinstance(confirm_timeout, int | float) and 0 < confirm_timeout < math.inf):
+            raise ConfigurationError("confirm_timeout must be positive seconds")
+        if namespace is not None and not isinstance(namespace, str):
+            raise ConfigurationError("namespace must be a string")
+        if confirm_with is not None and not hasattr(confirm_with, "qris"):
+            raise ConfigurationError("confirm_with must be an AyolinxClient")
         chosen = (
             tuple(routes) if routes is not None else (NotifyRoute(), TokenRoute(), VaPaymentRoute())
         )
@@ -226,7 +477,19 @@ class CallbackHandler:
         self._max_body = max_body_size
         self._dedupe_ttl = float(dedupe_ttl)
         self._lease = float(processing_lease)
-        self._dedupe: DedupeStore = dedupe_store or MemoryDedupeStore(clock=clock)
+        self._namespace = namespace_for(client_key) if namespace is None else namespace
+        self._dedupe = NamespacedDedupeStore(
+            dedupe_store if dedupe_store is not None else MemoryDedupeStore(clock=clock),
+            self._namespace,
+        )
+        self._listener_timeout = math.inf if listener_timeout is None else float(listener_timeout)
+        self._confirm_with = confirm_with
+        self._confirm_timeout = float(confirm_timeout)
+        # Leases are renewed only when a delivery can outlive a third of one (issue 15): with
+        # the defaults (20 s listeners, 300 s lease) no delivery ever needs it.
+        budget = self._listener_timeout + (self._confirm_timeout if confirm_with else 0.0)
+        renew = budget >= self._lease / 3
+        self._leases = _LeaseKeeper(self._dedupe, self._lease) if renew else None
         self._verifier = CallbackVerifier(
             ayolinx_public_keys,
             client_secret=client_secret,
@@ -241,6 +504,7 @@ class CallbackHandler:
             ttl=token_ttl,
             clock=clock,
             require_grant_type=require_grant_type,
+            namespace=self._namespace,
         )
 
     @classmethod
@@ -302,9 +566,13 @@ class CallbackHandler:
         )
 
     def __repr__(self) -> str:
+        if not hasattr(self, "_issuer"):  # a constructor that raised (crash reports show it)
+            return "<CallbackHandler (not configured)>"
+        # Paths stay out: a secret notify path is a credential of sorts.
         return (
-            f"<CallbackHandler routes={sorted(self._routes)} listeners={len(self._listeners)}"
-            f" tolerance={self._verifier.tolerance:g}s>"
+            f"<CallbackHandler routes={len(self._routes)} listeners={len(self._listeners)}"
+            f" tolerance={self._verifier.tolerance:g}s namespace={self._namespace!r}"
+            f" confirm={'on' if self._confirm_with is not None else 'off'}>"
         )
 
     @property
@@ -325,8 +593,19 @@ class CallbackHandler:
         return self._issuer
 
     @property
-    def dedupe_store(self) -> DedupeStore:
+    def dedupe_store(self) -> NamespacedDedupeStore:
+        """The handler's view of its dedupe store: keys as the handler sees them, written to
+        the store under ``<namespace>:``."""
         return self._dedupe
+
+    @property
+    def namespace(self) -> str:
+        """The prefix of this handler's dedupe and token keys (see ``namespace=``)."""
+        return self._namespace
+
+    @property
+    def listener_timeout(self) -> float | None:
+        return None if math.isinf(self._listener_timeout) else self._listener_timeout
 
     def route_for(self, path: str) -> Route | None:
         """The route serving ``path`` (query string ignored), or ``None``."""
@@ -371,6 +650,7 @@ class CallbackHandler:
             return self.payload_too_large(route)
         try:
             view = Headers(headers)
+            headers = view  # the raw pairs hold the Bearer token: not kept in this frame
             signed_path = route.signed_path or request_path
             if isinstance(route, TokenRoute):
                 return _json_response(200, await self._issuer.issue(view, body))
@@ -386,23 +666,23 @@ class CallbackHandler:
             return await self._va_payment(view, body, request_path, signed_path)
         except CallbackRejected as exc:
             code = exc.response_code(service)
-            _logger.info("callback rejected on %s: %s (%s)", request_path, exc.reason, code)
+            _logger.info("callback rejected (service %s): %s (%s)", service, exc.reason, code)
             return _error(exc.http_status, code, exc.message)
         except _ListenerFailed:
             return _error(500, f"500{service}01", "Internal Server Error")
+        except _ListenerTimedOut:
+            return _error(504, f"504{service}00", "Timeout")
+        except _ConfirmFailed:
+            return _error(503, f"503{service}00", "Service Unavailable. Status not confirmed")
         except Exception:
-            _logger.exception("unexpected error while handling a callback on %s", request_path)
+            _logger.exception("unexpected error while handling a callback (service %s)", service)
             return _error(500, f"500{service}01", "Internal Server Error")
 
     async def _va_payment(
         self, view: Headers, body: bytes, request_path: str, signed_path: str
     ) -> CallbackResponse:
-        sent = view.values("Authorization")
-        if len(sent) > 1:
-            raise CallbackRejected(
-                400, "01", "Invalid Field Format Authorization", reason="duplicate_header"
-            )
-        token = await self._issuer.validate(sent[0] if sent else None)
+        authorization = _one_authorization(view)
+        token = await self._issuer.validate(authorization)
         partner_id = view.get("X-PARTNER-ID")
         if partner_id is not None and not hmac.compare_digest(
             partner_id.encode("utf-8"), self._client_key.encode("utf-8")
@@ -418,21 +698,17 @@ class CallbackHandler:
             external_id=view.get("X-EXTERNAL-ID"),
             partner_id=partner_id,
         )
+        answer = _va_answer(event)
         await self._deliver(event)
-        return _json_response(
-            200,
-            {
-                "responseCode": "2002500",
-                "responseMessage": "Successful",
-                "virtualAccountData": event.virtual_account_data(),
-            },
-        )
+        return answer
 
     async def _deliver(self, event: CallbackEvent) -> bool:
-        """Run the listeners once per dedupe key; False for an acknowledged duplicate.
+        """Confirm (with ``confirm_with``) and run the listeners once per dedupe key; False for
+        an acknowledged duplicate.
 
         A key held by another delivery that is still running answers 409, not 200: if that
-        delivery fails, Ayolinx must still have a retry pending.
+        delivery fails, Ayolinx must still have a retry pending. Every way out but success
+        releases the claim, so the redelivery runs the listeners.
         """
         key = event.dedupe_key
         owner = secrets.token_hex(16)
@@ -443,21 +719,28 @@ class CallbackHandler:
             raise CallbackRejected(
                 409, "00", "Conflict. The same callback is being processed", reason="in_progress"
             )
+        leases = self._leases
         try:
-            await self._run_listeners(event, key, owner)
+            if leases is not None:
+                leases.track(key, owner)
+            await self._run_listeners(await self._confirm(event), key)
+        except (CallbackRejected, _ConfirmFailed, _ListenerTimedOut):
+            await self._release(key, owner)
+            raise
         except Exception:
             _logger.exception(
                 "callback listener failed for %s %s; answering 500 so Ayolinx retries",
                 type(event).__name__,
                 key,
             )
-            with anyio.CancelScope(shield=True):
-                await self._dedupe.release(key, owner)
+            await self._release(key, owner)
             raise _ListenerFailed from None
         except BaseException:
-            with anyio.CancelScope(shield=True):
-                await self._dedupe.release(key, owner)
+            await self._release(key, owner)
             raise
+        finally:
+            if leases is not None:
+                leases.untrack(owner)
         try:
             await self._dedupe.complete(key, self._dedupe_ttl)
         except Exception as exc:
@@ -470,30 +753,87 @@ class CallbackHandler:
             )
         return True
 
-    async def _run_listeners(self, event: CallbackEvent, key: str, owner: str) -> None:
-        """Run the listeners while a background task renews the processing lease, so a slow
-        listener keeps its claim and a redelivery gets 409 instead of running it twice."""
-        failure: Exception | None = None
-        async with anyio.create_task_group() as tasks:
-            tasks.start_soon(self._keep_lease, key, owner)
-            try:
-                for listener in self._listeners:
-                    await listener(event)
-            except Exception as exc:
-                failure = exc
-            tasks.cancel_scope.cancel()
-        if failure is not None:
-            raise failure
+    async def _release(self, key: str, owner: str) -> None:
+        with anyio.CancelScope(shield=True):
+            await self._dedupe.release(key, owner)
 
-    async def _keep_lease(self, key: str, owner: str) -> None:
-        """Renew the claim every third of the lease until cancelled; never raises."""
-        while True:
-            await anyio.sleep(self._lease / 3)
-            try:
-                if not await self._dedupe.extend(key, owner, self._lease):
-                    _logger.warning("lost the processing lease of callback %s", key)
-                    return
-            except Exception as exc:
-                _logger.warning(
-                    "could not renew the processing lease of %s (%s)", key, type(exc).__name__
-                )
+    async def _run_listeners(self, event: CallbackEvent, key: str) -> None:
+        """Call the listeners in order, directly (no task), inside one cancel scope that ends
+        them at ``listener_timeout``."""
+        with anyio.move_on_after(self._listener_timeout) as scope:
+            for listener in self._listeners:
+                await listener(event)
+        if scope.cancelled_caught:
+            _logger.warning(
+                "callback listeners for %s %s overran %gs; cancelled, answering 504 so Ayolinx"
+                " retries",
+                type(event).__name__,
+                key,
+                self._listener_timeout,
+            )
+            raise _ListenerTimedOut
+
+    async def _confirm(self, event: CallbackEvent) -> CallbackEvent:
+        """``event`` marked confirmed once the merchant's own status query agrees with it;
+        unchanged without ``confirm_with``, for a non-final status, or when no query can answer
+        for it. Raises :class:`CallbackRejected` when the query contradicts it and
+        :class:`_ConfirmFailed` when the query fails."""
+        client = self._confirm_with
+        if client is None or not event.status.is_terminal:
+            return event
+        query = _status_query(event)
+        if query is None:
+            _logger.info("%s cannot be confirmed by a status query", type(event).__name__)
+            return event
+        from ..reconcile import reconcile  # imported on first use: it loads every resource
+
+        product, reference, channel = query
+        try:
+            with anyio.fail_after(self._confirm_timeout):
+                found = await reconcile(client, reference, product=product, channel=channel)
+        except NotFoundError:
+            _logger.warning(
+                "%s %s refused: the merchant's status query does not know %s",
+                type(event).__name__,
+                event.dedupe_key,
+                reference,
+            )
+            raise CallbackRejected(
+                404, "01", "Transaction Not Found", reason="unconfirmed"
+            ) from None
+        except ValidationError as exc:
+            _logger.info("%s cannot be confirmed (%s)", type(event).__name__, exc.field)
+            return event
+        except Exception as exc:  # transport, 5xx, rate limit, our own deadline
+            _logger.warning(
+                "could not confirm %s %s (%s); answering 503 so Ayolinx retries",
+                type(event).__name__,
+                event.dedupe_key,
+                type(exc).__name__,
+            )
+            raise _ConfirmFailed from None
+        if found.latest_transaction_status is None:
+            _logger.warning("status query for %s answered without a status", reference)
+            raise _ConfirmFailed
+        mismatch = _disagreement(event, found)
+        if mismatch is not None:
+            _logger.warning(
+                "%s %s refused: its %s disagrees with the merchant's status query",
+                type(event).__name__,
+                event.dedupe_key,
+                mismatch,
+            )
+            raise CallbackRejected(
+                409, "00", f"Conflict. The {mismatch} was not confirmed", reason="unconfirmed"
+            )
+        return attrs.evolve(event, confirmed=True)
+
+
+def _one_authorization(view: Headers) -> Secret | None:
+    """The single ``Authorization`` value as a :class:`Secret`; 400 if it was sent twice."""
+    sent = tuple(Secret(value) for value in view.values("Authorization"))
+    if len(sent) > 1:
+        raise CallbackRejected(
+            400, "01", "Invalid Field Format Authorization", reason="duplicate_header"
+        )
+    return sent[0] if sent else None

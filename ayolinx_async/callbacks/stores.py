@@ -3,10 +3,15 @@
 Both are protocols with async methods so several processes can share one backend. Each method
 maps onto one Redis command (given in its docstring); the in-memory defaults serve a single
 process. Methods of the memory stores never await, so each one is atomic on its event loop.
+
+Several merchants may share one backend (one Redis, one default prefix): the handler reaches its
+stores through a namespace derived from its client key (:func:`namespace_for`), so merchant B's
+callbacks and tokens never meet merchant A's keys.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable
 from typing import Final, Protocol, runtime_checkable
@@ -17,6 +22,8 @@ __all__ = [
     "IssuedTokenStore",
     "MemoryDedupeStore",
     "MemoryIssuedTokenStore",
+    "NamespacedDedupeStore",
+    "namespace_for",
 ]
 
 #: The value a dedupe key holds once its callback was processed successfully.
@@ -178,3 +185,55 @@ class MemoryDedupeStore:
             return False
         self._entries.set(key, owner, ttl)
         return True
+
+
+def namespace_for(client_key: str) -> str:
+    """The default key namespace of a merchant: 16 hex digits of SHA-256 over its client key
+    (a digest, so store keys never show the client key itself)."""
+    return hashlib.sha256(client_key.encode("utf-8")).hexdigest()[:16]
+
+
+def namespaced(namespace: str, key: str) -> str:
+    """``<namespace>:<key>``, or ``key`` unchanged for the empty namespace (shared keys)."""
+    return f"{namespace}:{key}" if namespace else key
+
+
+class NamespacedDedupeStore:
+    """A :class:`DedupeStore` view that prefixes every key with ``<namespace>:``.
+
+    The handler reaches its dedupe store through this view, so two merchants sharing one
+    backend never acknowledge each other's callbacks as duplicates (issue 12 §6).
+    """
+
+    __slots__ = ("_inner", "_namespace")
+
+    def __init__(self, inner: DedupeStore, namespace: str) -> None:
+        self._inner = inner
+        self._namespace = namespace
+
+    def __repr__(self) -> str:
+        return f"<NamespacedDedupeStore namespace={self._namespace!r} store={self._inner!r}>"
+
+    @property
+    def namespace(self) -> str:
+        return self._namespace
+
+    @property
+    def inner(self) -> DedupeStore:
+        """The store underneath (keys as written there carry the namespace)."""
+        return self._inner
+
+    async def claim(self, key: str, owner: str, ttl: float) -> bool:
+        return await self._inner.claim(namespaced(self._namespace, key), owner, ttl)
+
+    async def get(self, key: str) -> str | None:
+        return await self._inner.get(namespaced(self._namespace, key))
+
+    async def complete(self, key: str, ttl: float) -> None:
+        await self._inner.complete(namespaced(self._namespace, key), ttl)
+
+    async def release(self, key: str, owner: str) -> None:
+        await self._inner.release(namespaced(self._namespace, key), owner)
+
+    async def extend(self, key: str, owner: str, ttl: float) -> bool:
+        return await self._inner.extend(namespaced(self._namespace, key), owner, ttl)

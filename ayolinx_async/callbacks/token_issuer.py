@@ -4,7 +4,10 @@ Ayolinx asks the merchant for a token before a SNAP VA payment call. The issuer 
 RSA signature over ``X-CLIENT-KEY|X-TIMESTAMP`` and that the client key is ours, hands out an
 opaque random token, and later checks the ``Authorization: Bearer`` it comes back with. Only a
 SHA-256 digest of each token is stored, so a dump of the store yields no usable token and a
-lookup's timing says nothing about the token's characters.
+lookup's timing says nothing about the token's characters. Store keys carry the merchant's
+namespace (a digest of the client key), so a token issued for merchant B is never accepted by
+merchant A on a shared store. Tokens are held as :class:`~ayolinx_async._secret.Secret`, so a
+crash report's frame locals show none.
 """
 
 from __future__ import annotations
@@ -16,9 +19,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from .._secret import Secret
 from ..errors import ConfigurationError
 from .events import decode_json_object
-from .stores import IssuedTokenStore, MemoryIssuedTokenStore
+from .stores import IssuedTokenStore, MemoryIssuedTokenStore, namespace_for, namespaced
 from .verify import CallbackRejected, CallbackVerifier, Headers, HeaderSource
 
 __all__ = ["DEFAULT_TOKEN_TTL", "TokenIssuer"]
@@ -33,8 +37,20 @@ def _invalid_token() -> CallbackRejected:
     return CallbackRejected(401, "01", "Invalid Token (B2B)", reason="invalid_token")
 
 
-def _token_key(token: str) -> str:
+def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _bearer(authorization: str | None) -> Secret | None:
+    """The token of a well-formed ``Bearer <token>`` value, else ``None``; never raises, so its
+    frame (holding the plain header text) never shows in a traceback."""
+    if not authorization:
+        return None
+    scheme, _, token = authorization.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or len(token) > 512:
+        return None
+    return Secret(token)
 
 
 class TokenIssuer:
@@ -44,9 +60,19 @@ class TokenIssuer:
     public key(s) and the timestamp window; ``store`` keeps token digests (memory by default);
     ``ttl`` is the lifetime in whole seconds. ``require_grant_type`` rejects a body without
     ``grantType``/``grant_type`` (off by default: the signature is what authenticates).
+    ``namespace`` prefixes every store key (default: :func:`namespace_for` the client key;
+    ``""`` shares keys with every issuer on the same store).
     """
 
-    __slots__ = ("_client_key", "_clock", "_require_grant", "_store", "_ttl", "_verifier")
+    __slots__ = (
+        "_client_key",
+        "_clock",
+        "_namespace",
+        "_require_grant",
+        "_store",
+        "_ttl",
+        "_verifier",
+    )
 
     def __init__(
         self,
@@ -57,19 +83,28 @@ class TokenIssuer:
         ttl: int = DEFAULT_TOKEN_TTL,
         clock: Callable[[], float] = time.time,
         require_grant_type: bool = False,
+        namespace: str | None = None,
     ) -> None:
         if not isinstance(client_key, str) or not client_key.strip():
             raise ConfigurationError("client_key must be a non-empty string")
         if isinstance(ttl, bool) or not isinstance(ttl, int) or ttl < 1:
             raise ConfigurationError("token ttl must be a whole number of seconds >= 1")
+        if namespace is not None and not isinstance(namespace, str):
+            raise ConfigurationError("namespace must be a string")
+        self._namespace = namespace_for(client_key) if namespace is None else namespace
         self._client_key = client_key
         self._verifier = verifier
-        self._store: IssuedTokenStore = store or MemoryIssuedTokenStore(clock=clock)
+        # ``is None``, not ``or``: an empty memory store is falsy (it has ``__len__``).
+        self._store: IssuedTokenStore = (
+            store if store is not None else MemoryIssuedTokenStore(clock=clock)
+        )
         self._ttl = ttl
         self._clock = clock
         self._require_grant = require_grant_type
 
     def __repr__(self) -> str:
+        if not hasattr(self, "_store"):  # a constructor that raised (crash reports show it)
+            return "<TokenIssuer (not configured)>"
         return f"<TokenIssuer ttl={self._ttl}s store={type(self._store).__name__}>"
 
     @property
@@ -79,6 +114,14 @@ class TokenIssuer:
     @property
     def store(self) -> IssuedTokenStore:
         return self._store
+
+    @property
+    def namespace(self) -> str:
+        """The prefix of this issuer's keys in its store."""
+        return self._namespace
+
+    def _key(self, token: str) -> str:
+        return namespaced(self._namespace, _digest(token))
 
     def _check_body(self, body: bytes) -> None:
         # The signature covers headers only, so the body is read after it is verified.
@@ -103,9 +146,9 @@ class TokenIssuer:
         """
         self._verifier.verify_token_request(client_key=self._client_key, headers=headers)
         self._check_body(bytes(body))
-        token = secrets.token_urlsafe(32)
+        token = Secret(secrets.token_urlsafe(32))
         expires_at = self._clock() + self._ttl
-        await self._store.set(_token_key(token), repr(expires_at), self._ttl)
+        await self._store.set(self._key(token), repr(expires_at), self._ttl)
         return {
             "responseCode": "2007300",
             "responseMessage": "Successful",
@@ -114,16 +157,14 @@ class TokenIssuer:
             "expiresIn": str(self._ttl),
         }
 
-    async def validate(self, authorization: str | None) -> str:
-        """Check an ``Authorization`` header value; return the raw token if we issued it and it
-        has not expired, else raise :class:`CallbackRejected` (401, case 01)."""
-        if not authorization:
+    async def validate(self, authorization: str | None) -> Secret:
+        """Check an ``Authorization`` header value; return the token (a :class:`Secret`) if we
+        issued it and it has not expired, else raise :class:`CallbackRejected` (401, case 01)."""
+        token = _bearer(authorization)
+        del authorization  # the plain header text must not outlive this line in the frame
+        if token is None:
             raise _invalid_token()
-        scheme, _, token = authorization.strip().partition(" ")
-        token = token.strip()
-        if scheme.lower() != "bearer" or not token or len(token) > 512:
-            raise _invalid_token()
-        stored = await self._store.get(_token_key(token))
+        stored = await self._store.get(self._key(token))
         if stored is None:
             raise _invalid_token()
         try:
@@ -136,4 +177,4 @@ class TokenIssuer:
 
     async def revoke(self, token: str) -> None:
         """Forget a token before it expires."""
-        await self._store.delete(_token_key(token))
+        await self._store.delete(self._key(token))

@@ -14,6 +14,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from .._secret import SecretBytes, hide
 from ..errors import ConfigurationError
 
 __all__ = [
@@ -32,11 +33,12 @@ _BASE64_BLOB = re.compile(r"[A-Za-z0-9+/=]{64,}")
 
 def _read_source(source: str | bytes | os.PathLike[str], what: str) -> bytes:
     """Return key bytes from PEM text, raw bytes or a file path."""
+    source = hide(source)  # key text: redacted in crash reports' frame locals
     if isinstance(source, bytes | bytearray):
-        return bytes(source)
+        return SecretBytes(source)
     if isinstance(source, str):
         if "-----BEGIN" in source:
-            return source.encode("ascii", errors="replace")
+            return SecretBytes(source.encode("ascii", errors="replace"))
         # A short single-line string is a path. Anything else — including unarmoured base64
         # DER, a common way to paste a key — is key text and must never be echoed.
         keyish = len(source) > 255 or _BASE64_BLOB.fullmatch(source) is not None
@@ -48,7 +50,7 @@ def _read_source(source: str | bytes | os.PathLike[str], what: str) -> bytes:
     else:
         raise ConfigurationError(f"{what}: unsupported type {type(source).__name__}")
     try:
-        return path.expanduser().read_bytes()
+        return SecretBytes(path.expanduser().read_bytes())
     except OSError as exc:
         # The path is not secret; the file's content never appears here.
         raise ConfigurationError(
@@ -70,11 +72,13 @@ def load_private_key(
 ) -> rsa.RSAPrivateKey:
     """Load the merchant's RSA private key; ``min_key_size`` (bits) is enforced if set."""
     what = "private_key"
+    # Key text and password are rebound as redacted values: crash reporters print locals.
+    source, password = hide(source), hide(password)
     if isinstance(source, rsa.RSAPrivateKey):
         key: object = source
     else:
         data = _read_source(source, what)
-        pw = password.encode("utf-8") if isinstance(password, str) else password
+        pw = hide(password.encode("utf-8")) if isinstance(password, str) else password
         try:
             if data.lstrip().startswith(_PEM_MARK):
                 key = serialization.load_pem_private_key(data, password=pw)

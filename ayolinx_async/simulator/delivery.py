@@ -53,6 +53,8 @@ class DeliveryKind(enum.StrEnum):
 
 
 class DeliveryState(enum.StrEnum):
+    """Where one callback delivery stands: still retrying, acknowledged 2xx, or given up."""
+
     PENDING = "pending"
     DELIVERED = "delivered"
     FAILED = "failed"

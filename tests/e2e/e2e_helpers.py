@@ -53,6 +53,11 @@ class Shop:
         """``GET /orders/{order}``: the example's own record of the callbacks it applied."""
         return await self.browser.get(f"/orders/{order}")
 
+    async def open_order(self, order: str, amount: object) -> None:
+        """``PUT /orders/{order}``: the shop opens the order with the amount it must be paid."""
+        response = await self.browser.put(f"/orders/{order}", json={"amount": str(amount)})
+        assert response.status_code == 201, response.text
+
 
 @asynccontextmanager
 async def running_shop(kind: str, trusted: rsa.RSAPublicKey) -> AsyncIterator[Shop]:

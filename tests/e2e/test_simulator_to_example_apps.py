@@ -39,6 +39,7 @@ from ayolinx_async.simulator import (
     Delivery,
     DeliveryKind,
     DeliveryState,
+    MerchantAccount,
     generate_rsa_key,
 )
 from tests.conftest import CLIENT_KEY
@@ -198,6 +199,8 @@ async def test_simulator_notifies_example_app_over_loopback(
         sim.client() as client,
     ):
         reference = await product.create(client, order, shop.notify_url)
+        # The shop's order: keyed by your reference (the link id for payment links).
+        await shop.open_order(reference if product.name == "payment_link" else order, AMOUNT)
         paid = await sim.pay(reference, channel=product.pay_channel)
         await sim.drain(timeout=10)
 
@@ -281,6 +284,7 @@ async def _run_non_snap_va(
         running_simulator(merchant_key, ayolinx_key, callback_url=shop.notify_url) as (sim, wire),
         sim.client() as client,
     ):
+        await shop.open_order(order, AMOUNT)
         va_number = await _create_va(client, order, "81234567")
         paid = await sim.pay(order)
         await sim.drain(timeout=10)
@@ -366,6 +370,8 @@ async def test_snap_va_gets_the_merchant_token_then_pays(
             ]
             for order, number in zip(orders, numbers, strict=True):
                 assert (await shop.order(order)).status_code == 404
+                await shop.open_order(order, AMOUNT)
+                assert (await shop.order(order)).json()["status"] is None
                 await sim.pay(order)
                 await sim.drain(timeout=10)
                 (delivery,) = sim.deliveries(order)
@@ -478,3 +484,43 @@ async def test_untrusted_ayolinx_key_is_rejected_and_retried_on_schedule(
         assert shop.events.calls == 0
         assert (await shop.order(qris_order)).status_code == 404
         assert (await shop.order(va_order)).status_code == 404
+
+
+# -- a genuine callback for a different amount never marks the order paid ---------------------
+
+
+@KINDS
+async def test_example_app_books_a_payment_only_for_the_orders_amount(
+    kind: str, merchant_key: rsa.RSAPrivateKey, ayolinx_key: rsa.RSAPrivateKey
+) -> None:
+    """The shop opened its order for Rp 25,000. Another merchant of the same Ayolinx names its
+    own Rp 1 QR after that order and points its callback at the shop (issue 12 §4): the genuine,
+    correctly signed callback is acknowledged, but the order stays unpaid. The shop's own
+    payment then marks it paid."""
+    order = _order("amount", kind)
+    intruder = MerchantAccount.generate()
+    async with (
+        running_shop(kind, ayolinx_key.public_key()) as shop,
+        running_simulator(merchant_key, ayolinx_key) as (sim, _wire),
+        sim.client() as client,
+    ):
+        sim.add_merchant(intruder)
+        await shop.open_order(order, AMOUNT)
+        async with sim.client(credentials=sim.credentials(intruder.client_key)) as other:
+            cheap = await other.qris.generate(
+                partner_reference_no=order, amount=1, notification_url=shop.notify_url
+            )
+        assert cheap.response_code.value == "2004700"
+        foreign = next(t for t in sim.transactions() if t.client_key == intruder.client_key)
+        await sim.pay(foreign.reference_no)
+        await sim.drain(timeout=10)
+        (delivery,) = sim.deliveries(foreign.reference_no)
+        assert _assert_delivered_first_time(delivery, shop.notify_url, "notify") == ACK
+        assert shop.events.calls == 1  # verified and delivered: the signature is genuine
+        assert (await shop.order(order)).json()["status"] is None  # but not booked as paid
+
+        await _create_qris(client, order, shop.notify_url)
+        own = next(t for t in sim.transactions() if t.client_key == CLIENT_KEY)
+        await sim.pay(own.reference_no)
+        await sim.drain(timeout=10)
+        await _assert_order_book(shop, order, "QrisNotification", "BNC_QRIS")

@@ -27,6 +27,7 @@ from ayolinx_async.callbacks import (
     CallbackHandler,
     DedupeStore,
     IssuedTokenStore,
+    namespace_for,
 )
 from ayolinx_async.contrib.redis import (
     RedisDedupeStore,
@@ -358,9 +359,12 @@ async def test_failure_in_one_process_lets_redelivery_succeed_in_the_other(
             failed = await deliver("A")
             assert failed.status_code == 500
             assert failed.json()["responseCode"] == "5005601"
-            assert await redis_client.exists(f"{prefix}dedupe:{ref}:00") == 0  # released
+            # The claim existed under the merchant's namespace, and is released.
+            key = f"{prefix}dedupe:{namespace_for(CLIENT_KEY)}:{ref}:00"
+            assert await redis_client.exists(key) == 0  # released
             retried = await deliver("B")
             assert retried.status_code == 200
+            assert await redis_client.exists(key) == 1  # the same key now records it as done
             duplicate = await deliver("A")  # A still fails, but must not run again
             assert duplicate.status_code == 200
     finally:
