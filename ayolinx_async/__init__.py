@@ -1,19 +1,10 @@
 """ayolinx-async: the async Python SDK for the Ayolinx payment gateway (Bank Indonesia SNAP)."""
 
-from ._version import __version__
-from ._wire import BodyEncoding
-from .auth.stores import MemoryTokenStore, TokenStore
-from .auth.token import AccessToken, RefreshPolicy, TokenCache
-from .callbacks import (
-    CallbackEvent,
-    CallbackHandler,
-    CallbackRejected,
-    CallbackVerifier,
-    TokenIssuer,
-)
-from .client import TOKEN_PATH, AyolinxClient, RequestEvent, ResponseEvent
-from .config import Credentials, Environment
-from .errors import (
+from ._auth.stores import MemoryTokenStore, TokenStore
+from ._auth.token import AccessToken, RefreshPolicy, TokenCache
+from ._client import TOKEN_PATH, AyolinxClient, RequestEvent, ResponseEvent
+from ._config import Credentials, Environment
+from ._errors import (
     APIError,
     AuthenticationError,
     AyolinxError,
@@ -37,6 +28,18 @@ from .errors import (
     TransportError,
     ValidationError,
     WriteTimeoutError,
+)
+from ._reconcile import Product, reconcile
+from ._response import ApiResponse
+from ._retries import RetryPolicy
+from ._version import __version__
+from ._wire import BodyEncoding
+from .callbacks import (
+    CallbackEvent,
+    CallbackHandler,
+    CallbackRejected,
+    CallbackVerifier,
+    TokenIssuer,
 )
 from .models import (
     Amount,
@@ -70,9 +73,6 @@ from .models import (
     VirtualAccountMode,
     VirtualAccountTrxType,
 )
-from .reconcile import Product, reconcile
-from .response import ApiResponse
-from .retries import RetryPolicy
 from .signing import LocalSigner, Signer
 from .transport import HttpRequest, HttpResponse, HttpxTransport, Timeout, Transport
 

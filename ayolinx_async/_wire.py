@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from .errors import ValidationError
+from ._errors import ValidationError
 
 __all__ = [
     "JAKARTA",

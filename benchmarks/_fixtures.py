@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from ayolinx_async import AyolinxClient, Credentials, HttpxTransport
-from ayolinx_async.client import TOKEN_PATH
+from ayolinx_async._client import TOKEN_PATH
 
 QUERY_PATH = "/v1.0/qr/qr-mpm-query"
 REFERENCE = "ORDER-20240918-0001"

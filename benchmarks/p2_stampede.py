@@ -13,7 +13,7 @@ import anyio
 import httpx
 
 from ayolinx_async import AyolinxClient
-from ayolinx_async.client import TOKEN_PATH
+from ayolinx_async._client import TOKEN_PATH
 
 from ._fixtures import TOKEN_BODY, CannedAyolinx, mock_sdk_client, new_key, sdk_query
 from ._report import Check, Report, median, paired_ratio

@@ -10,7 +10,7 @@ import anyio
 import httpx
 
 from ayolinx_async import AyolinxClient, Credentials, HttpxTransport
-from ayolinx_async.client import TOKEN_PATH
+from ayolinx_async._client import TOKEN_PATH
 
 Responder = Callable[[httpx.Request], httpx.Response]
 

@@ -4,7 +4,7 @@
 plain ASGI and aiohttp live in :mod:`ayolinx_async.integrations`.
 """
 
-from .events import (
+from ._events import (
     CallbackEvent,
     EwalletNotification,
     NotificationKind,
@@ -18,7 +18,7 @@ from .events import (
     parse_notification,
     parse_va_payment,
 )
-from .handler import (
+from ._handler import (
     DEFAULT_CONFIRM_TIMEOUT,
     DEFAULT_LISTENER_TIMEOUT,
     DEFAULT_MAX_BODY_SIZE,
@@ -34,7 +34,7 @@ from .handler import (
     VaPaymentRoute,
     secret_notify_path,
 )
-from .stores import (
+from ._stores import (
     DEDUPE_DONE,
     DedupeStore,
     IssuedTokenStore,
@@ -43,8 +43,8 @@ from .stores import (
     NamespacedDedupeStore,
     namespace_for,
 )
-from .token_issuer import DEFAULT_TOKEN_TTL, TokenIssuer
-from .verify import (
+from ._token_issuer import DEFAULT_TOKEN_TTL, TokenIssuer
+from ._verify import (
     DEFAULT_TIMESTAMP_TOLERANCE,
     SERVICE_NOTIFY,
     SERVICE_TOKEN,

@@ -2,7 +2,7 @@
 
 * :class:`RedisTokenStore` — the client's Ayolinx token, shared per (base URL, client key), with
   a ``SET NX PX`` refresh lock. A Redis failure only costs a local token fetch:
-  :class:`~ayolinx_async.auth.token.TokenCache` catches it, so payments never fail for it.
+  :class:`~ayolinx_async._auth.token.TokenCache` catches it, so payments never fail for it.
 * :class:`RedisDedupeStore` and :class:`RedisIssuedTokenStore` — the callback side. Their errors
   propagate on purpose: a callback handler that cannot reach Redis cannot know whether another
   replica is processing the same notification, nor check a token another replica issued, so it
@@ -25,12 +25,12 @@ from typing import TypeVar
 
 import anyio
 
+from .._auth.stores import token_from_dict, token_to_dict
+from .._auth.token import AccessToken
+from .._errors import AyolinxError, ConfigurationError
 from .._log import logger
 from .._secret import Secret
-from ..auth.stores import token_from_dict, token_to_dict
-from ..auth.token import AccessToken
-from ..callbacks.stores import DEDUPE_DONE
-from ..errors import AyolinxError, ConfigurationError
+from ..callbacks._stores import DEDUPE_DONE
 
 try:
     from redis import Redis as _SyncRedis
@@ -159,7 +159,7 @@ class _RedisStore:
 
 
 class RedisTokenStore(_RedisStore):
-    """A :class:`~ayolinx_async.auth.stores.TokenStore` in Redis.
+    """A :class:`~ayolinx_async._auth.stores.TokenStore` in Redis.
 
     Pass it as ``AyolinxClient(..., token_store=RedisTokenStore(redis, prefix=...))``. The token
     key expires (``PX``) with the token; the refresh lock is ``SET NX PX`` with a random id, so a
@@ -252,7 +252,7 @@ class RedisTokenStore(_RedisStore):
 
 
 class RedisDedupeStore(_RedisStore):
-    """A :class:`~ayolinx_async.callbacks.stores.DedupeStore` in Redis: one callback, one run.
+    """A :class:`~ayolinx_async.callbacks._stores.DedupeStore` in Redis: one callback, one run.
 
     ``claim`` is ``SET NX PX`` (the lease lapses if the worker dies), ``release`` a Lua
     compare-and-delete. Failures raise :class:`RedisStoreError` so the handler answers non-2xx.
@@ -298,7 +298,7 @@ class RedisDedupeStore(_RedisStore):
 
 
 class RedisIssuedTokenStore(_RedisStore):
-    """An :class:`~ayolinx_async.callbacks.stores.IssuedTokenStore` in Redis, so a token the
+    """An :class:`~ayolinx_async.callbacks._stores.IssuedTokenStore` in Redis, so a token the
     merchant's token endpoint issued on one replica is accepted by every other."""
 
     __slots__ = ()

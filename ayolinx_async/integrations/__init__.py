@@ -7,7 +7,7 @@ framework: each captures the raw body (bounded) and calls the handler.
 - :mod:`.aiohttp` — aiohttp routes/sub-app (extra ``[aiohttp]``).
 
 Framework imports happen only inside those modules; a missing framework raises
-:class:`~ayolinx_async.errors.ConfigurationError` naming the extra to install.
+:class:`~ayolinx_async._errors.ConfigurationError` naming the extra to install.
 """
 
 from .asgi import CallbackASGIApp

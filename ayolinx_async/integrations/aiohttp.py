@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from ..errors import ConfigurationError
+from .._errors import ConfigurationError
 
 try:
     from aiohttp import web
@@ -19,7 +19,7 @@ except ImportError:  # pragma: no cover - exercised by a test that hides the mod
         "ayolinx_async.integrations.aiohttp needs aiohttp: pip install 'ayolinx-async[aiohttp]'"
     ) from None
 
-from ..callbacks.handler import CallbackHandler, CallbackResponse, Route
+from ..callbacks._handler import CallbackHandler, CallbackResponse, Route
 
 __all__ = ["add_callback_routes", "callback_app", "callback_endpoint", "callback_routes"]
 

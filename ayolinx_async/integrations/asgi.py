@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 
-from ..callbacks.handler import CallbackHandler, CallbackResponse
+from ..callbacks._handler import CallbackHandler, CallbackResponse
 
 __all__ = ["CallbackASGIApp"]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import ConfigurationError
+from .._errors import ConfigurationError
 
 try:
     from fastapi import APIRouter
@@ -18,7 +18,7 @@ except ImportError:  # pragma: no cover - exercised by a test that hides the mod
         "ayolinx_async.integrations.fastapi needs FastAPI: pip install 'ayolinx-async[fastapi]'"
     ) from None
 
-from ..callbacks.handler import CallbackHandler
+from ..callbacks._handler import CallbackHandler
 from .starlette import ALL_METHODS, callback_endpoint
 
 __all__ = ["callback_router"]

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from ..errors import ConfigurationError
+from .._errors import ConfigurationError
 
 try:
     from starlette.applications import Starlette
@@ -23,7 +23,7 @@ except ImportError:  # pragma: no cover - exercised by a test that hides the mod
         " pip install 'ayolinx-async[starlette]'"
     ) from None
 
-from ..callbacks.handler import CallbackHandler, CallbackResponse, Route
+from ..callbacks._handler import CallbackHandler, CallbackResponse, Route
 
 __all__ = ["ALL_METHODS", "callback_app", "callback_endpoint", "callback_routes", "read_body"]
 

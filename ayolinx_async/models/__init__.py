@@ -1,6 +1,6 @@
 """Typed request and response models, one module per product plus the shared value types."""
 
-from .common import (
+from ._common import (
     Amount,
     AmountInput,
     Channel,
@@ -15,14 +15,14 @@ from .common import (
     parse_time,
     to_amount,
 )
-from .ewallet import (
+from ._ewallet import (
     EwalletPaymentRequest,
     EwalletPaymentResponse,
     EwalletStatusRequest,
     EwalletStatusResponse,
 )
-from .payment_link import PaymentLinkCreateRequest, PaymentLinkCreateResponse, PaymentLinkItem
-from .qris import (
+from ._payment_link import PaymentLinkCreateRequest, PaymentLinkCreateResponse, PaymentLinkItem
+from ._qris import (
     QrisCancelRequest,
     QrisCancelResponse,
     QrisGenerateRequest,
@@ -30,13 +30,13 @@ from .qris import (
     QrisQueryRequest,
     QrisQueryResponse,
 )
-from .retail import (
+from ._retail import (
     RetailCreateRequest,
     RetailCreateResponse,
     RetailQueryRequest,
     RetailQueryResponse,
 )
-from .virtual_account import (
+from ._virtual_account import (
     PRODUCTION_PARTNER_SERVICE_IDS,
     SANDBOX_PARTNER_SERVICE_IDS,
     VirtualAccountCreateRequest,

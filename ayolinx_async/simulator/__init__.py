@@ -11,20 +11,20 @@ On a real port: ``ayolinx simulator --port 8080`` (needs the ``[server]`` extra)
 Never imported by the SDK's production code paths.
 """
 
-from .accounts import MerchantAccount, generate_rsa_key
-from .app import RequestRecord, Simulator
-from .codes import Case, Endpoint, Outcome, code_table_markdown
-from .delivery import (
+from ._accounts import MerchantAccount, generate_rsa_key
+from ._app import RequestRecord, Simulator
+from ._codes import Case, Endpoint, Outcome, code_table_markdown
+from ._delivery import (
     DEFAULT_SCHEDULE,
     Delivery,
     DeliveryAttempt,
     DeliveryKind,
     DeliveryState,
 )
-from .faults import FaultKind, Faults
-from .ledger import STATUS_DESCRIPTIONS, LookupFailed, Product, Transaction, TransitionRefused
-from .products import ProductSettings
-from .qris import build_qris, crc16_ccitt, parse_emv
+from ._faults import FaultKind, Faults
+from ._ledger import STATUS_DESCRIPTIONS, LookupFailed, Product, Transaction, TransitionRefused
+from ._products import ProductSettings
+from ._qris import build_qris, crc16_ccitt, parse_emv
 
 __all__ = [
     "DEFAULT_SCHEDULE",

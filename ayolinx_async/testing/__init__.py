@@ -8,6 +8,6 @@ transport, your own) and script what goes wrong on which request::
     client = AyolinxClient(creds, base_url=..., transport=faults)
 """
 
-from .faults import Fault, FaultInjectingTransport, FaultKind, FaultRecord
+from ._faults import Fault, FaultInjectingTransport, FaultKind, FaultRecord
 
 __all__ = ["Fault", "FaultInjectingTransport", "FaultKind", "FaultRecord"]

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .base import HttpRequest, HttpResponse, Timeout, Transport
-from .httpx import HttpxTransport
+from ._base import HttpRequest, HttpResponse, Timeout, Transport
+from ._httpx import HttpxTransport
 
 if TYPE_CHECKING:
     from .aiohttp import AiohttpTransport as AiohttpTransport

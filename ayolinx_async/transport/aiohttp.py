@@ -1,6 +1,6 @@
 """An asyncio-only transport built on ``aiohttp.ClientSession`` (the ``[aiohttp]`` extra).
 
-It maps aiohttp's failures onto the same :class:`~ayolinx_async.errors.TransportError`
+It maps aiohttp's failures onto the same :class:`~ayolinx_async._errors.TransportError`
 subclasses as the httpx transport, so the client's retry and "outcome unknown" rules do not
 depend on which HTTP library carries the bytes.
 """
@@ -12,7 +12,7 @@ import asyncio
 try:
     import aiohttp
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
-    from ..errors import ConfigurationError
+    from .._errors import ConfigurationError
 
     raise ConfigurationError(
         'AiohttpTransport needs aiohttp: pip install "ayolinx-async[aiohttp]"'
@@ -20,7 +20,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 
 from multidict import CIMultiDictProxy
 
-from ..errors import (
+from .._errors import (
     ConfigurationError,
     ConnectError,
     ConnectionDroppedError,
@@ -28,7 +28,7 @@ from ..errors import (
     ReadTimeoutError,
     TransportError,
 )
-from .base import HttpRequest, HttpResponse, Timeout
+from ._base import HttpRequest, HttpResponse, Timeout
 
 __all__ = ["AiohttpTransport"]
 

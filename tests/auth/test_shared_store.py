@@ -9,7 +9,7 @@ import anyio
 import pytest
 
 from ayolinx_async import Credentials, MemoryTokenStore, RefreshPolicy
-from ayolinx_async.auth.token import AccessToken
+from ayolinx_async._auth.token import AccessToken
 from tests.fakes import FakeAyolinx, FakeClock, json_response
 
 pytestmark = pytest.mark.anyio

@@ -13,6 +13,7 @@ import anyio
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from ayolinx_async._errors import ConfigurationError
 from ayolinx_async.callbacks import (
     CallbackHandler,
     CallbackResponse,
@@ -27,7 +28,6 @@ from ayolinx_async.callbacks import (
     VaPaymentRoute,
     VirtualAccountNotification,
 )
-from ayolinx_async.errors import ConfigurationError
 from ayolinx_async.models import Channel, TransactionStatus
 
 from .attacks import NOTIFY_ATTACKS, Attack, bad_signature, signed

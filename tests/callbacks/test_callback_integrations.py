@@ -14,8 +14,8 @@ from fastapi import FastAPI
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
+from ayolinx_async._errors import ConfigurationError
 from ayolinx_async.callbacks import CallbackHandler, NotifyRoute, TokenRoute, VaPaymentRoute
-from ayolinx_async.errors import ConfigurationError
 from ayolinx_async.integrations import CallbackASGIApp
 from ayolinx_async.integrations.fastapi import callback_router
 from ayolinx_async.integrations.starlette import callback_app

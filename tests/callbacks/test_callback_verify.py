@@ -11,6 +11,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from ayolinx_async._errors import ConfigurationError
 from ayolinx_async.callbacks import (
     CallbackHandler,
     CallbackRejected,
@@ -18,7 +19,6 @@ from ayolinx_async.callbacks import (
     Headers,
     load_public_keys,
 )
-from ayolinx_async.errors import ConfigurationError
 from ayolinx_async.signing import callback_string_to_sign, token_string_to_sign
 
 from .helpers import (

@@ -20,6 +20,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ayolinx_async import AyolinxClient
+from ayolinx_async._resources.qris import QUERY_PATH as QRIS_QUERY_PATH
 from ayolinx_async._wire import format_timestamp
 from ayolinx_async.callbacks import (
     DEFAULT_LISTENER_TIMEOUT,
@@ -32,7 +33,6 @@ from ayolinx_async.callbacks import (
     QrisNotification,
     secret_notify_path,
 )
-from ayolinx_async.resources.qris import QUERY_PATH as QRIS_QUERY_PATH
 from ayolinx_async.simulator import MerchantAccount, Simulator
 
 from .helpers import (

@@ -32,7 +32,7 @@ from ayolinx_async.callbacks import (
     parse_notification,
     parse_va_payment,
 )
-from ayolinx_async.callbacks import verify as verify_module
+from ayolinx_async.callbacks import _verify as verify_module
 from ayolinx_async.signing import hmac_signature, service_string_to_sign
 
 from .helpers import (

@@ -1,4 +1,4 @@
-"""Helpers for the CLI tool tests: run ``python -m ayolinx_async.cli`` in a clean environment,
+"""Helpers for the CLI tool tests: run ``python -m ayolinx_async._cli`` in a clean environment,
 serve the simulator on a real port, capture a simulator-signed callback."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ayolinx_async.simulator import MerchantAccount, Simulator
-from ayolinx_async.simulator.accounts import public_pem
+from ayolinx_async.simulator._accounts import public_pem
 
 OPENSSL = "/usr/bin/openssl"
 
@@ -47,9 +47,9 @@ def cli(
     stdin: str | None = None,
     timeout: float = 60,
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``ayolinx ARGS`` as a subprocess (``python -m ayolinx_async.cli``)."""
+    """Run ``ayolinx ARGS`` as a subprocess (``python -m ayolinx_async._cli``)."""
     return subprocess.run(
-        [sys.executable, "-m", "ayolinx_async.cli", *args],
+        [sys.executable, "-m", "ayolinx_async._cli", *args],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -117,7 +117,7 @@ def simulator_process(workdir: Path) -> Iterator[Served]:
     with out_path.open("w") as out, err_path.open("w") as err:
         proc = subprocess.Popen(
             [
-                sys.executable, "-m", "ayolinx_async.cli", "simulator",
+                sys.executable, "-m", "ayolinx_async._cli", "simulator",
                 "--host", "127.0.0.1", "--port", str(port),
                 "--keys-dir", str(workdir / "simkeys"), "--seed", "7",
             ],

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from ayolinx_async.cli import COMMANDS, build_parser, main
-from ayolinx_async.cli.demo import PRODUCTS, STEPS, DemoReport, StepResult, render_table
+from ayolinx_async._cli import COMMANDS, build_parser, main
+from ayolinx_async._cli.demo import PRODUCTS, STEPS, DemoReport, StepResult, render_table
 
 ROW = re.compile(r"^\| (?P<product>.+?) +\| (?P<cells>.*) \|$")
 
@@ -46,7 +46,7 @@ def _assert_all_passed(stdout: str) -> None:
 
 def test_demo_as_a_module_exits_zero_with_a_full_summary(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "ayolinx_async.cli", "demo"],
+        [sys.executable, "-m", "ayolinx_async._cli", "demo"],
         capture_output=True,
         text=True,
         timeout=120,
@@ -103,7 +103,7 @@ def test_an_incomplete_report_is_not_ok() -> None:
 
 
 def test_cli_registry_and_help(capsys: pytest.CaptureFixture[str]) -> None:
-    assert COMMANDS == ("ayolinx_async.cli.demo", "ayolinx_async.cli.serve")
+    assert COMMANDS == ("ayolinx_async._cli.demo", "ayolinx_async._cli.serve")
     parser = build_parser()
     assert parser.parse_args(["demo", "--quiet"]).quiet is True
     assert parser.parse_args(["simulator", "--port", "9000"]).port == 9000

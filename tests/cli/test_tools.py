@@ -15,8 +15,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ayolinx_async import ConfigurationError
+from ayolinx_async._cli import ExitCode, main
 from ayolinx_async._wire import BodyEncoding, encode_body, format_timestamp
-from ayolinx_async.cli import ExitCode, main
 from ayolinx_async.signing import (
     callback_string_to_sign,
     load_private_key,

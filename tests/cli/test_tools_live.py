@@ -12,9 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ayolinx_async._wire import new_external_id
-from ayolinx_async.cli._output import ExitCode, describe_error
-from ayolinx_async.errors import (
+from ayolinx_async._cli._output import ExitCode, describe_error
+from ayolinx_async._errors import (
     AuthenticationError,
     ConfigurationError,
     ConnectError,
@@ -25,6 +24,7 @@ from ayolinx_async.errors import (
     ServerError,
     ValidationError,
 )
+from ayolinx_async._wire import new_external_id
 
 from .clitools import Served, clean_env, cli, cli_json, free_port, one_line_error, simulator_process
 

@@ -18,8 +18,8 @@ from ayolinx_async import (
 )
 from ayolinx_async._wire import parse_timestamp
 from ayolinx_async.callbacks import CallbackResponse
-from ayolinx_async.models.common import parse_amount, parse_time
-from ayolinx_async.transport.base import HttpRequest
+from ayolinx_async.models._common import parse_amount, parse_time
+from ayolinx_async.transport._base import HttpRequest
 from tests.fakes import FakeAyolinx, json_response
 
 GENERATE = "/v1.0/qr/qr-mpm-generate"
@@ -136,7 +136,7 @@ def test_parse_amount_refuses_more_than_two_decimals() -> None:
 def test_callback_timestamp_offset_without_colon() -> None:
     """Our own X-TIMESTAMP parser stays strict (the simulator rejects +0700 like SNAP does);
     the callback verifier tolerates it, since Ayolinx's e-wallet page names that format."""
-    from ayolinx_async.callbacks.verify import _instant
+    from ayolinx_async.callbacks._verify import _instant
 
     with pytest.raises(ValueError, match="explicit offset"):
         parse_timestamp("2024-09-18T13:36:36+0700")

@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from ayolinx_async import AyolinxClient, Credentials, LocalSigner, OutcomeUnknownError
-from ayolinx_async.errors import ReadTimeoutError, ResponseDecodeError
-from ayolinx_async.signing.keys import load_private_key
+from ayolinx_async._errors import ReadTimeoutError, ResponseDecodeError
+from ayolinx_async.signing._keys import load_private_key
 from tests.reliability.secret_watch import sdk_frame_locals
 
 TOKEN_VALUE = "tok-frames-5b0e2c7d9a41f3386e"

@@ -33,7 +33,7 @@ from ayolinx_async.callbacks import (
     VirtualAccountNotification,
 )
 from ayolinx_async.models import Amount
-from ayolinx_async.models.payment_link import PaymentLinkItem
+from ayolinx_async.models._payment_link import PaymentLinkItem
 from ayolinx_async.simulator import (
     DEFAULT_SCHEDULE,
     Delivery,

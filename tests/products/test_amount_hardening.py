@@ -25,7 +25,7 @@ from ayolinx_async.models import (
     RetailCreateRequest,
     VirtualAccountCreateRequest,
 )
-from ayolinx_async.models.common import to_amount
+from ayolinx_async.models._common import to_amount
 
 from .wire_helpers import jakarta, make_client
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from ayolinx_async import Credentials, ValidationError
+from ayolinx_async._resources import EwalletResource
 from ayolinx_async.models import (
     EwalletPaymentRequest,
     EwalletPaymentResponse,
@@ -16,7 +17,6 @@ from ayolinx_async.models import (
     TransactionStatus,
     ValidUpToFormat,
 )
-from ayolinx_async.resources import EwalletResource
 
 from .wire_helpers import STATUS_CODES, api_response, assert_wire, jakarta, make_client
 

@@ -33,7 +33,7 @@ from ayolinx_async.models import (
     VirtualAccountCreateResponse,
     VirtualAccountInquiryResponse,
 )
-from ayolinx_async.models.common import (
+from ayolinx_async.models._common import (
     Amount,
     body_str,
     parse_amount,

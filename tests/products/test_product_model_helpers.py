@@ -9,6 +9,7 @@ from types import MappingProxyType
 import pytest
 
 from ayolinx_async import ValidationError
+from ayolinx_async._resources._base import build_url_params
 from ayolinx_async.models import (
     Amount,
     Channel,
@@ -19,7 +20,7 @@ from ayolinx_async.models import (
     ValidUpToFormat,
     VirtualAccountCreateRequest,
 )
-from ayolinx_async.models.common import (
+from ayolinx_async.models._common import (
     check_text,
     coerce_amount,
     parse_status,
@@ -29,7 +30,6 @@ from ayolinx_async.models.common import (
     to_url_params,
     unknown_fields,
 )
-from ayolinx_async.resources._base import build_url_params
 
 from .wire_helpers import api_response, jakarta
 

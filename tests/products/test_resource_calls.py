@@ -16,15 +16,15 @@ from ayolinx_async import (
     Timeout,
     ValidationError,
 )
-from ayolinx_async.models import PaymentLinkItem
-from ayolinx_async.resources import (
+from ayolinx_async._resources import (
     EwalletResource,
     PaymentLinksResource,
     QrisResource,
     RetailResource,
     VirtualAccountsResource,
 )
-from ayolinx_async.response import ApiResponse
+from ayolinx_async._response import ApiResponse
+from ayolinx_async.models import PaymentLinkItem
 
 from .wire_helpers import api_response, jakarta, json_response, make_client
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from ayolinx_async import Credentials, Environment, ValidationError
+from ayolinx_async._resources import VirtualAccountsResource
 from ayolinx_async.models import (
     Amount,
     VirtualAccountCreateRequest,
@@ -18,7 +19,6 @@ from ayolinx_async.models import (
     VirtualAccountMode,
     VirtualAccountTrxType,
 )
-from ayolinx_async.resources import VirtualAccountsResource
 
 from .wire_helpers import STATUS_CODES, api_response, assert_wire, jakarta, make_client
 

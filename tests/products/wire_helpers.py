@@ -13,11 +13,11 @@ from typing import Any
 import httpx
 
 from ayolinx_async import AyolinxClient, Credentials, Environment, HttpxTransport
+from ayolinx_async._client import TOKEN_PATH
+from ayolinx_async._errors import ResponseCode
+from ayolinx_async._response import ApiResponse
 from ayolinx_async._wire import JAKARTA
-from ayolinx_async.client import TOKEN_PATH
-from ayolinx_async.errors import ResponseCode
 from ayolinx_async.models import TransactionStatus
-from ayolinx_async.response import ApiResponse
 from tests.conftest import CLIENT_KEY, CLIENT_SECRET
 
 #: 2024-09-18T06:36:36Z, i.e. 13:36:36 in Jakarta.

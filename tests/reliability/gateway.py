@@ -23,7 +23,7 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ayolinx_async import AyolinxClient, Credentials, HttpxTransport
-from ayolinx_async.client import TOKEN_PATH
+from ayolinx_async._client import TOKEN_PATH
 from ayolinx_async.signing import verify_hmac, verify_rsa
 from ayolinx_async.testing import FaultInjectingTransport
 from tests.conftest import CLIENT_KEY, CLIENT_SECRET

@@ -13,7 +13,7 @@ from ayolinx_async import (
     InvalidTokenError,
     OutcomeUnknownError,
 )
-from ayolinx_async.client import TOKEN_PATH
+from ayolinx_async._client import TOKEN_PATH
 from ayolinx_async.testing import Fault
 from tests.reliability.gateway import GENERATE, QUERY, Clock, Rig, rig
 

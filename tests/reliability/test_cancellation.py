@@ -11,7 +11,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ayolinx_async import Credentials, RetryPolicy
-from ayolinx_async.client import TOKEN_PATH
+from ayolinx_async._client import TOKEN_PATH
 from ayolinx_async.testing import Fault
 from tests.reliability.gateway import Rig, rig
 

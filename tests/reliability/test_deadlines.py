@@ -21,14 +21,14 @@ from ayolinx_async import (
     RetryPolicy,
     ServerError,
 )
-from ayolinx_async.errors import (
+from ayolinx_async._errors import (
     ConflictError,
     InvalidTokenError,
     ReadTimeoutError,
     ResponseCode,
     ResponseDecodeError,
 )
-from ayolinx_async.retries import Action, decide, parse_retry_after
+from ayolinx_async._retries import Action, decide, parse_retry_after
 
 TOKEN = "/v1.0/access-token/b2b"
 QUERY = "/v1.0/qr/qr-mpm-query"

@@ -37,7 +37,7 @@ from ayolinx_async import (
     TransportError,
     WriteTimeoutError,
 )
-from ayolinx_async.client import TOKEN_PATH
+from ayolinx_async._client import TOKEN_PATH
 from ayolinx_async.testing import Fault
 from tests.reliability.gateway import GENERATE, QUERY, Rig, rig
 

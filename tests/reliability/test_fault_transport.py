@@ -18,7 +18,7 @@ from ayolinx_async import (
     Timeout,
     Transport,
 )
-from ayolinx_async.client import TOKEN_PATH
+from ayolinx_async._client import TOKEN_PATH
 from ayolinx_async.testing import Fault, FaultInjectingTransport, FaultKind
 
 pytestmark = pytest.mark.anyio

@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 
 from ayolinx_async import BodyEncoding, ValidationError
 from ayolinx_async._wire import encode_body, format_timestamp
-from ayolinx_async.callbacks.verify import CallbackRejected, CallbackVerifier
-from ayolinx_async.models.common import Amount
+from ayolinx_async.callbacks._verify import CallbackRejected, CallbackVerifier
+from ayolinx_async.models._common import Amount
 from ayolinx_async.signing import (
     body_digest,
     callback_string_to_sign,

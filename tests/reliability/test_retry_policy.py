@@ -20,9 +20,9 @@ from ayolinx_async import (
     ServerError,
     Timeout,
 )
+from ayolinx_async._client import TOKEN_PATH
+from ayolinx_async._retries import parse_retry_after
 from ayolinx_async._wire import format_timestamp
-from ayolinx_async.client import TOKEN_PATH
-from ayolinx_async.retries import parse_retry_after
 from ayolinx_async.testing import Fault
 from tests.reliability.gateway import GENERATE, QUERY, rig
 

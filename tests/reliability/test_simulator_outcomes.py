@@ -21,13 +21,13 @@ from ayolinx_async import (
     ServerError,
     ValidationError,
 )
-from ayolinx_async.client import TOKEN_PATH
-from ayolinx_async.models.ewallet import EwalletStatusResponse
-from ayolinx_async.models.qris import QrisQueryResponse
-from ayolinx_async.models.retail import RetailQueryResponse
-from ayolinx_async.models.virtual_account import VirtualAccountInquiryResponse
-from ayolinx_async.reconcile import Product, product_for_path, reconcile
-from ayolinx_async.resources import ewallet, payment_link, qris, retail, virtual_account
+from ayolinx_async._client import TOKEN_PATH
+from ayolinx_async._reconcile import Product, product_for_path, reconcile
+from ayolinx_async._resources import ewallet, payment_link, qris, retail, virtual_account
+from ayolinx_async.models._ewallet import EwalletStatusResponse
+from ayolinx_async.models._qris import QrisQueryResponse
+from ayolinx_async.models._retail import RetailQueryResponse
+from ayolinx_async.models._virtual_account import VirtualAccountInquiryResponse
 from ayolinx_async.testing import Fault
 from tests.reliability.gateway import Clock
 from tests.reliability.simrig import SimRig, sim_rig

@@ -19,8 +19,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ayolinx_async import Transport
-from ayolinx_async.client import TOKEN_PATH
-from ayolinx_async.resources import qris
+from ayolinx_async._client import TOKEN_PATH
+from ayolinx_async._resources import qris
 from tests.reliability.gateway import Clock
 from tests.reliability.simrig import Ticking, sim_rig
 

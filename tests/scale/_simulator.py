@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from ayolinx_async.client import TOKEN_PATH
+from ayolinx_async._client import TOKEN_PATH
 from ayolinx_async.simulator import MerchantAccount, Simulator
 from tests.conftest import CLIENT_KEY, CLIENT_SECRET
 from tests.scale._servers import serve_asgi

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ayolinx_async import Credentials
-from ayolinx_async.client import TOKEN_PATH
+from ayolinx_async._client import TOKEN_PATH
 from ayolinx_async.simulator import Faults
 from tests.scale._processes import run_workers, worker_config
 from tests.scale._servers import RedisServer

@@ -18,7 +18,7 @@ from ayolinx_async.simulator import (
     Simulator,
     TransitionRefused,
 )
-from ayolinx_async.simulator.ledger import ExternalIdRegistry, Ledger
+from ayolinx_async.simulator._ledger import ExternalIdRegistry, Ledger
 from tests.fakes import FakeClock
 
 from .sim_helpers import MerchantApp, qr_body

@@ -8,7 +8,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ayolinx_async import AyolinxClient, Credentials
-from ayolinx_async.errors import AuthenticationError, ConflictError, InvalidTokenError
+from ayolinx_async._errors import AuthenticationError, ConflictError, InvalidTokenError
 from ayolinx_async.simulator import MerchantAccount, Simulator
 from tests.conftest import CLIENT_KEY
 from tests.fakes import FakeClock

@@ -99,7 +99,7 @@ async def test_latency_is_real_time_even_with_a_fake_clock(
 def _fates(seed: int) -> list[FaultKind | None]:
     from random import Random
 
-    from ayolinx_async.simulator.faults import FaultPlan
+    from ayolinx_async.simulator._faults import FaultPlan
 
     plan = FaultPlan(Faults(error_rate=0.3, drop_rate=0.3), Random(seed))
     return [plan.draw(GENERATE, is_token=False) for _ in range(200)]

@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 
 from ayolinx_async import AyolinxClient
-from ayolinx_async._wire import JAKARTA, format_timestamp
-from ayolinx_async.errors import (
+from ayolinx_async._errors import (
     BadRequestError,
     ConflictError,
     NotFoundError,
     PermissionDeniedError,
 )
+from ayolinx_async._wire import JAKARTA, format_timestamp
 from ayolinx_async.simulator import DeliveryState, Product, Simulator, parse_emv
 from tests.fakes import FakeClock
 

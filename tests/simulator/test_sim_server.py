@@ -27,8 +27,8 @@ from ayolinx_async import (
     ConnectionDroppedError,
     OutcomeUnknownError,
 )
+from ayolinx_async._cli.serve import build_simulator, describe, make_server
 from ayolinx_async.callbacks import CallbackEvent, CallbackHandler, NotifyRoute
-from ayolinx_async.cli.serve import build_simulator, describe, make_server
 from ayolinx_async.integrations.asgi import CallbackASGIApp
 from ayolinx_async.simulator import DeliveryState, MerchantAccount, Simulator
 
@@ -143,7 +143,7 @@ async def test_ayolinx_simulator_command_serves_and_prints_credentials(tmp_path:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AYOLINX_")}
     proc = subprocess.Popen(
         [
-            sys.executable, "-m", "ayolinx_async.cli", "simulator",
+            sys.executable, "-m", "ayolinx_async._cli", "simulator",
             "--port", str(port), "--keys-dir", str(tmp_path), "--seed", "3",
         ],
         stdout=subprocess.PIPE,

@@ -12,7 +12,7 @@ import anyio
 import pytest
 
 from ayolinx_async import AyolinxClient, ConfigurationError, Credentials, OutcomeUnknownError
-from ayolinx_async.client import TOKEN_PATH
+from ayolinx_async._client import TOKEN_PATH
 from ayolinx_async.transport import HttpRequest, Timeout
 from ayolinx_async.transport.aiohttp import AiohttpTransport
 

@@ -14,7 +14,7 @@ import time
 import anyio
 import pytest
 
-from ayolinx_async.errors import (
+from ayolinx_async._errors import (
     ConnectError,
     ConnectionDroppedError,
     ConnectTimeoutError,

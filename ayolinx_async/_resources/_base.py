@@ -1,0 +1,166 @@
+"""What every resource group shares: the client handle and the request-or-keywords rules."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from .._config import Environment
+from .._errors import OutcomeUnknownError, ResponseDecodeError, ValidationError
+from .._response import ApiResponse
+from ..models._common import AmountInput, StatusQuery, TransactionStatusResponse, UrlParam
+from ..transport._base import Timeout
+
+if TYPE_CHECKING:
+    from .._client import AyolinxClient
+
+_T = TypeVar("_T")
+_Status = TypeVar("_Status", bound=TransactionStatusResponse)
+
+
+class _WireModel(Protocol):
+    def to_wire(self) -> dict[str, Any]: ...
+
+
+def required(field: str, value: _T | None) -> _T:
+    """A keyword the endpoint cannot do without; missing → ``ValidationError`` naming it."""
+    if value is None:
+        raise ValidationError(field, "is required")
+    return value
+
+
+def required_amount(field: str, value: AmountInput | None) -> AmountInput:
+    """:func:`required` for money (mypy joins the ``AmountInput`` union to ``object``)."""
+    if value is None:
+        raise ValidationError(field, "is required")
+    return value
+
+
+def only_request(request: object, given: Mapping[str, object]) -> None:
+    """Refuse a request model mixed with per-field keywords (which one would win is unclear)."""
+    mixed = sorted(name for name, value in given.items() if value is not None)
+    if mixed:
+        raise ValidationError(
+            "request",
+            f"pass either a {type(request).__name__} or keyword arguments, not both"
+            f" (also got: {', '.join(mixed)})",
+        )
+
+
+def build_url_params(
+    params: Iterable[UrlParam] | None,
+    *,
+    notification_url: str | None = None,
+    return_url: str | None = None,
+) -> tuple[UrlParam, ...]:
+    """``urlParams`` from explicit entries plus the ``notification_url`` / ``return_url``
+    shortcuts (types NOTIFICATION and PAY_RETURN)."""
+    result: list[UrlParam] = []
+    if params is not None:
+        if isinstance(params, str | bytes | Mapping) or not isinstance(params, Iterable):
+            raise ValidationError("url_params", "must be a sequence of UrlParam")
+        result.extend(params)
+    if return_url is not None:
+        result.append(UrlParam.pay_return(return_url))
+    if notification_url is not None:
+        result.append(UrlParam.notification(notification_url))
+    return tuple(result)
+
+
+class Resource:
+    """Base of a resource group (``client.qris`` …): validated model in, typed model out."""
+
+    def __init__(self, client: AyolinxClient) -> None:
+        self._client = client
+
+    @property
+    def is_production(self) -> bool:
+        """True when the client talks to the production host (picks per-environment defaults)."""
+        return self._client.base_url == Environment.PRODUCTION.base_url
+
+    async def _send(
+        self,
+        path: str,
+        request: _WireModel,
+        build: Callable[[ApiResponse], _T],
+        *,
+        money_moving: bool,
+        reference: str,
+        external_id: str | None,
+        timeout: float | Timeout | None,
+    ) -> _T:
+        """Serialise the (already validated) model, send it through the client pipeline and
+        build the typed answer with ``build`` (see :func:`typed_response`)."""
+        body = request.to_wire()
+        api = await self._client._call(
+            path,
+            body,
+            money_moving=money_moving,
+            external_id=external_id,
+            timeout=timeout,
+            reference=reference,
+        )
+        return typed_response(
+            api, build, money_moving=money_moving, reference=reference, channel=_channel_of(body)
+        )
+
+    async def _query_status(
+        self,
+        path: str,
+        request: StatusQuery,
+        response_type: type[_Status],
+        *,
+        external_id: str | None,
+        timeout: float | Timeout | None,
+    ) -> _Status:
+        """Send a status query, keyed on your reference: read-only, so the client may retry
+        it on transient failures."""
+        return await self._send(
+            path,
+            request,
+            response_type.from_response,
+            money_moving=False,
+            reference=request.original_partner_reference_no,
+            external_id=external_id,
+            timeout=timeout,
+        )
+
+
+def typed_response(
+    api: ApiResponse,
+    build: Callable[[ApiResponse], _T],
+    *,
+    money_moving: bool,
+    reference: str | None,
+    channel: str | None = None,
+) -> _T:
+    """Build the typed model of a success; a parser failure never escapes untyped.
+
+    The parsers are total, so this is a backstop: after a money-moving success (the money may
+    have moved) it is :class:`OutcomeUnknownError`, else :class:`ResponseDecodeError`.
+    """
+    try:
+        return build(api)
+    except Exception as exc:
+        if money_moving:
+            raise OutcomeUnknownError(
+                path=api.path,
+                external_id=api.external_id or "",
+                partner_reference_no=reference,
+                attempts=api.attempts,
+                cause=exc,
+                channel=channel,
+            ) from exc
+        raise ResponseDecodeError(
+            f"could not read the {api.path or 'API'} response: {type(exc).__name__}: {exc}",
+            http_status=api.http_status,
+            raw=api.raw,
+            external_id=api.external_id,
+            headers=api.headers,
+        ) from exc
+
+
+def _channel_of(body: Mapping[str, Any]) -> str | None:
+    info = body.get("additionalInfo")
+    channel = info.get("channel") if isinstance(info, Mapping) else None
+    return channel if isinstance(channel, str) else None

@@ -1,0 +1,174 @@
+"""``client.virtual_accounts``: create and inquire bank virtual accounts (spec §10-§11.7)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+from .._errors import ValidationError
+from ..models._common import AmountInput, Channel, to_channel
+from ..models._virtual_account import (
+    VirtualAccountCreateRequest,
+    VirtualAccountCreateResponse,
+    VirtualAccountInquiryRequest,
+    VirtualAccountInquiryResponse,
+    VirtualAccountMode,
+    VirtualAccountTrxType,
+    default_partner_service_id,
+)
+from ..transport._base import Timeout
+from ._base import Resource, only_request, required
+
+if TYPE_CHECKING:
+    from .._client import AyolinxClient
+
+__all__ = ["CREATE_PATH", "INQUIRY_PATH", "VirtualAccountsResource"]
+
+CREATE_PATH = "/v1.0/transfer-va/create-va"
+INQUIRY_PATH = "/v1.0/transfer-va/inquiry-va"
+
+
+class VirtualAccountsResource(Resource):
+    """Bank virtual accounts (BNI, CIMB, Mandiri, BRI …).
+
+    ``partnerServiceId`` comes, in order, from the call's ``partner_service_id``, this
+    resource's ``partner_service_ids`` overrides, then the spec §10 table for the client's
+    environment (production when ``client.base_url`` is the production host, else sandbox).
+    """
+
+    def __init__(
+        self,
+        client: AyolinxClient,
+        *,
+        partner_service_ids: Mapping[str, str] | None = None,
+        pad_partner_service_id: bool = False,
+    ) -> None:
+        super().__init__(client)
+        self.partner_service_ids: Mapping[str, str] = MappingProxyType(
+            dict(partner_service_ids or {})
+        )
+        self.pad_partner_service_id = pad_partner_service_id
+
+    def partner_service_id_for(self, channel: Channel | str) -> str:
+        """The ``partnerServiceId`` used for ``channel`` when a call does not give one."""
+        bank = to_channel(channel)
+        if bank.is_known and not bank.is_virtual_account:
+            raise ValidationError("channel", f"{bank} is not a virtual-account channel")
+        code = str(bank)
+        value = self.partner_service_ids.get(code) or default_partner_service_id(
+            code, production=self.is_production
+        )
+        if value is None:
+            raise ValidationError(
+                "partner_service_id", f"no default is known for {code}; pass partner_service_id="
+            )
+        return value
+
+    async def create(
+        self,
+        request: VirtualAccountCreateRequest | None = None,
+        *,
+        channel: Channel | str | None = None,
+        trx_id: str | None = None,
+        customer_no: str | None = None,
+        virtual_account_name: str | None = None,
+        total_amount: AmountInput | None = None,
+        trx_type: VirtualAccountTrxType | str | None = None,
+        virtual_account_no: str | None = None,
+        mode: VirtualAccountMode | None = None,
+        partner_service_id: str | None = None,
+        pad_partner_service_id: bool | None = None,
+        virtual_account_email: str | None = None,
+        virtual_account_phone: str | None = None,
+        expired_date: datetime | None = None,
+        additional_info: Mapping[str, Any] | None = None,
+        external_id: str | None = None,
+        timeout: float | Timeout | None = None,
+    ) -> VirtualAccountCreateResponse:
+        """Register a VA bill (money-moving). ``trx_type`` defaults to ``C`` (closed amount,
+        needs ``total_amount``); ``O`` (open) must not have one."""
+        given = {
+            "channel": channel,
+            "trx_id": trx_id,
+            "customer_no": customer_no,
+            "virtual_account_name": virtual_account_name,
+            "total_amount": total_amount,
+            "trx_type": trx_type,
+            "virtual_account_no": virtual_account_no,
+            "mode": mode,
+            "partner_service_id": partner_service_id,
+            "pad_partner_service_id": pad_partner_service_id,
+            "virtual_account_email": virtual_account_email,
+            "virtual_account_phone": virtual_account_phone,
+            "expired_date": expired_date,
+            "additional_info": additional_info,
+        }
+        if request is None:
+            bank = required("channel", channel)
+            request = VirtualAccountCreateRequest(
+                partner_service_id=partner_service_id or self.partner_service_id_for(bank),
+                customer_no=required("customer_no", customer_no),
+                virtual_account_name=required("virtual_account_name", virtual_account_name),
+                trx_id=required("trx_id", trx_id),
+                channel=bank,
+                trx_type=trx_type if trx_type is not None else VirtualAccountTrxType.CLOSED,
+                total_amount=total_amount,
+                virtual_account_no=virtual_account_no,
+                mode=mode,
+                virtual_account_email=virtual_account_email,
+                virtual_account_phone=virtual_account_phone,
+                expired_date=expired_date,
+                pad_partner_service_id=(
+                    self.pad_partner_service_id
+                    if pad_partner_service_id is None
+                    else pad_partner_service_id
+                ),
+                additional_info=additional_info,
+            )
+        else:
+            only_request(request, given)
+        return await self._send(
+            CREATE_PATH,
+            request,
+            VirtualAccountCreateResponse.from_response,
+            money_moving=True,
+            reference=request.trx_id,
+            external_id=external_id,
+            timeout=timeout,
+        )
+
+    async def inquire(
+        self,
+        request: VirtualAccountInquiryRequest | None = None,
+        *,
+        original_partner_reference_no: str | None = None,
+        channel: Channel | str | None = None,
+        additional_info: Mapping[str, Any] | None = None,
+        external_id: str | None = None,
+        timeout: float | Timeout | None = None,
+    ) -> VirtualAccountInquiryResponse:
+        """Read a VA bill's status; ``original_partner_reference_no`` is your ``trx_id``."""
+        given = {
+            "original_partner_reference_no": original_partner_reference_no,
+            "channel": channel,
+            "additional_info": additional_info,
+        }
+        if request is None:
+            request = VirtualAccountInquiryRequest(
+                original_partner_reference_no=required(
+                    "original_partner_reference_no", original_partner_reference_no
+                ),
+                channel=required("channel", channel),
+                additional_info=additional_info,
+            )
+        else:
+            only_request(request, given)
+        return await self._query_status(
+            INQUIRY_PATH,
+            request,
+            VirtualAccountInquiryResponse,
+            external_id=external_id,
+            timeout=timeout,
+        )

@@ -1,0 +1,362 @@
+"""Virtual accounts: create and inquire (spec §10, §11.6-§11.7, notes §5).
+
+Two numbering modes (spec §11.6): Ayolinx generates the number (``virtualAccountNo`` sent
+empty) or the merchant does (``partnerServiceId + customerNo`` unless given). ``C`` (closed)
+bills carry ``totalAmount``; ``O`` (open) ones must not.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any, ClassVar, Self
+
+import attrs
+
+from .._errors import ValidationError
+from .._response import ApiResponse
+from ._common import (
+    Amount,
+    AmountInput,
+    Channel,
+    ResponseModel,
+    TransactionStatusResponse,
+    _OpenStrEnum,
+    body_mapping,
+    body_str,
+    channel_info,
+    check_idr,
+    check_text,
+    coerce_amount,
+    format_jakarta,
+    instance_field,
+    optional_aware_datetime,
+    optional_text_field,
+    parse_time,
+    put,
+    reserved_keys,
+    response_fields,
+    status_kwargs,
+    status_query_body,
+    text_field,
+    to_additional_info,
+    to_channel,
+)
+
+__all__ = [
+    "PRODUCTION_PARTNER_SERVICE_IDS",
+    "SANDBOX_PARTNER_SERVICE_IDS",
+    "VirtualAccountCreateRequest",
+    "VirtualAccountCreateResponse",
+    "VirtualAccountData",
+    "VirtualAccountInquiryRequest",
+    "VirtualAccountInquiryResponse",
+    "VirtualAccountMode",
+    "VirtualAccountTrxType",
+    "default_partner_service_id",
+]
+
+#: Bank prefixes hard-coded by several integrations (spec §10); the "PartnerServiceId
+#: description" page was never read, so these are overridable defaults, not facts.
+SANDBOX_PARTNER_SERVICE_IDS: Mapping[str, str] = MappingProxyType(
+    {
+        Channel.VIRTUAL_ACCOUNT_BNI: "98829172",
+        Channel.VIRTUAL_ACCOUNT_CIMB: "2056",
+        Channel.VIRTUAL_ACCOUNT_MANDIRI: "87319",
+        Channel.VIRTUAL_ACCOUNT_BRI: "15574",  # one source says 15573
+    }
+)
+PRODUCTION_PARTNER_SERVICE_IDS: Mapping[str, str] = MappingProxyType(
+    {
+        Channel.VIRTUAL_ACCOUNT_BNI: "98828222",
+        Channel.VIRTUAL_ACCOUNT_CIMB: "2056",
+        Channel.VIRTUAL_ACCOUNT_MANDIRI: "87319",
+        Channel.VIRTUAL_ACCOUNT_BRI: "15574",
+    }
+)
+
+_SNAP_PSID_LENGTH = 8  # SNAP: partnerServiceId is 8 characters, left-padded with spaces
+_PSID = re.compile(r"^ *[0-9]{1,8}$")
+_VA_NUMBER = re.compile(r"^ *[0-9]+$")
+
+
+def default_partner_service_id(channel: str, *, production: bool) -> str | None:
+    """The known ``partnerServiceId`` for a VA channel and environment, or ``None``."""
+    table = PRODUCTION_PARTNER_SERVICE_IDS if production else SANDBOX_PARTNER_SERVICE_IDS
+    return table.get(channel)
+
+
+def pad_partner_service_id(value: str) -> str:
+    """SNAP form: the digits left-padded with spaces to 8 characters (``"    2056"``)."""
+    return value.strip().rjust(_SNAP_PSID_LENGTH)
+
+
+class VirtualAccountTrxType(_OpenStrEnum):
+    """``virtualAccountTrxType``: how the bill amount works (unknown SNAP letters pass through)."""
+
+    CLOSED = "C"
+    OPEN = "O"
+    PARTIAL = "I"
+
+
+class VirtualAccountMode(enum.Enum):
+    """Who numbers the account (spec §11.6)."""
+
+    AYOLINX_GENERATED = "ayolinx"
+    MERCHANT_GENERATED = "merchant"
+
+
+def _partner_service_id(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    check_text(value, field=attribute.name, max_length=_SNAP_PSID_LENGTH)
+    if not _PSID.match(value):
+        raise ValidationError(attribute.name, "must be up to 8 digits (optionally space-padded)")
+
+
+def _virtual_account_no(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is None:
+        return
+    check_text(value, field=attribute.name, max_length=28)
+    if not _VA_NUMBER.match(value):
+        raise ValidationError(attribute.name, "must be digits (optionally space-padded)")
+
+
+def _va_channel(_: Any, attribute: attrs.Attribute[Any], value: Channel) -> None:
+    if value.is_known and not value.is_virtual_account:
+        raise ValidationError(attribute.name, f"{value} is not a virtual-account channel")
+
+
+def _trx_type(value: VirtualAccountTrxType | str) -> VirtualAccountTrxType:
+    check_text(value, field="trx_type", max_length=1)
+    return VirtualAccountTrxType(value)
+
+
+def _total_amount(value: AmountInput | None) -> Amount | None:
+    # Any ISO currency converts; the model checks it against ``allow_non_idr``.
+    if value is None:
+        return None
+    return coerce_amount(value, field="total_amount", allow_non_idr=True)
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class VirtualAccountCreateRequest:
+    """Body of ``POST /v1.0/transfer-va/create-va`` (SNAP lengths from spec §11.6).
+
+    ``mode`` defaults to merchant-generated when ``virtual_account_no`` is given, else
+    Ayolinx-generated. ``pad_partner_service_id`` sends the SNAP 8-character space-padded
+    prefix; integrators send it unpadded and that works (notes §5), so it is off by default.
+    """
+
+    partner_service_id: str = attrs.field(validator=_partner_service_id)
+    customer_no: str = attrs.field(validator=text_field(20, kind="digits"))
+    virtual_account_name: str = attrs.field(validator=text_field(255))
+    trx_id: str = attrs.field(validator=text_field(64, kind="reference"))
+    channel: Channel = attrs.field(converter=to_channel, validator=_va_channel)
+    trx_type: VirtualAccountTrxType = attrs.field(
+        default=VirtualAccountTrxType.CLOSED, converter=_trx_type
+    )
+    total_amount: Amount | None = attrs.field(default=None, converter=_total_amount)
+    virtual_account_no: str | None = attrs.field(default=None, validator=_virtual_account_no)
+    mode: VirtualAccountMode | None = attrs.field(
+        default=None,
+        validator=instance_field(VirtualAccountMode, optional=True),
+    )
+    virtual_account_email: str | None = attrs.field(
+        default=None, validator=optional_text_field(255, kind="email")
+    )
+    virtual_account_phone: str | None = attrs.field(
+        default=None, validator=optional_text_field(30, kind="phone")
+    )
+    expired_date: datetime | None = attrs.field(default=None, validator=optional_aware_datetime)
+    pad_partner_service_id: bool = attrs.field(default=False, validator=instance_field(bool))
+    additional_info: Mapping[str, Any] = attrs.field(
+        factory=dict, converter=to_additional_info, validator=reserved_keys("channel")
+    )
+    allow_non_idr: bool = attrs.field(default=False, validator=instance_field(bool))
+
+    def __attrs_post_init__(self) -> None:
+        check_idr(self.total_amount, field="total_amount", allow_non_idr=self.allow_non_idr)
+        trx_type = self.trx_type
+        if trx_type in (VirtualAccountTrxType.CLOSED, VirtualAccountTrxType.PARTIAL):
+            if self.total_amount is None:
+                raise ValidationError(
+                    "total_amount", f"is required for virtualAccountTrxType {trx_type}"
+                )
+        elif trx_type is VirtualAccountTrxType.OPEN and self.total_amount is not None:
+            raise ValidationError(
+                "total_amount", "must not be given for an open-amount (O) virtual account"
+            )
+        # A composed number always fits: partnerServiceId ≤ 8 + customerNo ≤ 20 = 28 (SNAP).
+        if (
+            self.effective_mode is VirtualAccountMode.AYOLINX_GENERATED
+            and self.virtual_account_no is not None
+        ):
+            raise ValidationError(
+                "virtual_account_no", "must be empty when Ayolinx generates the number"
+            )
+
+    @property
+    def effective_mode(self) -> VirtualAccountMode:
+        """``mode``, or the one implied by whether ``virtual_account_no`` was given."""
+        if self.mode is not None:
+            return self.mode
+        if self.virtual_account_no is not None:
+            return VirtualAccountMode.MERCHANT_GENERATED
+        return VirtualAccountMode.AYOLINX_GENERATED
+
+    @property
+    def wire_partner_service_id(self) -> str:
+        if self.pad_partner_service_id:
+            return pad_partner_service_id(self.partner_service_id)
+        return self.partner_service_id
+
+    @property
+    def wire_virtual_account_no(self) -> str:
+        """What goes on the wire: ``""`` (Ayolinx numbers it), the given number, or
+        ``partnerServiceId + customerNo`` (SNAP rule, spec §10)."""
+        if self.effective_mode is VirtualAccountMode.AYOLINX_GENERATED:
+            return ""
+        if self.virtual_account_no is not None:
+            return self.virtual_account_no
+        return self.wire_partner_service_id + self.customer_no
+
+    def to_wire(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "partnerServiceId": self.wire_partner_service_id,
+            "customerNo": self.customer_no,
+            "virtualAccountNo": self.wire_virtual_account_no,
+            "virtualAccountName": self.virtual_account_name,
+        }
+        put(body, "virtualAccountEmail", self.virtual_account_email)
+        put(body, "virtualAccountPhone", self.virtual_account_phone)
+        body["trxId"] = self.trx_id
+        body["virtualAccountTrxType"] = str(self.trx_type)
+        if self.total_amount is not None:
+            body["totalAmount"] = self.total_amount.to_wire()
+        if self.expired_date is not None:
+            body["expiredDate"] = format_jakarta(self.expired_date, field="expired_date")
+        body["additionalInfo"] = channel_info(self.channel, self.additional_info)
+        return body
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class VirtualAccountData:
+    """``virtualAccountData`` of a VA response; ``extra`` keeps fields not named here."""
+
+    partner_service_id: str | None = None
+    customer_no: str | None = None
+    virtual_account_no: str | None = None
+    virtual_account_name: str | None = None
+    virtual_account_email: str | None = None
+    virtual_account_phone: str | None = None
+    trx_id: str | None = None
+    total_amount: Amount | None = None
+    virtual_account_trx_type: VirtualAccountTrxType | None = None
+    expired_date: datetime | None = None
+    additional_info: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
+    extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
+
+    _KNOWN: ClassVar[frozenset[str]] = frozenset(
+        {
+            "partnerServiceId",
+            "customerNo",
+            "virtualAccountNo",
+            "virtualAccountName",
+            "virtualAccountEmail",
+            "virtualAccountPhone",
+            "trxId",
+            "totalAmount",
+            "virtualAccountTrxType",
+            "expiredDate",
+            "additionalInfo",
+        }
+    )
+
+    @classmethod
+    def from_wire(cls, data: object) -> Self | None:
+        """Parse ``virtualAccountData``; ``None`` when it is absent or not an object."""
+        if not isinstance(data, Mapping):
+            return None
+        trx_type = body_str(data, "virtualAccountTrxType")
+        return cls(
+            partner_service_id=body_str(data, "partnerServiceId"),
+            customer_no=body_str(data, "customerNo"),
+            virtual_account_no=body_str(data, "virtualAccountNo"),
+            virtual_account_name=body_str(data, "virtualAccountName"),
+            virtual_account_email=body_str(data, "virtualAccountEmail"),
+            virtual_account_phone=body_str(data, "virtualAccountPhone"),
+            trx_id=body_str(data, "trxId"),
+            total_amount=Amount.from_wire(data.get("totalAmount")),
+            virtual_account_trx_type=VirtualAccountTrxType(trx_type) if trx_type else None,
+            expired_date=parse_time(data.get("expiredDate")),
+            additional_info=body_mapping(data, "additionalInfo"),
+            extra=MappingProxyType({k: v for k, v in data.items() if k not in cls._KNOWN}),
+        )
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class VirtualAccountCreateResponse(ResponseModel):
+    """A created VA (``2002700``); the number to show the payer is :attr:`virtual_account_no`."""
+
+    virtual_account_data: VirtualAccountData | None = None
+
+    _KNOWN: ClassVar[frozenset[str]] = frozenset({"virtualAccountData"})
+
+    @classmethod
+    def from_response(cls, api: ApiResponse) -> Self:
+        return cls(
+            **response_fields(api, cls._KNOWN),
+            virtual_account_data=VirtualAccountData.from_wire(api.body.get("virtualAccountData")),
+        )
+
+    @property
+    def virtual_account_no(self) -> str | None:
+        """The account number as Ayolinx returned it (SNAP padding, if any, kept)."""
+        data = self.virtual_account_data
+        return data.virtual_account_no if data is not None else None
+
+    @property
+    def trx_id(self) -> str | None:
+        data = self.virtual_account_data
+        return data.trx_id if data is not None else None
+
+    @property
+    def expired_date(self) -> datetime | None:
+        data = self.virtual_account_data
+        return data.expired_date if data is not None else None
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class VirtualAccountInquiryRequest:
+    """Body of ``POST /v1.0/transfer-va/inquiry-va`` (documented example, spec §11.7).
+
+    ``original_partner_reference_no`` is your ``trx_id``; the bank ``channel`` is required.
+    """
+
+    original_partner_reference_no: str = attrs.field(validator=text_field(64, kind="reference"))
+    channel: Channel = attrs.field(converter=to_channel, validator=_va_channel)
+    additional_info: Mapping[str, Any] = attrs.field(
+        factory=dict, converter=to_additional_info, validator=reserved_keys("channel")
+    )
+
+    def to_wire(self) -> dict[str, Any]:
+        return status_query_body(self)
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class VirtualAccountInquiryResponse(TransactionStatusResponse):
+    """VA status (schema not published, spec §11.7): the status fields plus
+    ``virtual_account_data`` when Ayolinx includes it."""
+
+    virtual_account_data: VirtualAccountData | None = None
+
+    _KNOWN: ClassVar[frozenset[str]] = TransactionStatusResponse._KNOWN | {"virtualAccountData"}
+
+    @classmethod
+    def from_response(cls, api: ApiResponse) -> Self:
+        return cls(
+            **status_kwargs(api, cls._KNOWN),
+            virtual_account_data=VirtualAccountData.from_wire(api.body.get("virtualAccountData")),
+        )

@@ -1,0 +1,128 @@
+"""Loading RSA keys from the forms merchants actually have (notes §2 "Key formats").
+
+Private keys: PEM PKCS#1 (``BEGIN RSA PRIVATE KEY``), PEM PKCS#8, encrypted PKCS#8, DER; from
+``str`` (PEM text or a path), ``bytes``, ``os.PathLike`` or a loaded key object. Public keys: SPKI
+PEM/DER and PKCS#1 public PEM. Errors never echo key material.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from .._errors import ConfigurationError
+from .._secret import SecretBytes, hide
+
+__all__ = [
+    "PrivateKeySource",
+    "PublicKeySource",
+    "load_private_key",
+    "load_public_key",
+]
+
+PrivateKeySource = str | bytes | os.PathLike[str] | rsa.RSAPrivateKey
+PublicKeySource = str | bytes | os.PathLike[str] | rsa.RSAPublicKey
+
+_PEM_MARK = b"-----BEGIN"
+_BASE64_BLOB = re.compile(r"[A-Za-z0-9+/=]{64,}")
+
+
+def _read_source(source: str | bytes | os.PathLike[str], what: str) -> bytes:
+    """Return key bytes from PEM text, raw bytes or a file path."""
+    source = hide(source)  # key text: redacted in crash reports' frame locals
+    if isinstance(source, bytes | bytearray):
+        return SecretBytes(source)
+    if isinstance(source, str):
+        if "-----BEGIN" in source:
+            return SecretBytes(source.encode("ascii", errors="replace"))
+        # A short single-line string is a path. Anything else — including unarmoured base64
+        # DER, a common way to paste a key — is key text and must never be echoed.
+        keyish = len(source) > 255 or _BASE64_BLOB.fullmatch(source) is not None
+        if "\n" in source or len(source) > 4096 or (keyish and not Path(source).exists()):
+            raise ConfigurationError(f"{what}: text is neither a PEM block nor a file path")
+        path = Path(source)
+    elif isinstance(source, os.PathLike):
+        path = Path(source)
+    else:
+        raise ConfigurationError(f"{what}: unsupported type {type(source).__name__}")
+    try:
+        return SecretBytes(path.expanduser().read_bytes())
+    except OSError as exc:
+        # The path is not secret; the file's content never appears here.
+        raise ConfigurationError(
+            f"{what}: cannot read file {str(path)!r} ({exc.strerror})"
+        ) from None
+
+
+def read_key_bytes(source: str | bytes | os.PathLike[str], what: str) -> bytes:
+    """The raw bytes behind a key source (PEM text, bytes or a path) — e.g. to split a file
+    holding several PEM blocks."""
+    return _read_source(source, what)
+
+
+def load_private_key(
+    source: PrivateKeySource,
+    password: str | bytes | None = None,
+    *,
+    min_key_size: int = 0,
+) -> rsa.RSAPrivateKey:
+    """Load the merchant's RSA private key; ``min_key_size`` (bits) is enforced if set."""
+    what = "private_key"
+    # Key text and password are rebound as redacted values: crash reporters print locals.
+    source, password = hide(source), hide(password)
+    if isinstance(source, rsa.RSAPrivateKey):
+        key: object = source
+    else:
+        data = _read_source(source, what)
+        pw = hide(password.encode("utf-8")) if isinstance(password, str) else password
+        try:
+            if data.lstrip().startswith(_PEM_MARK):
+                key = serialization.load_pem_private_key(data, password=pw)
+            else:
+                key = serialization.load_der_private_key(data, password=pw)
+        except TypeError:
+            # cryptography: password given for an unencrypted key, or missing for an encrypted one.
+            if pw is None:
+                raise ConfigurationError(
+                    f"{what}: key is encrypted; a password is required"
+                ) from None
+            raise ConfigurationError(
+                f"{what}: key is not encrypted; do not pass a password"
+            ) from None
+        except ValueError:
+            raise ConfigurationError(
+                f"{what}: could not load the key"
+                " (wrong password, corrupt data, or not a private key)"
+            ) from None
+        except Exception:  # cryptography raises UnsupportedAlgorithm and others
+            raise ConfigurationError(f"{what}: unsupported or corrupt key") from None
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise ConfigurationError(f"{what}: expected an RSA key, got {type(key).__name__}")
+    if key.key_size < min_key_size:
+        raise ConfigurationError(
+            f"{what}: RSA key is {key.key_size} bits; at least {min_key_size} required"
+        )
+    return key
+
+
+def load_public_key(source: PublicKeySource, *, what: str = "public_key") -> rsa.RSAPublicKey:
+    """Load an RSA public key (SPKI PEM/DER, PKCS#1 ``BEGIN RSA PUBLIC KEY``)."""
+    if isinstance(source, rsa.RSAPublicKey):
+        return source
+    data = _read_source(source, what)
+    try:
+        if data.lstrip().startswith(_PEM_MARK):
+            key: object = serialization.load_pem_public_key(data)
+        else:
+            key = serialization.load_der_public_key(data)
+    except Exception:
+        raise ConfigurationError(
+            f"{what}: could not load the public key (corrupt or unsupported)"
+        ) from None
+    if not isinstance(key, rsa.RSAPublicKey):
+        raise ConfigurationError(f"{what}: expected an RSA key, got {type(key).__name__}")
+    return key

@@ -1,0 +1,673 @@
+"""``Simulator``: the embedded Ayolinx, a raw ASGI application with a ledger and a courier.
+
+Run it in process (``sim.transport()`` for ``AyolinxClient(transport=...)``, no sockets) or on a
+real port (``ayolinx simulator``). Background work (callback retries, auto-pay) runs while the
+simulator is entered (``async with sim:``) or, under a server, between ASGI lifespan startup and
+shutdown; otherwise a callback is delivered (with its retries) before the triggering call
+returns.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AsyncExitStack
+from decimal import Decimal
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self
+
+import anyio
+import attrs
+import httpx
+from anyio.abc import TaskGroup
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from .._config import Credentials
+from .._errors import ConfigurationError
+from .._wire import format_timestamp
+from ..signing._keys import PrivateKeySource, load_private_key
+from ..transport._httpx import HttpxTransport
+from ._accounts import MerchantAccount, generate_rsa_key, public_pem
+from ._admin import handle_admin
+from ._asgi import (
+    ASGIReceive,
+    ASGISend,
+    BodyTooLarge,
+    Request,
+    Scope,
+    drop_connection,
+    encode_json,
+    read_request,
+    send_json,
+)
+from ._auth import Rejected, TokenStore, authenticate_service, authenticate_token_request
+from ._codes import NO_SERVICE, Case, Endpoint, Outcome
+from ._delivery import (
+    DEFAULT_SCHEDULE,
+    MERCHANT_TOKEN_PATH,
+    SNAP_VA_PAYMENT_PATH,
+    Courier,
+    Delivery,
+    DeliveryKind,
+    Job,
+)
+from ._faults import FaultKind, FaultPlan, Faults
+from ._ledger import ExternalIdRegistry, Ledger, Product, Transaction
+from ._notify import PayerDetails, notification_body, snap_va_payment_body
+from ._products import Desk, ProductSettings, parse_admin_amount
+
+if TYPE_CHECKING:
+    from .._client import AyolinxClient
+
+__all__ = ["RequestRecord", "Simulator"]
+
+logger = logging.getLogger("ayolinx_async.simulator")
+
+DEFAULT_BASE_URL = "http://ayolinx.simulator"
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class RequestRecord:
+    """One API request as the simulator answered it (admin routes are not recorded)."""
+
+    at: float
+    path: str
+    external_id: str | None
+    http_status: int
+    response_code: str
+    fault: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "at": format_timestamp(self.at),
+            "path": self.path,
+            "externalId": self.external_id,
+            "httpStatus": self.http_status,
+            "responseCode": self.response_code,
+            "fault": self.fault,
+        }
+
+
+class Simulator:
+    """A faithful, strict fake of the Ayolinx OpenAPI (design §4).
+
+    ``merchant`` is the registered account (generated with a fresh key pair if omitted; more
+    can be added with :meth:`add_merchant`). ``ayolinx_key`` signs callbacks (generated if
+    omitted). ``clock`` (epoch seconds) drives timestamps, token expiry and the external-id
+    day; ``sleep`` the retry waits. ``time_scale`` shrinks the callback retry schedule;
+    ``auto_pay_after`` pays every new transaction after that many seconds, like the sandbox's
+    Demo Mode. Randomness (references, faults) comes from ``random.Random(seed)``.
+    ``request_log_size`` bounds :meth:`requests` (oldest records are dropped first).
+    """
+
+    def __init__(
+        self,
+        merchant: MerchantAccount | None = None,
+        *,
+        ayolinx_key: PrivateKeySource | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+        token_lifetime: int = 900,
+        timestamp_tolerance: float = 300.0,
+        http_client: httpx.AsyncClient | None = None,
+        retry_schedule: Sequence[float] = DEFAULT_SCHEDULE,
+        time_scale: float = 1.0,
+        delivery_timeout: float = 10.0,
+        auto_pay_after: float | None = None,
+        faults: Faults | None = None,
+        seed: int | None = None,
+        numeric_external_id: bool = False,
+        products: ProductSettings | None = None,
+        base_url: str = DEFAULT_BASE_URL,
+        request_log_size: int = 100_000,
+    ) -> None:
+        if not isinstance(token_lifetime, int) or token_lifetime < 1:
+            raise ConfigurationError("token_lifetime must be a whole number of seconds >= 1")
+        if timestamp_tolerance <= 0:
+            raise ConfigurationError("timestamp_tolerance must be positive")
+        if auto_pay_after is not None and auto_pay_after < 0:
+            raise ConfigurationError("auto_pay_after must not be negative")
+        account = merchant if merchant is not None else MerchantAccount.generate()
+        self._accounts: dict[str, MerchantAccount] = {account.client_key: account}
+        self._default_key = account.client_key
+        self._ayolinx_key: rsa.RSAPrivateKey = (
+            load_private_key(ayolinx_key) if ayolinx_key is not None else generate_rsa_key()
+        )
+        self._clock = clock
+        self._sleep = sleep
+        self.token_lifetime = token_lifetime
+        self.timestamp_tolerance = float(timestamp_tolerance)
+        self.numeric_external_id = numeric_external_id
+        self.auto_pay_after = auto_pay_after
+        self.base_url = base_url.rstrip("/")
+        self._http_client = http_client
+        self._rng = random.Random(seed)
+        self._ledger = Ledger()
+        self._external_ids = ExternalIdRegistry()
+        self._tokens = TokenStore()
+        self._desk = Desk(self._ledger, self._rng, products or ProductSettings())
+        try:
+            self._courier = Courier(
+                signing_key=self._ayolinx_key,
+                clock=clock,
+                sleep=sleep,
+                schedule=retry_schedule,
+                time_scale=time_scale,
+                timeout=delivery_timeout,
+            )
+        except ValueError as exc:
+            raise ConfigurationError(str(exc)) from None
+        self._fault_plan = FaultPlan(faults or Faults(), self._rng)
+        self._jobs: list[Job] = []
+        self._requests: deque[RequestRecord] = deque(maxlen=request_log_size)
+        self._task_group: TaskGroup | None = None
+        self._delivery_client: httpx.AsyncClient | None = None
+        self._stack: AsyncExitStack | None = None
+        self._pending = 0
+        self._idle: anyio.Event | None = None
+
+    def __repr__(self) -> str:
+        state = "running" if self.running else "idle"
+        return (
+            f"<Simulator {state} merchant={self._default_key!r} transactions={len(self._ledger)}>"
+        )
+
+    # -- accounts, keys, client wiring -------------------------------------------------------
+
+    @property
+    def merchant(self) -> MerchantAccount:
+        """The default merchant account."""
+        return self._accounts[self._default_key]
+
+    @property
+    def merchants(self) -> tuple[MerchantAccount, ...]:
+        return tuple(self._accounts.values())
+
+    def add_merchant(self, account: MerchantAccount) -> None:
+        """Register another merchant (its own key, secret and callback settings)."""
+        if account.client_key in self._accounts:
+            raise ConfigurationError("a merchant with this client key is already registered")
+        self._accounts[account.client_key] = account
+
+    def account(self, client_key: str) -> MerchantAccount:
+        try:
+            return self._accounts[client_key]
+        except KeyError:
+            raise ConfigurationError("no merchant with this client key") from None
+
+    @property
+    def ayolinx_public_key(self) -> rsa.RSAPublicKey:
+        """The key merchants verify callbacks with (the portal's "Ayolinx public key")."""
+        return self._ayolinx_key.public_key()
+
+    @property
+    def ayolinx_public_pem(self) -> bytes:
+        return public_pem(self._ayolinx_key.public_key())
+
+    def credentials(self, client_key: str | None = None) -> Credentials:
+        """``Credentials`` for a merchant whose private key the simulator holds, including the
+        simulator's public key for callback verification."""
+        account = self.account(client_key or self._default_key)
+        return account.credentials(self.ayolinx_public_key)
+
+    def transport(self) -> HttpxTransport:
+        """An in-process transport (``httpx.ASGITransport``; no sockets) for ``AyolinxClient``."""
+        return HttpxTransport(transport=httpx.ASGITransport(app=self))
+
+    def client(self, **kwargs: Any) -> AyolinxClient:
+        """An ``AyolinxClient`` wired to this simulator in process, sharing its clock."""
+        from .._client import AyolinxClient
+
+        kwargs.setdefault("base_url", self.base_url)
+        kwargs.setdefault("clock", self._clock)
+        if "http_client" not in kwargs:
+            kwargs.setdefault("transport", self.transport())
+        credentials = kwargs.pop("credentials", None) or self.credentials()
+        return AyolinxClient(credentials, **kwargs)
+
+    # -- settings that may change while running ----------------------------------------------
+
+    @property
+    def faults(self) -> Faults:
+        return self._fault_plan.faults
+
+    @faults.setter
+    def faults(self, value: Faults) -> None:
+        self._fault_plan.faults = value
+
+    def inject_fault(
+        self, kind: FaultKind | str, *, count: int = 1, path: str | None = None
+    ) -> None:
+        """Fail the next ``count`` API requests (to ``path`` if given) deterministically."""
+        self._fault_plan.inject(kind, count=count, path=path)
+
+    @property
+    def fault_plan(self) -> FaultPlan:
+        return self._fault_plan
+
+    @property
+    def time_scale(self) -> float:
+        return self._courier.time_scale
+
+    @time_scale.setter
+    def time_scale(self, value: float) -> None:
+        if value < 0:
+            raise ConfigurationError("time_scale must not be negative")
+        self._courier.time_scale = value
+
+    @property
+    def retry_schedule(self) -> tuple[float, ...]:
+        return self._courier.schedule
+
+    def revoke_tokens(self) -> int:
+        """Invalidate every issued access token (clients must refresh)."""
+        return self._tokens.revoke_all()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self._task_group is not None
+
+    async def __aenter__(self) -> Self:
+        if self._stack is not None:
+            raise RuntimeError("this Simulator is already running")
+        stack = AsyncExitStack()
+        try:
+            if self._http_client is None:
+                self._delivery_client = await stack.enter_async_context(
+                    httpx.AsyncClient(follow_redirects=False)
+                )
+            self._task_group = await stack.enter_async_context(anyio.create_task_group())
+        except BaseException:
+            await stack.aclose()
+            raise
+        self._stack = stack
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool | None:
+        stack, self._stack = self._stack, None
+        if stack is None:
+            return None
+        task_group = self._task_group
+        if task_group is not None:
+            # Stop retries and auto-pay timers; call drain() first to let them finish.
+            task_group.cancel_scope.cancel()
+        try:
+            return await stack.__aexit__(exc_type, exc, tb)
+        finally:
+            self._task_group = None
+            self._delivery_client = None
+            self._pending = 0
+            if self._idle is not None:
+                self._idle.set()
+                self._idle = None
+
+    async def drain(self, timeout: float | None = None) -> None:
+        """Wait until no callback delivery or auto-pay timer is outstanding."""
+        with anyio.fail_after(timeout):
+            while self._pending:
+                if self._idle is None:
+                    self._idle = anyio.Event()
+                await self._idle.wait()
+
+    def _spawn(
+        self, task_group: TaskGroup, func: Callable[..., Awaitable[None]], *args: Any
+    ) -> None:
+        self._pending += 1
+        task_group.start_soon(self._tracked, func, *args)
+
+    async def _tracked(self, func: Callable[..., Awaitable[None]], *args: Any) -> None:
+        try:
+            await func(*args)
+        except Exception:
+            logger.exception("simulator background task failed")
+        finally:
+            self._pending -= 1
+            if self._pending <= 0 and self._idle is not None:
+                self._pending = 0
+                self._idle.set()
+                self._idle = None
+
+    # -- the ledger, seen from tests and the admin routes -------------------------------------
+
+    def transactions(self) -> list[Transaction]:
+        return list(self._ledger)
+
+    def transaction(self, reference: str) -> Transaction:
+        """By the simulator's reference (``originalReferenceNo``/link id) or a unique partner
+        reference; raises :class:`~ayolinx_async.simulator.LookupFailed`."""
+        return self._ledger.get(reference)
+
+    def deliveries(self, reference: str | None = None) -> list[Delivery]:
+        """All callback deliveries (optionally only one transaction's), oldest first."""
+        jobs = self._jobs
+        if reference is not None:
+            txn = self._ledger.get(reference)
+            jobs = [job for job in jobs if job.reference_no == txn.reference_no]
+        return [job.snapshot() for job in jobs]
+
+    def requests(self) -> list[RequestRecord]:
+        """Recent API requests and how they were answered (newest last)."""
+        return list(self._requests)
+
+    async def pay(
+        self,
+        reference: str,
+        *,
+        channel: str | None = None,
+        amount: Decimal | str | int | None = None,
+        via_paying: bool = False,
+    ) -> Transaction:
+        """Mark a transaction paid (``00``) and notify the merchant.
+
+        ``channel`` picks the payment-link channel (default: the first offered); ``amount`` is
+        required for open-amount VAs only; ``via_paying`` first moves through ``02`` (Paying)
+        with its own callback, as a real payment can.
+        """
+        txn = self._ledger.get(reference)
+        changes: dict[str, Any] = {}
+        paid_channel: str | None = None
+        if txn.product is Product.PAYMENT_LINK:
+            offered = list(txn.details.get("listPaymentChannel", [txn.channel]))
+            paid_channel = channel or offered[0]
+            if paid_channel not in offered:
+                raise ValueError(f"channel {paid_channel!r} is not offered by this link")
+            changes["paymentReferenceNo"] = self._desk.new_reference(self._clock())
+        elif channel is not None and channel != txn.channel:
+            raise ValueError("channel can only be chosen for payment links")
+        paid_amount: Decimal | None = None
+        if amount is not None:
+            if txn.amount != 0:
+                raise ValueError("amount can only be given for open-amount virtual accounts")
+            paid_amount = parse_admin_amount(amount)
+        elif txn.amount == 0:
+            raise ValueError("an open-amount virtual account needs amount=")
+        if via_paying and txn.status != "02":
+            await self._move(txn.reference_no, "02")
+        return await self._move(
+            txn.reference_no,
+            "00",
+            paid_channel=paid_channel,
+            amount=paid_amount,
+            details=changes,
+        )
+
+    async def fail(self, reference: str) -> Transaction:
+        """Mark a transaction failed (``06``) and notify the merchant."""
+        return await self._move(self._ledger.get(reference).reference_no, "06")
+
+    async def cancel(self, reference: str) -> Transaction:
+        """Cancel a transaction (``05``) from the gateway side and notify the merchant."""
+        return await self._move(self._ledger.get(reference).reference_no, "05")
+
+    async def expire(self, reference: str) -> Transaction:
+        """Let a transaction lapse: status ``05`` with description ``Expired`` (Ayolinx's list
+        has no expiry code, spec §8)."""
+        return await self._move(
+            self._ledger.get(reference).reference_no, "05", description="Expired"
+        )
+
+    async def refund(self, reference: str) -> Transaction:
+        """Refund a paid transaction (``00`` → ``04``) and notify the merchant."""
+        return await self._move(self._ledger.get(reference).reference_no, "04")
+
+    async def set_status(
+        self, reference: str, status: str, *, description: str | None = None
+    ) -> Transaction:
+        """Any allowed move (e.g. ``03`` Pending), with a callback."""
+        return await self._move(
+            self._ledger.get(reference).reference_no, status, description=description
+        )
+
+    async def _move(
+        self,
+        reference_no: str,
+        status: str,
+        *,
+        description: str | None = None,
+        paid_channel: str | None = None,
+        amount: Decimal | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> Transaction:
+        txn = self._ledger.move(
+            reference_no,
+            status,
+            self._clock(),
+            description=description,
+            paid_channel=paid_channel,
+            amount=amount,
+            details=details,
+        )
+        job = self._job_for(txn)
+        if job is not None:
+            await self._dispatch(job)
+        return txn
+
+    # -- callbacks --------------------------------------------------------------------------
+
+    def _payer(self) -> PayerDetails:
+        digits = self._desk.digits
+        return PayerDetails(
+            rrn=digits(12),
+            payment_ntb=digits(12),
+            customer_number="62812" + digits(8),
+            payment_request_id=digits(20),
+        )
+
+    def _job_for(self, txn: Transaction) -> Job | None:
+        """The callback a status change produces, or None (no URL configured, or a SNAP VA
+        merchant and a status other than paid: that flow only reports payments)."""
+        account = self._accounts.get(txn.client_key)
+        if account is None:
+            return None
+        now = self._clock()
+        if txn.product is Product.VIRTUAL_ACCOUNT and account.va_snap_base_url:
+            if txn.status != "00":
+                return None
+            base = account.va_snap_base_url.rstrip("/")
+            return Job(
+                id=self._courier.next_id(),
+                reference_no=txn.reference_no,
+                partner_reference_no=txn.partner_reference_no,
+                kind=DeliveryKind.SNAP_VA,
+                url=base + SNAP_VA_PAYMENT_PATH,
+                token_url=base + MERCHANT_TOKEN_PATH,
+                latest_status=txn.status,
+                body=encode_json(snap_va_payment_body(txn, self._payer(), now)),
+                account=account,
+            )
+        url = txn.notify_url or account.callback_url
+        if url is None:
+            return None
+        return Job(
+            id=self._courier.next_id(),
+            reference_no=txn.reference_no,
+            partner_reference_no=txn.partner_reference_no,
+            kind=DeliveryKind.NOTIFY,
+            url=url,
+            latest_status=txn.status,
+            body=encode_json(notification_body(txn, self._payer(), now)),
+            account=account,
+        )
+
+    async def _dispatch(self, job: Job) -> None:
+        self._jobs.append(job)
+        client = self._http_client or self._delivery_client
+        if self._task_group is not None and client is not None:
+            self._spawn(self._task_group, self._courier.run, job, client)
+            return
+        if self._http_client is not None:
+            await self._courier.run(job, self._http_client)
+            return
+        async with httpx.AsyncClient(follow_redirects=False) as client:
+            await self._courier.run(job, client)
+
+    async def _auto_pay(self, reference_no: str, delay: float) -> None:
+        await self._sleep(delay)
+        txn = self._ledger.get(reference_no)
+        if txn.is_final or txn.amount == 0:
+            return
+        await self.pay(reference_no)
+
+    def _created(self, txn: Transaction) -> None:
+        if self.auto_pay_after is None:
+            return
+        if self._task_group is None:
+            logger.warning("auto-pay needs a running simulator (async with sim / a server)")
+            return
+        self._spawn(self._task_group, self._auto_pay, txn.reference_no, self.auto_pay_after)
+
+    # -- ASGI --------------------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: ASGIReceive, send: ASGISend) -> None:
+        kind = scope["type"]
+        if kind == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if kind == "websocket":
+            await send({"type": "websocket.close", "code": 1003})
+            return
+        if kind != "http":
+            return
+        try:
+            request = await read_request(scope, receive)
+        except BodyTooLarge:
+            await send_json(send, 413, {"error": "request body too large"})
+            return
+        if request.path == "/_simulator" or request.path.startswith("/_simulator/"):
+            await handle_admin(self, request, send)
+            return
+        await self._api(request, send)
+
+    async def _lifespan(self, receive: ASGIReceive, send: ASGISend) -> None:
+        """Run background work between a server's startup and shutdown."""
+        started = False
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await self.__aenter__()
+                except Exception as exc:
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                started = True
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                if started:
+                    await self.__aexit__(None, None, None)
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _api(self, request: Request, send: ASGISend) -> None:
+        now = self._clock()
+        endpoint = Endpoint.by_path(request.path)
+        headers = {"X-TIMESTAMP": format_timestamp(now)}
+        external_id = request.headers.get("x-external-id")
+        if endpoint is None:
+            outcome = Outcome.failure(Case.INVALID_ROUTING, NO_SERVICE)
+            self._record(now, request.path, external_id, outcome, None)
+            await send_json(send, outcome.http_status, _answer(outcome, {}), headers=headers)
+            return
+        if request.method != "POST":
+            outcome = Outcome.failure(Case.METHOD_NOT_ALLOWED, endpoint.service)
+            self._record(now, request.path, external_id, outcome, None)
+            await send_json(
+                send,
+                outcome.http_status,
+                _answer(outcome, {}),
+                headers={**headers, "Allow": "POST"},
+            )
+            return
+        is_token = endpoint is Endpoint.TOKEN
+        delay = self._fault_plan.delay(request.path, is_token=is_token)
+        if delay > 0:
+            await anyio.sleep(delay)  # real latency, even when the clock is fake
+        fault = self._fault_plan.draw(request.path, is_token=is_token)
+        if fault is FaultKind.ERROR:
+            outcome = Outcome.failure(Case.SERVER_ERROR, endpoint.service)
+            self._record(now, request.path, external_id, outcome, fault)
+            await send_json(send, outcome.http_status, _answer(outcome, {}), headers=headers)
+            return
+        created: Transaction | None = None
+        try:
+            if is_token:
+                outcome, fields = self._issue_token(request, now)
+            else:
+                outcome, fields, created = self._serve(request, endpoint, now)
+        except Rejected as rejected:
+            outcome, fields = rejected.outcome, {}
+        self._record(now, request.path, external_id, outcome, fault)
+        if created is not None:
+            self._created(created)
+        if fault is FaultKind.DROP:
+            await drop_connection(send)
+            return
+        await send_json(send, outcome.http_status, _answer(outcome, fields), headers=headers)
+
+    def _issue_token(self, request: Request, now: float) -> tuple[Outcome, dict[str, Any]]:
+        account = authenticate_token_request(
+            request, self._accounts, now=now, tolerance=self.timestamp_tolerance
+        )
+        token = self._tokens.issue(account.client_key, now, self.token_lifetime)
+        return Outcome.success(Endpoint.TOKEN), {
+            "accessToken": token,
+            "tokenType": "Bearer",
+            # A string, as the sandbox sends it (spec §6).
+            "expiresIn": str(self.token_lifetime),
+        }
+
+    def _serve(
+        self, request: Request, endpoint: Endpoint, now: float
+    ) -> tuple[Outcome, dict[str, Any], Transaction | None]:
+        auth = authenticate_service(
+            request,
+            endpoint,
+            self._accounts,
+            self._tokens,
+            self._external_ids,
+            now=now,
+            tolerance=self.timestamp_tolerance,
+            numeric_external_id=self.numeric_external_id,
+        )
+        try:
+            body = json.loads(request.body)
+        except (ValueError, UnicodeDecodeError):
+            raise Rejected(Outcome.failure(Case.BAD_REQUEST, endpoint.service)) from None
+        if not isinstance(body, dict):
+            raise Rejected(Outcome.failure(Case.BAD_REQUEST, endpoint.service))
+        handled = self._desk.handle(endpoint, auth.account, body, now, request.origin)
+        return handled.outcome, handled.fields, handled.created
+
+    def _record(
+        self,
+        now: float,
+        path: str,
+        external_id: str | None,
+        outcome: Outcome,
+        fault: FaultKind | None,
+    ) -> None:
+        # A dropped request keeps the answer it would have had: the server did act.
+        self._requests.append(
+            RequestRecord(
+                at=now,
+                path=path,
+                external_id=external_id,
+                http_status=outcome.http_status,
+                response_code=outcome.code,
+                fault=fault.value if fault is not None else None,
+            )
+        )
+
+
+def _answer(outcome: Outcome, fields: dict[str, Any]) -> dict[str, Any]:
+    return {"responseCode": outcome.code, "responseMessage": outcome.message, **fields}

@@ -1,0 +1,58 @@
+"""The transport protocol: one request in, one response out, nothing else.
+
+A transport knows nothing about signing or SNAP. It must raise the SDK's
+:class:`~ayolinx_async._errors.TransportError` subclasses so the client can tell "never left"
+(safe to resend) from "may have been sent" (outcome unknown).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Protocol, runtime_checkable
+
+import attrs
+
+__all__ = ["HttpRequest", "HttpResponse", "Timeout", "Transport"]
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class Timeout:
+    """Timeouts in seconds: ``connect`` to open a connection, ``total`` for the whole exchange."""
+
+    connect: float = 5.0
+    total: float = 30.0
+
+    def __attrs_post_init__(self) -> None:
+        if self.connect <= 0 or self.total <= 0:
+            raise ValueError("timeouts must be positive")
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class HttpRequest:
+    """An outgoing request: the body is the exact bytes that were signed."""
+
+    method: str
+    url: str
+    # Signed headers carry the token and signature, the body personal data: neither is shown.
+    headers: Mapping[str, str] = attrs.field(repr=False)
+    content: bytes = attrs.field(repr=False)
+    timeout: Timeout | None = None
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class HttpResponse:
+    """A received response. Header names are lower-case."""
+
+    status_code: int
+    # A token response body holds the access token: neither shown in a repr.
+    headers: Mapping[str, str] = attrs.field(repr=False)
+    content: bytes = attrs.field(repr=False)
+
+
+@runtime_checkable
+class Transport(Protocol):
+    """Sends :class:`HttpRequest` objects. Implementations own their connections."""
+
+    async def send(self, request: HttpRequest) -> HttpResponse: ...
+
+    async def aclose(self) -> None: ...
