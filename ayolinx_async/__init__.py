@@ -9,6 +9,7 @@ from ._errors import (
     AuthenticationError,
     AyolinxError,
     BadRequestError,
+    CallbackRejected,
     ConfigurationError,
     ConflictError,
     ConnectError,
@@ -24,20 +25,20 @@ from ._errors import (
     RequestTimeoutError,
     ResponseCode,
     ResponseDecodeError,
+    ResponseError,
     ServerError,
     TransportError,
     ValidationError,
     WriteTimeoutError,
 )
 from ._reconcile import Product, reconcile
-from ._response import ApiResponse
+from ._response import APIResponse
 from ._retries import RetryPolicy
 from ._version import __version__
 from ._wire import BodyEncoding
 from .callbacks import (
     CallbackEvent,
     CallbackHandler,
-    CallbackRejected,
     CallbackVerifier,
     TokenIssuer,
 )
@@ -110,7 +111,7 @@ __all__ = [
     "TOKEN_PATH",
     "APIError",
     "AccessToken",
-    "ApiResponse",
+    "APIResponse",
     "AuthenticationError",
     "AyolinxClient",
     "AyolinxError",
@@ -145,6 +146,7 @@ __all__ = [
     "RequestTimeoutError",
     "ResponseCode",
     "ResponseDecodeError",
+    "ResponseError",
     "ResponseEvent",
     "RetryPolicy",
     "ServerError",

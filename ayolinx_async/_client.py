@@ -29,11 +29,12 @@ from ._errors import (
     OutcomeUnknownError,
     ResponseCode,
     ResponseDecodeError,
+    ResponseError,
     TransportError,
     api_error_class,
 )
 from ._log import logger, redact_headers
-from ._response import ApiResponse, default_success_rule
+from ._response import APIResponse, default_success_rule
 from ._retries import Action, RetryPolicy, decide, parse_retry_after
 from ._secret import RedactedHeaders, Secret
 from ._wire import (
@@ -418,7 +419,7 @@ class AyolinxClient:
         timeout: Timeout | float | None = None,
         idempotent: bool = False,
         reference: str | None = None,
-    ) -> ApiResponse:
+    ) -> APIResponse:
         """Send a signed call to any endpoint and return the decoded success response.
 
         ``idempotent=True`` marks a read-only call (retried on timeouts and 5xx); the default
@@ -430,6 +431,32 @@ class AyolinxClient:
             path,
             body,
             money_moving=not idempotent,
+            external_id=external_id,
+            timeout=timeout,
+            reference=reference,
+        )
+
+    async def post(
+        self,
+        path: str,
+        body: Mapping[str, Any] | bytes,
+        *,
+        money_moving: bool,
+        reference: str | None = None,
+        external_id: str | None = None,
+        timeout: Timeout | float | None = None,
+    ) -> APIResponse:
+        """Send one signed call and return the decoded success: the seam the typed resources
+        (and your own endpoint wrappers) build on.
+
+        ``money_moving=True`` means the call may move money: it is re-sent only when it
+        provably never left, and an ambiguous failure raises :class:`OutcomeUnknownError`
+        naming ``reference``. Read-only calls are retried on timeouts, 429 and 5xx.
+        """
+        return await self._call(
+            path,
+            body,
+            money_moving=money_moving,
             external_id=external_id,
             timeout=timeout,
             reference=reference,
@@ -460,7 +487,7 @@ class AyolinxClient:
         external_id: str | None = None,
         timeout: Timeout | float | None = None,
         reference: str | None = None,
-    ) -> ApiResponse:
+    ) -> APIResponse:
         self._ensure_open()
         if not isinstance(path, str) or not path.startswith("/"):
             raise ConfigurationError("path must start with '/'")
@@ -650,7 +677,7 @@ class AyolinxClient:
 
     def _interpret(
         self, response: HttpResponse, path: str, external_id: str | None, attempts: int
-    ) -> ApiResponse:
+    ) -> APIResponse:
         """Decode JSON and apply the success rule; raise the typed error otherwise."""
         status, raw = response.status_code, response.content
         if not raw.strip():
@@ -683,7 +710,7 @@ class AyolinxClient:
         code = ResponseCode.parse(code_value) if code_value is not None else None
         message = str(data.get("responseMessage") or "")
         if code is not None and self._core.success_rule(status, code):
-            return ApiResponse(
+            return APIResponse(
                 http_status=status,
                 response_code=code,
                 response_message=message,
@@ -727,7 +754,7 @@ def _peek_code(raw: bytes) -> str | None:
 
 def _retry_after_of(exc: AyolinxError, now: float) -> float | None:
     """The server's ``Retry-After`` in seconds, also recorded on the error for the caller."""
-    if not isinstance(exc, APIError | ResponseDecodeError):
+    if not isinstance(exc, ResponseError):
         return None
     exc.retry_after = parse_retry_after(exc.headers.get("retry-after"), now)
     return exc.retry_after

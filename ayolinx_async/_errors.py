@@ -20,6 +20,7 @@ __all__ = [
     "AuthenticationError",
     "AyolinxError",
     "BadRequestError",
+    "CallbackRejected",
     "ConfigurationError",
     "ConflictError",
     "ConnectError",
@@ -35,6 +36,7 @@ __all__ = [
     "RequestTimeoutError",
     "ResponseCode",
     "ResponseDecodeError",
+    "ResponseError",
     "ServerError",
     "TransportError",
     "ValidationError",
@@ -153,7 +155,38 @@ class ConnectionDroppedError(TransportError):
     """The connection closed before a full response arrived; the server may have acted."""
 
 
-class ResponseDecodeError(AyolinxError):
+class ResponseError(AyolinxError):
+    """An answer arrived and it is not a usable success: the base of :class:`APIError` (a SNAP
+    failure code) and :class:`ResponseDecodeError` (not the JSON the API promises).
+
+    Both carry the same evidence: ``http_status``, ``headers``, ``raw`` (the exact body bytes;
+    ``raw`` means the bytes everywhere in the SDK), ``body`` (the decoded JSON object, empty
+    when there is none), ``external_id``, ``path`` and ``retry_after``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        http_status: int,
+        raw: bytes = b"",
+        body: dict[str, Any] | None = None,
+        external_id: str | None = None,
+        path: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.http_status = http_status
+        self.raw = raw
+        self.body = body if body is not None else {}
+        self.external_id = external_id
+        self.path = path
+        self.headers = dict(headers) if headers else {}
+        #: Seconds the server asked to wait (``Retry-After``), when it said so.
+        self.retry_after: float | None = None
+        super().__init__(message)
+
+
+class ResponseDecodeError(ResponseError):
     """A response arrived but is not the JSON object the API promises (HTML, empty, truncated)."""
 
     def __init__(
@@ -164,18 +197,20 @@ class ResponseDecodeError(AyolinxError):
         raw: bytes,
         external_id: str | None = None,
         headers: Mapping[str, str] | None = None,
+        path: str | None = None,
     ) -> None:
-        self.http_status = http_status
-        self.raw = raw
-        self.external_id = external_id
-        self.headers = dict(headers) if headers else {}
-        #: Seconds the server asked to wait (``Retry-After``), when it said so.
-        self.retry_after: float | None = None
-        super().__init__(f"{message} (HTTP {http_status}, {len(raw)} bytes)")
+        super().__init__(
+            f"{message} (HTTP {http_status}, {len(raw)} bytes)",
+            http_status=http_status,
+            raw=raw,
+            external_id=external_id,
+            path=path,
+            headers=headers,
+        )
 
 
-class APIError(AyolinxError):
-    """Ayolinx answered, and the answer is not a success (spec §7)."""
+class APIError(ResponseError):
+    """Ayolinx answered, and the answer is not a success (docs/protocol.md §12)."""
 
     def __init__(
         self,
@@ -189,19 +224,19 @@ class APIError(AyolinxError):
         path: str | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> None:
-        self.http_status = http_status
-        self.headers = dict(headers) if headers else {}
         self.response_code = response_code
         self.message = message
-        self.body = body if body is not None else {}
-        self.raw = raw
-        self.external_id = external_id
-        self.path = path
-        #: Seconds the server asked to wait (``Retry-After``), when it said so.
-        self.retry_after: float | None = None
         code = response_code.value if response_code is not None else "-"
         where = f" on {path}" if path else ""
-        super().__init__(f"HTTP {http_status} responseCode={code}{where}: {message}")
+        super().__init__(
+            f"HTTP {http_status} responseCode={code}{where}: {message}",
+            http_status=http_status,
+            raw=raw,
+            body=body,
+            external_id=external_id,
+            path=path,
+            headers=headers,
+        )
 
     @property
     def service_code(self) -> str | None:
@@ -274,6 +309,26 @@ class OutcomeUnknownError(AyolinxError):
             f"outcome unknown for {path} (partnerReferenceNo={ref}, X-EXTERNAL-ID={external_id},"
             f" attempts={attempts}): {type(cause).__name__}: {cause}; query the status first"
         )
+
+
+class CallbackRejected(AyolinxError):
+    """A callback request failed verification or validation; nothing was dispatched.
+
+    ``http_status`` and ``case_code`` make the SNAP answer (``<status><service><case>``);
+    ``reason`` is a stable machine-readable tag (``bad_signature``, ``stale_timestamp`` …).
+    The message never contains a signature, token or secret.
+    """
+
+    def __init__(self, http_status: int, case_code: str, message: str, *, reason: str) -> None:
+        self.http_status = http_status
+        self.case_code = case_code
+        self.message = message
+        self.reason = reason
+        super().__init__(f"{http_status} {reason}: {message}")
+
+    def response_code(self, service_code: str) -> str:
+        """The 7-digit SNAP code for this rejection on the given service."""
+        return f"{self.http_status}{service_code}{self.case_code}"
 
 
 _BY_STATUS: dict[int, type[APIError]] = {

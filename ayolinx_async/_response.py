@@ -9,11 +9,11 @@ import attrs
 
 from ._errors import ResponseCode
 
-__all__ = ["ApiResponse", "default_success_rule"]
+__all__ = ["APIResponse", "default_success_rule"]
 
 
 @attrs.frozen(kw_only=True, slots=True)
-class ApiResponse:
+class APIResponse:
     """A successful response: parsed JSON body plus everything needed to audit it."""
 
     http_status: int

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from .._config import Environment
 from .._errors import OutcomeUnknownError, ResponseDecodeError, ValidationError
-from .._response import ApiResponse
+from .._response import APIResponse
 from ..models._common import AmountInput, StatusQuery, TransactionStatusResponse, UrlParam
 from ..transport._base import Timeout
 
@@ -82,7 +82,7 @@ class Resource:
         self,
         path: str,
         request: _WireModel,
-        build: Callable[[ApiResponse], _T],
+        build: Callable[[APIResponse], _T],
         *,
         money_moving: bool,
         reference: str,
@@ -92,7 +92,7 @@ class Resource:
         """Serialise the (already validated) model, send it through the client pipeline and
         build the typed answer with ``build`` (see :func:`typed_response`)."""
         body = request.to_wire()
-        api = await self._client._call(
+        api = await self._client.post(
             path,
             body,
             money_moving=money_moving,
@@ -127,8 +127,8 @@ class Resource:
 
 
 def typed_response(
-    api: ApiResponse,
-    build: Callable[[ApiResponse], _T],
+    api: APIResponse,
+    build: Callable[[APIResponse], _T],
     *,
     money_moving: bool,
     reference: str | None,

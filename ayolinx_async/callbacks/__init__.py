@@ -4,6 +4,7 @@
 plain ASGI and aiohttp live in :mod:`ayolinx_async.integrations`.
 """
 
+from .._errors import CallbackRejected
 from ._events import (
     CallbackEvent,
     EwalletNotification,
@@ -49,7 +50,6 @@ from ._verify import (
     SERVICE_NOTIFY,
     SERVICE_TOKEN,
     SERVICE_VA_PAYMENT,
-    CallbackRejected,
     CallbackVerifier,
     Headers,
     load_public_keys,

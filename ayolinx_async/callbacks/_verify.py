@@ -18,7 +18,7 @@ from typing import Final
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from .._errors import AyolinxError, ConfigurationError
+from .._errors import CallbackRejected, ConfigurationError
 from .._secret import Secret
 from .._wire import parse_timestamp
 from ..signing import (
@@ -71,26 +71,6 @@ def _instant(value: str) -> float:
     if _COLONLESS_OFFSET.search(value):
         value = value[:-2] + ":" + value[-2:]
     return parse_timestamp(value).timestamp()
-
-
-class CallbackRejected(AyolinxError):
-    """A callback request failed verification or validation; nothing was dispatched.
-
-    ``http_status`` and ``case_code`` make the SNAP answer (``<status><service><case>``);
-    ``reason`` is a stable machine-readable tag (``bad_signature``, ``stale_timestamp`` …).
-    The message never contains a signature, token or secret.
-    """
-
-    def __init__(self, http_status: int, case_code: str, message: str, *, reason: str) -> None:
-        self.http_status = http_status
-        self.case_code = case_code
-        self.message = message
-        self.reason = reason
-        super().__init__(f"{http_status} {reason}: {message}")
-
-    def response_code(self, service_code: str) -> str:
-        """The 7-digit SNAP code for this rejection on the given service."""
-        return f"{self.http_status}{service_code}{self.case_code}"
 
 
 def _missing(name: str) -> CallbackRejected:

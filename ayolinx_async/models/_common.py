@@ -19,7 +19,7 @@ from typing import Any, ClassVar, Literal, Protocol, Self, TypeAlias
 import attrs
 
 from .._errors import ResponseCode, ValidationError
-from .._response import ApiResponse
+from .._response import APIResponse
 from .._wire import JAKARTA
 
 __all__ = [
@@ -718,39 +718,40 @@ def unknown_fields(body: Mapping[str, Any], known: Iterable[str]) -> Mapping[str
 class ResponseModel:
     """The part every typed response shares.
 
-    ``raw`` is the whole :class:`~ayolinx_async.ApiResponse` (decoded ``body``, the exact
-    ``raw`` bytes, headers, X-EXTERNAL-ID, attempts); ``extra`` holds the top-level fields the
-    model does not name, so a field Ayolinx adds later is never lost.
+    ``response`` is the whole :class:`~ayolinx_async.APIResponse` (decoded ``body``, headers,
+    X-EXTERNAL-ID, attempts); ``raw`` is the exact body bytes, as everywhere in the SDK;
+    ``extra`` holds the top-level fields the model does not name, so a field Ayolinx adds later
+    is never lost.
     """
 
     response_code: ResponseCode
     response_message: str
     extra: Mapping[str, Any] = attrs.field(factory=lambda: MappingProxyType({}), repr=False)
-    raw: ApiResponse = attrs.field(repr=False)
+    response: APIResponse = attrs.field(repr=False)
 
     @property
     def body(self) -> Mapping[str, Any]:
         """The decoded JSON body exactly as received."""
-        return self.raw.body
+        return self.response.body
 
     @property
-    def raw_bytes(self) -> bytes:
+    def raw(self) -> bytes:
         """The response body bytes exactly as received."""
-        return self.raw.raw
+        return self.response.raw
 
     @property
     def external_id(self) -> str | None:
         """The X-EXTERNAL-ID the call was sent with (quote it to Ayolinx support)."""
-        return self.raw.external_id
+        return self.response.external_id
 
 
-def response_fields(api: ApiResponse, known: Iterable[str]) -> dict[str, Any]:
+def response_fields(api: APIResponse, known: Iterable[str]) -> dict[str, Any]:
     """The :class:`ResponseModel` arguments every typed response takes from ``api``; top-level
     fields not in ``known`` go to ``extra``."""
     return {
         "response_code": api.response_code,
         "response_message": api.response_message,
-        "raw": api,
+        "response": api,
         "extra": unknown_fields(api.body, known),
     }
 
@@ -805,7 +806,7 @@ class TransactionStatusResponse(ResponseModel):
     )
 
     @classmethod
-    def from_response(cls, api: ApiResponse) -> Self:
+    def from_response(cls, api: APIResponse) -> Self:
         """Build the typed status from a decoded response; unknown fields go to ``extra``."""
         return cls(**status_kwargs(api, cls._KNOWN))
 
@@ -821,7 +822,7 @@ class TransactionStatusResponse(ResponseModel):
         return status is not None and status.is_success
 
 
-def status_kwargs(api: ApiResponse, known: Iterable[str]) -> dict[str, Any]:
+def status_kwargs(api: APIResponse, known: Iterable[str]) -> dict[str, Any]:
     """Constructor arguments of a :class:`TransactionStatusResponse` (for subclasses)."""
     body = api.body
     info = body_mapping(body, "additionalInfo")

@@ -11,7 +11,7 @@ from typing import Any, ClassVar, Self
 
 import attrs
 
-from .._response import ApiResponse
+from .._response import APIResponse
 from ._common import (
     Amount,
     Channel,
@@ -106,7 +106,7 @@ class EwalletPaymentResponse(ResponseModel):
     )
 
     @classmethod
-    def from_response(cls, api: ApiResponse) -> Self:
+    def from_response(cls, api: APIResponse) -> Self:
         body = api.body
         return cls(
             **response_fields(api, cls._KNOWN),

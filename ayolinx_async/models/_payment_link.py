@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import attrs
 
 from .._errors import ValidationError
-from .._response import ApiResponse
+from .._response import APIResponse
 from ._common import (
     Channel,
     ResponseModel,
@@ -194,7 +194,7 @@ class PaymentLinkCreateResponse(ResponseModel):
 
     @classmethod
     def from_response(
-        cls, api: ApiResponse, *, request: PaymentLinkCreateRequest | None = None
+        cls, api: APIResponse, *, request: PaymentLinkCreateRequest | None = None
     ) -> Self:
         """Parse the answer; ``request`` supplies your own reference and requested expiry."""
         body = api.body

@@ -13,7 +13,7 @@ from typing import Any, ClassVar, Self
 import attrs
 
 from .._errors import ResponseDecodeError
-from .._response import ApiResponse
+from .._response import APIResponse
 from ._common import (
     Amount,
     Channel,
@@ -129,7 +129,7 @@ class QrisGenerateResponse(ResponseModel):
     )
 
     @classmethod
-    def from_response(cls, api: ApiResponse) -> Self:
+    def from_response(cls, api: APIResponse) -> Self:
         body = api.body
         return cls(
             **response_fields(api, cls._KNOWN),
@@ -145,9 +145,9 @@ class QrisGenerateResponse(ResponseModel):
         if not self.qr_content:
             raise ResponseDecodeError(
                 "the QRIS response has no qrContent to render",
-                http_status=self.raw.http_status,
-                raw=self.raw.raw,
-                external_id=self.raw.external_id,
+                http_status=self.response.http_status,
+                raw=self.response.raw,
+                external_id=self.response.external_id,
             )
         return self.qr_content
 
@@ -238,7 +238,7 @@ class QrisCancelResponse(ResponseModel):
     )
 
     @classmethod
-    def from_response(cls, api: ApiResponse) -> Self:
+    def from_response(cls, api: APIResponse) -> Self:
         body = api.body
         return cls(
             **response_fields(api, cls._KNOWN),

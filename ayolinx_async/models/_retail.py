@@ -13,7 +13,7 @@ from typing import Any, ClassVar, Self
 import attrs
 
 from .._errors import ValidationError
-from .._response import ApiResponse
+from .._response import APIResponse
 from ._common import (
     Amount,
     Channel,
@@ -117,7 +117,7 @@ class RetailCreateResponse(ResponseModel):
     )
 
     @classmethod
-    def from_response(cls, api: ApiResponse) -> Self:
+    def from_response(cls, api: APIResponse) -> Self:
         body = api.body
         return cls(
             **response_fields(api, cls._KNOWN),

@@ -17,7 +17,7 @@ from typing import Any, ClassVar, Self
 import attrs
 
 from .._errors import ValidationError
-from .._response import ApiResponse
+from .._response import APIResponse
 from ._common import (
     Amount,
     AmountInput,
@@ -305,7 +305,7 @@ class VirtualAccountCreateResponse(ResponseModel):
     _KNOWN: ClassVar[frozenset[str]] = frozenset({"virtualAccountData"})
 
     @classmethod
-    def from_response(cls, api: ApiResponse) -> Self:
+    def from_response(cls, api: APIResponse) -> Self:
         return cls(
             **response_fields(api, cls._KNOWN),
             virtual_account_data=VirtualAccountData.from_wire(api.body.get("virtualAccountData")),
@@ -355,7 +355,7 @@ class VirtualAccountInquiryResponse(TransactionStatusResponse):
     _KNOWN: ClassVar[frozenset[str]] = TransactionStatusResponse._KNOWN | {"virtualAccountData"}
 
     @classmethod
-    def from_response(cls, api: ApiResponse) -> Self:
+    def from_response(cls, api: APIResponse) -> Self:
         return cls(
             **status_kwargs(api, cls._KNOWN),
             virtual_account_data=VirtualAccountData.from_wire(api.body.get("virtualAccountData")),

@@ -149,7 +149,7 @@ def test_status_response_common_shape() -> None:
     assert result.body == body
     assert unknown_fields(body, ["surprise"])["latestTransactionStatus"] == "02"
     # The raw answer (bytes, X-EXTERNAL-ID) stays reachable but out of repr.
-    assert result.raw_bytes
+    assert result.raw
     assert result.external_id
     assert "raw=" not in repr(result)
 

@@ -133,7 +133,7 @@ def test_generate_response_parses_the_documented_shape() -> None:
     assert result.reference_no is None
     assert result.extra == {"newField": {"a": 1}}
     assert result.body["expiredDate"] == "1735700000"
-    assert result.raw_bytes.startswith(b"{")
+    assert result.raw.startswith(b"{")
     assert result.external_id is not None
 
 

@@ -23,7 +23,7 @@ from ayolinx_async._resources import (
     RetailResource,
     VirtualAccountsResource,
 )
-from ayolinx_async._response import ApiResponse
+from ayolinx_async._response import APIResponse
 from ayolinx_async.models import PaymentLinkItem
 
 from .wire_helpers import api_response, jakarta, json_response, make_client
@@ -145,7 +145,7 @@ async def test_pipeline_flags_and_pass_through(
     client, wire = make_client(credentials, {})
     seen: list[dict[str, Any]] = []
 
-    async def fake_call(call_path: str, body: Mapping[str, Any], **kwargs: Any) -> ApiResponse:
+    async def fake_call(call_path: str, body: Mapping[str, Any], **kwargs: Any) -> APIResponse:
         seen.append({"path": call_path, "body": body, **kwargs})
         return api_response({"responseCode": "2000000", "responseMessage": "OK"})
 
@@ -207,7 +207,7 @@ async def test_read_only_timeout_is_retried(credentials: Credentials) -> None:
     client, wire = make_client(credentials, reply, max_retries=1, sleep=_no_sleep)
     async with client:
         result = await client.qris.query(original_partner_reference_no="Q-9")
-    assert result.raw.attempts == 2
+    assert result.response.attempts == 2
     assert len(wire.service_requests) == 2
     # One logical call keeps one X-EXTERNAL-ID across attempts.
     ids = {request.headers["x-external-id"] for request in wire.service_requests}

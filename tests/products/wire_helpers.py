@@ -15,7 +15,7 @@ import httpx
 from ayolinx_async import AyolinxClient, Credentials, Environment, HttpxTransport
 from ayolinx_async._client import TOKEN_PATH
 from ayolinx_async._errors import ResponseCode
-from ayolinx_async._response import ApiResponse
+from ayolinx_async._response import APIResponse
 from ayolinx_async._wire import JAKARTA
 from ayolinx_async.models import TransactionStatus
 from tests.conftest import CLIENT_KEY, CLIENT_SECRET
@@ -128,10 +128,10 @@ def assert_wire(
     assert content == json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def api_response(body: Mapping[str, Any], *, path: str = "/x") -> ApiResponse:
-    """An ``ApiResponse`` as the client would build it, for parsing tests."""
+def api_response(body: Mapping[str, Any], *, path: str = "/x") -> APIResponse:
+    """An ``APIResponse`` as the client would build it, for parsing tests."""
     raw = json.dumps(body).encode()
-    return ApiResponse(
+    return APIResponse(
         http_status=200,
         response_code=ResponseCode.parse(body.get("responseCode")),
         response_message=str(body.get("responseMessage") or ""),

@@ -62,7 +62,7 @@ async def test_token_revoked_mid_burst_costs_one_refresh_and_no_failures(
         assert rejected > 0, "the revocation must hit requests already signed"
         assert r.gateway.token_requests == 2  # one refresh for the whole burst
         assert r.attempts(path) == calls + rejected  # each rejected call re-sent exactly once
-        assert all(res.raw.attempts in (1, 2) for res in results)  # type: ignore[attr-defined]
+        assert all(res.response.attempts in (1, 2) for res in results)  # type: ignore[attr-defined]
         new_token = r.gateway.issued[1]
         assert new_token != first_token
         resent = [rec for rec in r.faults.records_for(path)][-1]

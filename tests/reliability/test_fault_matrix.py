@@ -244,7 +244,7 @@ async def test_read_only_call_recovers_after_one_transient_fault(
         r.faults.inject(fault, path=QUERY)
         result = await _read(r)
         assert result.latest_transaction_status == "02"
-        assert result.raw.attempts == 2
+        assert result.response.attempts == 2
         assert r.attempts(QUERY) == 2
         assert len({rec.external_id for rec in r.faults.records_for(QUERY)}) == 1
         assert len(r.sleeps.delays) == 1
@@ -259,7 +259,7 @@ async def test_money_call_is_resent_only_when_it_never_left(
     async with rig(credentials, merchant_key) as r:
         r.faults.inject(fault, fault, path=GENERATE)
         result = await _money(r)
-        assert result.raw.attempts == 3
+        assert result.response.attempts == 3
         assert r.attempts(GENERATE) == 3
         assert r.faults.forwarded_to(GENERATE) == 1  # the server saw exactly one request
         assert r.gateway.ledger == {REF: "01"}

@@ -186,7 +186,7 @@ async def test_read_only_call_rides_out_simulator_500s(merchant_key: rsa.RSAPriv
         await PRODUCTS[0].create(r, "ORD-Q-1")
         r.sim.inject_fault("error", count=2, path=qris.QUERY_PATH)
         result = await r.client.qris.query(original_partner_reference_no="ORD-Q-1")  # type: ignore[attr-defined]
-        assert result.raw.attempts == 3
+        assert result.response.attempts == 3
         assert r.sim_requests_to(qris.QUERY_PATH) == 3
         assert len(r.sleeps.delays) == 2
 
@@ -203,7 +203,7 @@ async def test_read_only_retry_after_the_server_acted_succeeds(
         ids = [rec.external_id for rec in r.faults.records_for(qris.QUERY_PATH)]
         assert len(ids) == 3
         assert ids[0] == ids[1] != ids[2]
-        assert result.raw.attempts == 3
+        assert result.response.attempts == 3
         assert result.external_id == ids[2]
         assert len(r.sleeps.delays) == 1  # the switch to a fresh id costs no backoff
 
