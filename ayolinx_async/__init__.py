@@ -1,116 +1,220 @@
-"""ayolinx-async: the async Python SDK for the Ayolinx payment gateway (Bank Indonesia SNAP)."""
+"""ayolinx-async: the async Python SDK for the Ayolinx payment gateway (Bank Indonesia SNAP).
 
-from ._auth.stores import MemoryTokenStore, TokenStore
-from ._auth.token import AccessToken, RefreshPolicy, TokenCache
-from ._client import TOKEN_PATH, AyolinxClient, RequestEvent, ResponseEvent
-from ._config import Credentials, Environment
-from ._errors import (
-    APIError,
-    AuthenticationError,
-    AyolinxError,
-    BadRequestError,
-    CallbackRejected,
-    ConfigurationError,
-    ConflictError,
-    ConnectError,
-    ConnectionDroppedError,
-    ConnectTimeoutError,
-    InvalidTokenError,
-    NotFoundError,
-    OutcomeUnknownError,
-    PermissionDeniedError,
-    PoolTimeoutError,
-    RateLimitError,
-    ReadTimeoutError,
-    RequestTimeoutError,
-    ResponseCode,
-    ResponseDecodeError,
-    ResponseError,
-    ServerError,
-    TransportError,
-    ValidationError,
-    WriteTimeoutError,
-)
-from ._reconcile import Product, reconcile
-from ._response import APIResponse
-from ._retries import RetryPolicy
+Names load on first use (PEP 562), so ``import ayolinx_async`` stays cheap: a worker that only
+verifies callbacks never imports the payment models, the simulator or the QR code renderer.
+The public contract is ``__all__`` (and the ``__all__`` of each public package).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from ._version import __version__
-from ._wire import BodyEncoding
-from .callbacks import (
-    CallbackEvent,
-    CallbackHandler,
-    CallbackVerifier,
-    TokenIssuer,
-)
-from .models import (
-    Amount,
-    Channel,
-    EwalletPaymentRequest,
-    EwalletPaymentResponse,
-    EwalletStatusRequest,
-    EwalletStatusResponse,
-    PaymentLinkCreateRequest,
-    PaymentLinkCreateResponse,
-    PaymentLinkItem,
-    QrisCancelRequest,
-    QrisCancelResponse,
-    QrisGenerateRequest,
-    QrisGenerateResponse,
-    QrisQueryRequest,
-    QrisQueryResponse,
-    RetailCreateRequest,
-    RetailCreateResponse,
-    RetailQueryRequest,
-    RetailQueryResponse,
-    TransactionStatus,
-    TransactionStatusResponse,
-    UrlParam,
-    UrlParamType,
-    ValidUpToFormat,
-    VirtualAccountCreateRequest,
-    VirtualAccountCreateResponse,
-    VirtualAccountInquiryRequest,
-    VirtualAccountInquiryResponse,
-    VirtualAccountMode,
-    VirtualAccountTrxType,
-)
-from .signing import LocalSigner, Signer
-from .transport import HttpRequest, HttpResponse, HttpxTransport, Timeout, Transport
+
+if TYPE_CHECKING:
+    from ._auth.stores import (
+        MemoryTokenStore,
+        TokenStore,
+    )
+    from ._auth.token import (
+        AccessToken,
+        RefreshPolicy,
+        TokenCache,
+    )
+    from ._client import (
+        TOKEN_PATH,
+        AyolinxClient,
+        RequestEvent,
+        ResponseEvent,
+    )
+    from ._config import (
+        Credentials,
+        Environment,
+    )
+    from ._endpoints import (
+        PaymentProduct,
+    )
+    from ._errors import (
+        APIError,
+        AuthenticationError,
+        AyolinxError,
+        BadRequestError,
+        CallbackRejected,
+        ConfigurationError,
+        ConflictError,
+        ConnectError,
+        ConnectionDroppedError,
+        ConnectTimeoutError,
+        InvalidTokenError,
+        NotFoundError,
+        OutcomeUnknownError,
+        PermissionDeniedError,
+        PoolTimeoutError,
+        RateLimitError,
+        ReadTimeoutError,
+        RequestTimeoutError,
+        ResponseCode,
+        ResponseDecodeError,
+        ResponseError,
+        ServerError,
+        TransportError,
+        ValidationError,
+        WriteTimeoutError,
+    )
+    from ._reconcile import (
+        reconcile,
+    )
+    from ._response import (
+        APIResponse,
+    )
+    from ._retries import (
+        RetryPolicy,
+    )
+    from ._wire import (
+        BodyEncoding,
+    )
+    from .callbacks import (
+        CallbackEvent,
+        CallbackHandler,
+        CallbackVerifier,
+        TokenIssuer,
+    )
+    from .models import (
+        Amount,
+        Channel,
+        EwalletPaymentRequest,
+        EwalletPaymentResponse,
+        EwalletStatusRequest,
+        EwalletStatusResponse,
+        PaymentLinkCreateRequest,
+        PaymentLinkCreateResponse,
+        PaymentLinkItem,
+        QrisCancelRequest,
+        QrisCancelResponse,
+        QrisGenerateRequest,
+        QrisGenerateResponse,
+        QrisQueryRequest,
+        QrisQueryResponse,
+        RetailCreateRequest,
+        RetailCreateResponse,
+        RetailQueryRequest,
+        RetailQueryResponse,
+        TransactionStatus,
+        TransactionStatusResponse,
+        UrlParam,
+        UrlParamType,
+        ValidUpToFormat,
+        VirtualAccountCreateRequest,
+        VirtualAccountCreateResponse,
+        VirtualAccountInquiryRequest,
+        VirtualAccountInquiryResponse,
+        VirtualAccountMode,
+        VirtualAccountTrxType,
+    )
+    from .signing import (
+        LocalSigner,
+        Signer,
+    )
+    from .transport import (
+        HttpRequest,
+        HttpResponse,
+        HttpxTransport,
+        Timeout,
+        Transport,
+    )
+
+#: Public name -> the module that defines it (relative to this package).
+_LAZY: dict[str, str] = {
+    "MemoryTokenStore": "._auth.stores",
+    "TokenStore": "._auth.stores",
+    "AccessToken": "._auth.token",
+    "RefreshPolicy": "._auth.token",
+    "TokenCache": "._auth.token",
+    "AyolinxClient": "._client",
+    "RequestEvent": "._client",
+    "ResponseEvent": "._client",
+    "TOKEN_PATH": "._client",
+    "Credentials": "._config",
+    "Environment": "._config",
+    "PaymentProduct": "._endpoints",
+    "APIError": "._errors",
+    "AuthenticationError": "._errors",
+    "AyolinxError": "._errors",
+    "BadRequestError": "._errors",
+    "CallbackRejected": "._errors",
+    "ConfigurationError": "._errors",
+    "ConflictError": "._errors",
+    "ConnectError": "._errors",
+    "ConnectTimeoutError": "._errors",
+    "ConnectionDroppedError": "._errors",
+    "InvalidTokenError": "._errors",
+    "NotFoundError": "._errors",
+    "OutcomeUnknownError": "._errors",
+    "PermissionDeniedError": "._errors",
+    "PoolTimeoutError": "._errors",
+    "RateLimitError": "._errors",
+    "ReadTimeoutError": "._errors",
+    "RequestTimeoutError": "._errors",
+    "ResponseCode": "._errors",
+    "ResponseDecodeError": "._errors",
+    "ResponseError": "._errors",
+    "ServerError": "._errors",
+    "TransportError": "._errors",
+    "ValidationError": "._errors",
+    "WriteTimeoutError": "._errors",
+    "reconcile": "._reconcile",
+    "APIResponse": "._response",
+    "RetryPolicy": "._retries",
+    "BodyEncoding": "._wire",
+    "CallbackEvent": ".callbacks",
+    "CallbackHandler": ".callbacks",
+    "CallbackVerifier": ".callbacks",
+    "TokenIssuer": ".callbacks",
+    "Amount": ".models",
+    "Channel": ".models",
+    "EwalletPaymentRequest": ".models",
+    "EwalletPaymentResponse": ".models",
+    "EwalletStatusRequest": ".models",
+    "EwalletStatusResponse": ".models",
+    "PaymentLinkCreateRequest": ".models",
+    "PaymentLinkCreateResponse": ".models",
+    "PaymentLinkItem": ".models",
+    "QrisCancelRequest": ".models",
+    "QrisCancelResponse": ".models",
+    "QrisGenerateRequest": ".models",
+    "QrisGenerateResponse": ".models",
+    "QrisQueryRequest": ".models",
+    "QrisQueryResponse": ".models",
+    "RetailCreateRequest": ".models",
+    "RetailCreateResponse": ".models",
+    "RetailQueryRequest": ".models",
+    "RetailQueryResponse": ".models",
+    "TransactionStatus": ".models",
+    "TransactionStatusResponse": ".models",
+    "UrlParam": ".models",
+    "UrlParamType": ".models",
+    "ValidUpToFormat": ".models",
+    "VirtualAccountCreateRequest": ".models",
+    "VirtualAccountCreateResponse": ".models",
+    "VirtualAccountInquiryRequest": ".models",
+    "VirtualAccountInquiryResponse": ".models",
+    "VirtualAccountMode": ".models",
+    "VirtualAccountTrxType": ".models",
+    "LocalSigner": ".signing",
+    "Signer": ".signing",
+    "HttpRequest": ".transport",
+    "HttpResponse": ".transport",
+    "HttpxTransport": ".transport",
+    "Timeout": ".transport",
+    "Transport": ".transport",
+}
 
 __all__ = [
-    "Amount",
-    "Channel",
-    "EwalletPaymentRequest",
-    "EwalletPaymentResponse",
-    "EwalletStatusRequest",
-    "EwalletStatusResponse",
-    "PaymentLinkCreateRequest",
-    "PaymentLinkCreateResponse",
-    "PaymentLinkItem",
-    "QrisCancelRequest",
-    "QrisCancelResponse",
-    "QrisGenerateRequest",
-    "QrisGenerateResponse",
-    "QrisQueryRequest",
-    "QrisQueryResponse",
-    "RetailCreateRequest",
-    "RetailCreateResponse",
-    "RetailQueryRequest",
-    "RetailQueryResponse",
-    "TransactionStatus",
-    "TransactionStatusResponse",
-    "UrlParam",
-    "UrlParamType",
-    "ValidUpToFormat",
-    "VirtualAccountCreateRequest",
-    "VirtualAccountCreateResponse",
-    "VirtualAccountInquiryRequest",
-    "VirtualAccountInquiryResponse",
-    "VirtualAccountMode",
-    "VirtualAccountTrxType",
-    "TOKEN_PATH",
-    "APIError",
+    "__version__",
     "AccessToken",
+    "Amount",
+    "APIError",
     "APIResponse",
     "AuthenticationError",
     "AyolinxClient",
@@ -121,13 +225,18 @@ __all__ = [
     "CallbackHandler",
     "CallbackRejected",
     "CallbackVerifier",
+    "Channel",
     "ConfigurationError",
     "ConflictError",
     "ConnectError",
-    "ConnectTimeoutError",
     "ConnectionDroppedError",
+    "ConnectTimeoutError",
     "Credentials",
     "Environment",
+    "EwalletPaymentRequest",
+    "EwalletPaymentResponse",
+    "EwalletStatusRequest",
+    "EwalletStatusResponse",
     "HttpRequest",
     "HttpResponse",
     "HttpxTransport",
@@ -136,11 +245,21 @@ __all__ = [
     "MemoryTokenStore",
     "NotFoundError",
     "OutcomeUnknownError",
+    "PaymentLinkCreateRequest",
+    "PaymentLinkCreateResponse",
+    "PaymentLinkItem",
+    "PaymentProduct",
     "PermissionDeniedError",
     "PoolTimeoutError",
-    "Product",
+    "QrisCancelRequest",
+    "QrisCancelResponse",
+    "QrisGenerateRequest",
+    "QrisGenerateResponse",
+    "QrisQueryRequest",
+    "QrisQueryResponse",
     "RateLimitError",
     "ReadTimeoutError",
+    "reconcile",
     "RefreshPolicy",
     "RequestEvent",
     "RequestTimeoutError",
@@ -148,17 +267,44 @@ __all__ = [
     "ResponseDecodeError",
     "ResponseError",
     "ResponseEvent",
+    "RetailCreateRequest",
+    "RetailCreateResponse",
+    "RetailQueryRequest",
+    "RetailQueryResponse",
     "RetryPolicy",
     "ServerError",
     "Signer",
     "Timeout",
+    "TOKEN_PATH",
     "TokenCache",
     "TokenIssuer",
     "TokenStore",
+    "TransactionStatus",
+    "TransactionStatusResponse",
     "Transport",
     "TransportError",
+    "UrlParam",
+    "UrlParamType",
     "ValidationError",
+    "ValidUpToFormat",
+    "VirtualAccountCreateRequest",
+    "VirtualAccountCreateResponse",
+    "VirtualAccountInquiryRequest",
+    "VirtualAccountInquiryResponse",
+    "VirtualAccountMode",
+    "VirtualAccountTrxType",
     "WriteTimeoutError",
-    "__version__",
-    "reconcile",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'ayolinx_async' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -8,68 +8,40 @@ query and returns the typed status.
 
 from __future__ import annotations
 
-import enum
 from typing import TYPE_CHECKING
 
+from ._endpoints import Endpoint, PaymentProduct
 from ._errors import OutcomeUnknownError, ValidationError
-from ._resources.ewallet import PAYMENT_PATH, STATUS_PATH, EwalletResource
-from ._resources.payment_link import CREATE_PATH as PAYMENT_LINK_CREATE_PATH
-from ._resources.qris import CANCEL_PATH, GENERATE_PATH, QrisResource
-from ._resources.qris import QUERY_PATH as QRIS_QUERY_PATH
-from ._resources.retail import CREATE_PATH as RETAIL_CREATE_PATH
-from ._resources.retail import QUERY_PATH as RETAIL_QUERY_PATH
+from ._resources.ewallet import EwalletResource
+from ._resources.qris import QrisResource
 from ._resources.retail import RetailResource
-from ._resources.virtual_account import CREATE_PATH as VA_CREATE_PATH
-from ._resources.virtual_account import INQUIRY_PATH, VirtualAccountsResource
+from ._resources.virtual_account import VirtualAccountsResource
 from .models._common import Channel, TransactionStatusResponse
 from .transport._base import Timeout
 
 if TYPE_CHECKING:
     from ._client import AyolinxClient
 
-__all__ = ["Product", "product_for_path", "reconcile"]
+__all__ = ["product_for_path", "reconcile"]
 
-
-class Product(enum.StrEnum):
-    """The product a transaction belongs to; it decides which status query answers for it."""
-
-    QRIS = "qris"
-    EWALLET = "ewallet"
-    VIRTUAL_ACCOUNT = "virtual_account"
-    RETAIL = "retail"
-    PAYMENT_LINK = "payment_link"
-
-
-_PRODUCT_BY_PATH: dict[str, Product] = {
-    GENERATE_PATH: Product.QRIS,
-    CANCEL_PATH: Product.QRIS,
-    QRIS_QUERY_PATH: Product.QRIS,
-    PAYMENT_PATH: Product.EWALLET,
-    STATUS_PATH: Product.EWALLET,
-    VA_CREATE_PATH: Product.VIRTUAL_ACCOUNT,
-    INQUIRY_PATH: Product.VIRTUAL_ACCOUNT,
-    RETAIL_CREATE_PATH: Product.RETAIL,
-    RETAIL_QUERY_PATH: Product.RETAIL,
-    PAYMENT_LINK_CREATE_PATH: Product.PAYMENT_LINK,
-}
-
-#: Channels a product has only one of, so a caller need not repeat them (spec §9).
-_DEFAULT_CHANNEL: dict[Product, Channel] = {
-    Product.QRIS: Channel.BNC_QRIS,
-    Product.EWALLET: Channel.EMONEY_DANA_SNAP,
+#: Channels a product has only one of, so a caller need not repeat them (docs/protocol.md §15).
+_DEFAULT_CHANNEL: dict[PaymentProduct, Channel] = {
+    PaymentProduct.QRIS: Channel.BNC_QRIS,
+    PaymentProduct.EWALLET: Channel.EMONEY_DANA_SNAP,
 }
 
 
-def product_for_path(path: str) -> Product | None:
+def product_for_path(path: str) -> PaymentProduct | None:
     """The product an endpoint path belongs to (``None`` for a path the SDK does not model)."""
-    return _PRODUCT_BY_PATH.get(path)
+    endpoint = Endpoint.by_path(path)
+    return endpoint.product if endpoint is not None else None
 
 
-def _as_product(value: Product | str) -> Product:
+def _as_product(value: PaymentProduct | str) -> PaymentProduct:
     try:
-        return Product(value)
+        return PaymentProduct(value)
     except ValueError:
-        names = ", ".join(p.value for p in Product)
+        names = ", ".join(p.value for p in PaymentProduct)
         raise ValidationError("product", f"must be one of {names}, got {value!r}") from None
 
 
@@ -83,7 +55,7 @@ async def reconcile(
     client: AyolinxClient,
     error_or_reference: OutcomeUnknownError | str,
     *,
-    product: Product | str | None = None,
+    product: PaymentProduct | str | None = None,
     channel: Channel | str | None = None,
     timeout: float | Timeout | None = None,
 ) -> TransactionStatusResponse:
@@ -129,24 +101,25 @@ async def reconcile(
 
 async def _query(
     client: AyolinxClient,
-    product: Product,
+    product: PaymentProduct,
     reference: str,
     channel: Channel | str | None,
     timeout: float | Timeout | None,
 ) -> TransactionStatusResponse:
     """Run the product's status query (each resource validates its own arguments)."""
-    if product is Product.PAYMENT_LINK:
+    if product is PaymentProduct.PAYMENT_LINK:
         raise ValidationError(
             "product",
-            "payment links have no status query (spec §11.10); wait for the payment-link callback",
+            "payment links have no status query (docs/protocol.md §17.10);"
+            " wait for the payment-link callback",
         )
     if channel is None:
         channel = _DEFAULT_CHANNEL.get(product)
-    if product is Product.QRIS:
+    if product is PaymentProduct.QRIS:
         return await QrisResource(client).query(
             original_partner_reference_no=reference, channel=channel, timeout=timeout
         )
-    if product is Product.EWALLET:
+    if product is PaymentProduct.EWALLET:
         return await EwalletResource(client).inquire_status(
             original_partner_reference_no=reference, channel=channel, timeout=timeout
         )
@@ -154,7 +127,7 @@ async def _query(
         raise ValidationError(
             "channel", f"is required to reconcile a {product.value} transaction; pass channel="
         )
-    if product is Product.VIRTUAL_ACCOUNT:
+    if product is PaymentProduct.VIRTUAL_ACCOUNT:
         return await VirtualAccountsResource(client).inquire(
             original_partner_reference_no=reference, channel=channel, timeout=timeout
         )

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
 
-from ._errors import ResponseCode
+from ._errors import ResponseCode, ResponseDecodeError, api_error_class
+from .transport._base import HttpResponse
 
-__all__ = ["APIResponse", "default_success_rule"]
+__all__ = ["APIResponse", "SuccessRule", "decode_response", "default_success_rule", "peek_code"]
+
+#: Decides whether an HTTP status and a ``responseCode`` together mean success.
+SuccessRule = Callable[[int, ResponseCode], bool]
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -29,7 +34,99 @@ class APIResponse:
 
 
 def default_success_rule(http_status: int, code: ResponseCode) -> bool:
-    """Spec §7.1 / §15.1: HTTP 2xx and a ``200xxxx`` code, or retail's bare ``"00"``."""
+    """docs/protocol.md §12.3: HTTP 2xx and a ``200xxxx`` code, or retail's bare ``"00"``."""
     if not 200 <= http_status < 300:
         return False
     return code.http_status == 200 or code.value == "00"
+
+
+def decode_response(
+    response: HttpResponse,
+    *,
+    path: str,
+    external_id: str | None,
+    attempts: int,
+    success_rule: SuccessRule = default_success_rule,
+) -> APIResponse:
+    """Decode one answer: the typed success, or raise the typed error it stands for.
+
+    Pure (no I/O, no state): JSON object with a ``responseCode`` the ``success_rule``
+    accepts → :class:`APIResponse`; a failure code → the :class:`APIError` subclass for
+    it; anything else (empty, HTML, not an object) → :class:`ResponseDecodeError`.
+    """
+    status, raw = response.status_code, response.content
+    if not raw.strip():
+        raise ResponseDecodeError(
+            "empty response body",
+            http_status=status,
+            raw=raw,
+            external_id=external_id,
+            headers=response.headers,
+            path=path,
+        )
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        kind = "an HTML page" if raw.lstrip()[:1] == b"<" else "not valid JSON"
+        raise ResponseDecodeError(
+            f"response body is {kind}",
+            http_status=status,
+            raw=raw,
+            external_id=external_id,
+            headers=response.headers,
+            path=path,
+        ) from None
+    if not isinstance(data, dict):
+        raise ResponseDecodeError(
+            "response JSON is not an object",
+            http_status=status,
+            raw=raw,
+            external_id=external_id,
+            headers=response.headers,
+            path=path,
+        )
+    code_value = data.get("responseCode")
+    code = ResponseCode.parse(code_value) if code_value is not None else None
+    message = str(data.get("responseMessage") or "")
+    if code is not None and success_rule(status, code):
+        return APIResponse(
+            http_status=status,
+            response_code=code,
+            response_message=message,
+            body=data,
+            raw=raw,
+            headers=response.headers,
+            external_id=external_id,
+            path=path,
+            attempts=attempts,
+        )
+    if code is None and 200 <= status < 300:
+        raise ResponseDecodeError(
+            "response has no responseCode",
+            http_status=status,
+            raw=raw,
+            external_id=external_id,
+            headers=response.headers,
+            path=path,
+        )
+    cls = api_error_class(status, code)
+    raise cls(
+        http_status=status,
+        response_code=code,
+        message=message,
+        body=data,
+        raw=raw,
+        external_id=external_id,
+        path=path,
+        headers=response.headers,
+    )
+
+
+def peek_code(raw: bytes) -> str | None:
+    """The ``responseCode`` of a body, for logs and hooks (``None`` when unreadable)."""
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
+    value = data.get("responseCode") if isinstance(data, dict) else None
+    return None if value is None else str(value)

@@ -18,11 +18,23 @@ from ._errors import (
     InvalidTokenError,
     RateLimitError,
     ResponseDecodeError,
+    ResponseError,
     ServerError,
     TransportError,
 )
+from .transport._base import Timeout
 
-__all__ = ["Action", "Decision", "RetryPolicy", "decide", "parse_retry_after"]
+__all__ = [
+    "Action",
+    "Decision",
+    "RetryPolicy",
+    "coerce_timeout",
+    "decide",
+    "min_attempt",
+    "parse_retry_after",
+    "remaining_timeout",
+    "retry_after_of",
+]
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -199,3 +211,38 @@ def maybe_acted(error: AyolinxError) -> bool:
 def is_duplicate_external_id(error: AyolinxError) -> bool:
     """409 case 00: Ayolinx has already seen this X-EXTERNAL-ID today."""
     return isinstance(error, ConflictError) and error.case_code == "00"
+
+
+# -- deadlines: a call never outlives its own timeout -------------------------------------------
+
+
+def coerce_timeout(timeout: Timeout | float | None) -> Timeout:
+    """A ``Timeout`` from seconds (connect capped at 5 s), a ``Timeout`` or ``None`` (default)."""
+    if timeout is None:
+        return Timeout()
+    if isinstance(timeout, Timeout):
+        return timeout
+    return Timeout(connect=min(5.0, float(timeout)), total=float(timeout))
+
+
+def remaining_timeout(timeout: Timeout, deadline: float, now: float) -> Timeout:
+    """The attempt's timeout: the call's, cut to what is left before its deadline."""
+    left = deadline - now
+    if left >= timeout.total:
+        return timeout
+    left = max(left, 0.001)
+    return Timeout(connect=min(timeout.connect, left), total=left)
+
+
+def min_attempt(timeout: Timeout) -> float:
+    """The least time worth starting a retry with: a sliver of a budget only turns a clean
+    failure into an ambiguous timeout."""
+    return min(1.0, timeout.total / 4)
+
+
+def retry_after_of(error: AyolinxError, now: float) -> float | None:
+    """The server's ``Retry-After`` in seconds, also recorded on the error for the caller."""
+    if not isinstance(error, ResponseError):
+        return None
+    error.retry_after = parse_retry_after(error.headers.get("retry-after"), now)
+    return error.retry_after

@@ -113,3 +113,24 @@ def validate_external_id(value: str) -> str:
     if not isinstance(value, str) or not _EXTERNAL_ID.match(value):
         raise ValidationError("external_id", "must be 1-36 ASCII letters or digits")
     return value
+
+
+def body_reference(body: object) -> str | None:
+    """The transaction reference a request body names (recorded on an OutcomeUnknownError)."""
+    if isinstance(body, Mapping):
+        for key in ("partnerReferenceNo", "trxId", "originalPartnerReferenceNo"):
+            value = body.get(key)
+            if isinstance(value, str) and value:
+                return value
+    return None
+
+
+def body_channel(body: object) -> str | None:
+    """``additionalInfo.channel`` of a request body (recorded on an OutcomeUnknownError)."""
+    if isinstance(body, Mapping):
+        info = body.get("additionalInfo")
+        if isinstance(info, Mapping):
+            value = info.get("channel")
+            if isinstance(value, str) and value:
+                return value
+    return None

@@ -21,6 +21,7 @@ __all__ = ["AccessToken", "RefreshPolicy", "TokenCache"]
 from .._log import logger
 
 if TYPE_CHECKING:
+    from ..transport._base import Timeout
     from .stores import TokenStore
 
 
@@ -86,12 +87,13 @@ class _Entry:
 class TokenCache:
     """Caches one token and refreshes it single-flight.
 
-    ``fetch`` performs the token request; it is awaited by exactly one coroutine at a time.
+    ``fetch(timeout)`` performs the token request (e.g. a :class:`TokenFetcher`); it is awaited
+    by exactly one coroutine at a time, with the timeout of the call that triggered it.
     """
 
     def __init__(
         self,
-        fetch: Callable[[], Awaitable[AccessToken]],
+        fetch: Callable[[Timeout | None], Awaitable[AccessToken]],
         *,
         clock: Callable[[], float] = time.time,
         policy: RefreshPolicy | None = None,
@@ -122,14 +124,14 @@ class TokenCache:
             self._rejected = self._entry.token.value
             self._entry = None
 
-    async def get(self) -> AccessToken:
-        """Return a usable token, fetching one if needed."""
+    async def get(self, timeout: Timeout | None = None) -> AccessToken:
+        """Return a usable token, fetching one (bounded by ``timeout``) if needed."""
         entry = self._entry
         if entry is not None and self._clock() < entry.refresh_at:
             return entry.token
-        return await self._refresh()
+        return await self._refresh(timeout)
 
-    async def _refresh(self) -> AccessToken:
+    async def _refresh(self, timeout: Timeout | None) -> AccessToken:
         if self._lock is None:
             self._lock = anyio.Lock()
         # The first refresh attempt whose outcome also answers this caller: the one in flight
@@ -151,7 +153,11 @@ class TokenCache:
             attempt = self._attempts
             self._fetching = True
             try:
-                token = await (self._fetch_now() if self._store is None else self._shared_refresh())
+                token = await (
+                    self._fetch_now(timeout)
+                    if self._store is None
+                    else self._shared_refresh(timeout)
+                )
             except Exception as exc:
                 self._failure = (attempt, exc)
                 now = self._clock()
@@ -169,9 +175,9 @@ class TokenCache:
             self._entry = self._entry_for(token)
             return token
 
-    async def _fetch_now(self) -> AccessToken:
+    async def _fetch_now(self, timeout: Timeout | None) -> AccessToken:
         self.fetch_count += 1
-        token = await self._fetch()
+        token = await self._fetch(timeout)
         self._rejected = None
         return token
 
@@ -188,7 +194,7 @@ class TokenCache:
             return False
         return self._clock() < self._entry_for(token).refresh_at
 
-    async def _shared_refresh(self) -> AccessToken:
+    async def _shared_refresh(self, timeout: Timeout | None) -> AccessToken:
         """Refresh through the shared store; any store failure degrades to a local fetch."""
         store, key, policy = self._store, self._store_key, self._policy
         assert store is not None
@@ -216,10 +222,10 @@ class TokenCache:
                         "shared token lock still held after %.0fs; fetching locally",
                         policy.lock_wait,
                     )
-                    return await self._fetch_now()
+                    return await self._fetch_now(timeout)
         except Exception as exc:
             logger.warning("token store unavailable (%s); fetching locally", type(exc).__name__)
-            return await self._fetch_now()
+            return await self._fetch_now(timeout)
         try:
             shared = await store.load(key)
             if self._usable(shared):
@@ -228,7 +234,7 @@ class TokenCache:
         except Exception as exc:
             logger.warning("token store unavailable (%s); fetching locally", type(exc).__name__)
         try:
-            token = await self._fetch_now()
+            token = await self._fetch_now(timeout)
             try:
                 await store.save(key, token)
             except Exception as exc:

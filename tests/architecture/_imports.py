@@ -7,9 +7,7 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
-import ayolinx_async
-
-PACKAGE_DIR = Path(ayolinx_async.__file__).parent
+PACKAGE_DIR = Path(__file__).resolve().parents[2] / "ayolinx_async"
 PACKAGE = "ayolinx_async"
 
 

@@ -13,6 +13,7 @@ from ayolinx_async import (
     InvalidTokenError,
     RefreshPolicy,
     ServerError,
+    Timeout,
     TokenCache,
 )
 from tests.fakes import FakeAyolinx, FakeClock, json_response
@@ -182,7 +183,7 @@ async def test_refresh_margin_scales_with_lifetime() -> None:
     clock = FakeClock()
     fetched: list[int] = []
 
-    async def fetch() -> AccessToken:
+    async def fetch(timeout: Timeout | None) -> AccessToken:
         fetched.append(1)
         return AccessToken.from_lifetime(f"t{len(fetched)}", 30, clock())
 

@@ -22,7 +22,8 @@ from ayolinx_async import (
     ValidationError,
 )
 from ayolinx_async._client import TOKEN_PATH
-from ayolinx_async._reconcile import Product, product_for_path, reconcile
+from ayolinx_async._endpoints import PaymentProduct as Product
+from ayolinx_async._reconcile import product_for_path, reconcile
 from ayolinx_async._resources import ewallet, payment_link, qris, retail, virtual_account
 from ayolinx_async.models._ewallet import EwalletStatusResponse
 from ayolinx_async.models._qris import QrisQueryResponse

@@ -1,0 +1,164 @@
+"""One attempt on the wire, with the SDK's logging and the user's event hooks around it.
+
+Hooks see redacted views only (no token, signature or body); a failing hook is logged and
+never changes a call's outcome.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import anyio
+import attrs
+
+from ._errors import AyolinxError, TransportError
+from ._log import logger, redact_headers
+from ._response import peek_code
+from ._secret import RedactedHeaders
+from .transport._base import HttpRequest, HttpResponse, Timeout, Transport
+
+__all__ = ["USER_AGENT", "AttemptSender", "Hook", "RequestEvent", "ResponseEvent", "emit"]
+
+USER_AGENT = "ayolinx-async"
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class RequestEvent:
+    """What an ``on_request`` hook sees: no signature, no token, no body."""
+
+    method: str
+    path: str
+    url: str
+    headers: Mapping[str, str]
+    external_id: str | None
+    attempt: int
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class ResponseEvent:
+    """What an ``on_response`` hook sees after each attempt (``error`` names a failure type)."""
+
+    request: RequestEvent
+    status_code: int | None
+    response_code: str | None
+    elapsed: float
+    error: str | None = None
+
+
+Hook = Callable[[Any], Awaitable[None]]
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class AttemptSender:
+    """Sends one signed attempt through the transport, logging it and running the hooks."""
+
+    transport: Transport
+    base_url: str
+    on_request: Hook | None = None
+    on_response: Hook | None = None
+
+    async def send(
+        self,
+        path: str,
+        headers: RedactedHeaders,
+        content: bytes,
+        external_id: str | None,
+        attempt: int,
+        timeout: Timeout,
+    ) -> HttpResponse:
+        """Send one attempt, with logging and hooks around it."""
+        headers.setdefault("User-Agent", USER_AGENT)
+        url = self.base_url + path
+        request = HttpRequest(
+            method="POST", url=url, headers=headers, content=content, timeout=timeout
+        )
+        event: RequestEvent | None = None
+        if self.on_request is not None or self.on_response is not None:
+            event = RequestEvent(
+                method="POST",
+                path=path,
+                url=url,
+                headers=redact_headers(headers),
+                external_id=external_id,
+                attempt=attempt,
+            )
+            if self.on_request is not None:
+                await emit(self.on_request, event)
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "POST %s request headers %s (attempt=%d)", path, redact_headers(headers), attempt
+            )
+        started = time.perf_counter()
+        try:
+            try:
+                response = await self.transport.send(request)
+            except (AyolinxError, anyio.get_cancelled_exc_class()):
+                raise
+            except Exception as exc:
+                # A third-party transport leaked its own error: the request may have been sent.
+                raise TransportError(f"transport failure: {type(exc).__name__}") from exc
+        except TransportError as exc:
+            exc.external_id = external_id
+            elapsed = time.perf_counter() - started
+            logger.info(
+                "POST %s failed: %s (X-EXTERNAL-ID=%s attempt=%d %.3fs)",
+                path,
+                type(exc).__name__,
+                external_id,
+                attempt,
+                elapsed,
+            )
+            if event is not None and self.on_response is not None:
+                await emit(
+                    self.on_response,
+                    ResponseEvent(
+                        request=event,
+                        status_code=None,
+                        response_code=None,
+                        elapsed=elapsed,
+                        error=type(exc).__name__,
+                    ),
+                )
+            raise
+        elapsed = time.perf_counter() - started
+        if logger.isEnabledFor(20) or (event is not None and self.on_response is not None):
+            code = peek_code(response.content)
+            logger.info(
+                "POST %s -> %d responseCode=%s (X-EXTERNAL-ID=%s attempt=%d %.3fs)",
+                path,
+                response.status_code,
+                code,
+                external_id,
+                attempt,
+                elapsed,
+            )
+            if event is not None and self.on_response is not None:
+                await emit(
+                    self.on_response,
+                    ResponseEvent(
+                        request=event,
+                        status_code=response.status_code,
+                        response_code=code,
+                        elapsed=elapsed,
+                    ),
+                )
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "POST %s response headers %s (X-EXTERNAL-ID=%s attempt=%d)",
+                path,
+                redact_headers(response.headers),
+                external_id,
+                attempt,
+            )
+        return response
+
+
+async def emit(hook: Hook, event: RequestEvent | ResponseEvent) -> None:
+    """Run an event hook; its failure is logged, never allowed to change the call's outcome."""
+    try:
+        await hook(event)
+    except Exception as exc:
+        logger.warning("an event hook failed (%s); the call goes on", type(exc).__name__)

@@ -1,0 +1,207 @@
+"""The call pipeline under :class:`~ayolinx_async.AyolinxClient`: one logical call is one
+encoded body and one X-EXTERNAL-ID; each attempt gets a token (single-flight cache), a fresh
+timestamp and signature, goes out through the attempt sender and is decoded; after a failure
+:func:`~ayolinx_async._retries.decide` says what happens next (docs/architecture.md §2)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import attrs
+
+from ._auth.token import AccessToken, TokenCache
+from ._config import Credentials
+from ._errors import ConfigurationError, OutcomeUnknownError, ResponseError, TransportError
+from ._hooks import AttemptSender
+from ._response import APIResponse, SuccessRule, decode_response
+from ._retries import (
+    Action,
+    RetryPolicy,
+    coerce_timeout,
+    decide,
+    min_attempt,
+    remaining_timeout,
+    retry_after_of,
+)
+from ._secret import RedactedHeaders, Secret
+from ._wire import (
+    BodyEncoding,
+    body_channel,
+    body_reference,
+    encode_body,
+    format_timestamp,
+    validate_external_id,
+)
+from .signing._signers import Signer
+from .signing._strings import _service_string, body_digest
+from .transport._base import Timeout, Transport
+
+__all__ = ["CallOptions", "ClientCore", "get_token", "send_call", "signed_headers"]
+
+
+@attrs.define(slots=True, eq=False)
+class ClientCore:
+    """State shared by a client and every ``with_options`` view of it."""
+
+    credentials: Credentials
+    base_url: str
+    transport: Transport
+    owns_transport: bool
+    signer: Signer
+    sender: AttemptSender
+    token_cache: TokenCache
+    clock: Callable[[], float]
+    sleep: Callable[[float], Awaitable[None]]
+    external_id_factory: Callable[[], str]
+    body_encoding: BodyEncoding
+    success_rule: SuccessRule
+    closed: bool = False
+    #: Headers identical on every service call, built once.
+    static_headers: dict[str, str] = attrs.field(factory=dict)
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class CallOptions:
+    """Per-view settings: a ``with_options`` view changes these, nothing else."""
+
+    timeout: Timeout
+    retry: RetryPolicy
+
+
+async def get_token(core: ClientCore, options: CallOptions) -> AccessToken:
+    """A usable token, fetched if needed, with transient failures retried within the
+    call's deadline."""
+    policy = options.retry
+    call_timeout = options.timeout
+    deadline = core.clock() + call_timeout.total
+    retries = 0
+    while True:
+        try:
+            return await core.token_cache.get(
+                remaining_timeout(call_timeout, deadline, core.clock())
+            )
+        except (TransportError, ResponseError) as exc:
+            now = core.clock()
+            decision = decide(
+                exc,
+                money_moving=False,
+                token_obtained=False,
+                retries=retries,
+                id_attempts=1,
+                token_refreshed=False,
+                policy=policy,
+                retry_after=retry_after_of(exc, now),
+                now=now,
+                deadline=deadline,
+                min_attempt=min_attempt(call_timeout),
+            )
+            if decision.action is not Action.RETRY:
+                raise
+            retries += 1
+            await core.sleep(decision.delay)
+
+
+async def send_call(
+    core: ClientCore,
+    options: CallOptions,
+    path: str,
+    body: Mapping[str, Any] | bytes,
+    *,
+    money_moving: bool,
+    external_id: str | None = None,
+    timeout: Timeout | float | None = None,
+    reference: str | None = None,
+) -> APIResponse:
+    """One logical call with its retries; see :func:`~ayolinx_async._retries.decide`."""
+    if not isinstance(path, str) or not path.startswith("/"):
+        raise ConfigurationError("path must start with '/'")
+    content = encode_body(body, core.body_encoding)
+    digest = body_digest(content)
+    ext_id = validate_external_id(external_id) if external_id else core.external_id_factory()
+    call_timeout = coerce_timeout(timeout) if timeout is not None else options.timeout
+    # A call never outlives its own timeout: retries and their waits included.
+    deadline = core.clock() + call_timeout.total
+    policy = options.retry
+    attempts = 0
+    retries = 0
+    id_attempts = 0  # attempts sent with the current X-EXTERNAL-ID
+    token_refreshed = False
+    while True:
+        attempts += 1
+        id_attempts += 1
+        token: AccessToken | None = None
+        attempt_timeout = (
+            call_timeout
+            if attempts == 1
+            else remaining_timeout(call_timeout, deadline, core.clock())
+        )
+        try:
+            token = await core.token_cache.get(attempt_timeout)
+            headers = await signed_headers(core, path, token, digest, ext_id)
+            response = await core.sender.send(
+                path, headers, content, ext_id, attempts, attempt_timeout
+            )
+            return decode_response(
+                response,
+                path=path,
+                external_id=ext_id,
+                attempts=attempts,
+                success_rule=core.success_rule,
+            )
+        except (TransportError, ResponseError) as exc:
+            now = core.clock()
+            decision = decide(
+                exc,
+                money_moving=money_moving,
+                token_obtained=token is not None,
+                retries=retries,
+                id_attempts=id_attempts,
+                token_refreshed=token_refreshed,
+                policy=policy,
+                retry_after=retry_after_of(exc, now),
+                now=now,
+                deadline=deadline,
+                min_attempt=min_attempt(call_timeout),
+            )
+            action = decision.action
+            if action is Action.RETRY:
+                retries += 1
+                await core.sleep(decision.delay)
+            elif action is Action.RETRY_NEW_ID:
+                ext_id = core.external_id_factory()
+                id_attempts = 0
+            elif action is Action.REFRESH_TOKEN and token is not None:
+                token_refreshed = True
+                core.token_cache.invalidate(token)
+            elif action is Action.OUTCOME_UNKNOWN:
+                raise OutcomeUnknownError(
+                    path=path,
+                    external_id=ext_id,
+                    partner_reference_no=reference or body_reference(body),
+                    attempts=attempts,
+                    cause=exc,
+                    channel=body_channel(body),
+                ) from exc
+            else:
+                raise
+
+
+async def signed_headers(
+    core: ClientCore, path: str, token: AccessToken, digest: str, external_id: str
+) -> RedactedHeaders:
+    """The headers of one service attempt: a fresh timestamp and signature. Returned as
+    :class:`RedactedHeaders` and built here, so no caller frame holds the token or signature
+    in a form a crash reporter would print."""
+    timestamp = format_timestamp(core.clock())
+    signature = Secret(
+        await core.signer.sign_service(
+            Secret(_service_string("POST", path, token.value, digest, timestamp))
+        )
+    )
+    headers = RedactedHeaders(core.static_headers)
+    headers["X-TIMESTAMP"] = timestamp
+    headers["X-SIGNATURE"] = signature
+    headers["X-EXTERNAL-ID"] = external_id
+    headers["Authorization"] = "Bearer " + token.value
+    return headers
