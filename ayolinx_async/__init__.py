@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from ._client import (
         TOKEN_PATH,
         AyolinxClient,
+        ClientOptions,
         RequestEvent,
         ResponseEvent,
     )
@@ -132,6 +133,7 @@ _LAZY: dict[str, str] = {
     "RefreshPolicy": "._auth.token",
     "TokenCache": "._auth.token",
     "AyolinxClient": "._client",
+    "ClientOptions": "._client",
     "RequestEvent": "._client",
     "ResponseEvent": "._client",
     "TOKEN_PATH": "._client",
@@ -225,6 +227,7 @@ __all__ = [
     "CallbackHandler",
     "CallbackRejected",
     "CallbackVerifier",
+    "ClientOptions",
     "Channel",
     "ConfigurationError",
     "ConflictError",

@@ -13,7 +13,7 @@ import functools
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Self, TypedDict, Unpack
 
 import anyio
 import attrs
@@ -53,7 +53,30 @@ if TYPE_CHECKING:
     from ._resources.virtual_account import VirtualAccountsResource
     from .models._common import Channel, TransactionStatusResponse
 
-__all__ = ["TOKEN_PATH", "AyolinxClient", "RequestEvent", "ResponseEvent"]
+__all__ = ["TOKEN_PATH", "AyolinxClient", "ClientOptions", "RequestEvent", "ResponseEvent"]
+
+
+class ClientOptions(TypedDict, total=False):
+    """The keyword options of :class:`AyolinxClient`, so ``from_env(**options)`` is typed too
+    (a misspelt option such as ``timout=3`` is a type error, not a silent no-op)."""
+
+    environment: Environment
+    base_url: str | None
+    transport: Transport | None
+    http_client: httpx.AsyncClient | None
+    signer: Signer | None
+    timeout: Timeout | float | None
+    retry: RetryPolicy | None
+    max_retries: int | None
+    refresh_policy: RefreshPolicy | None
+    token_store: TokenStore | None
+    clock: Callable[[], float]
+    sleep: Callable[[float], Awaitable[None]]
+    external_id_factory: Callable[[], str]
+    body_encoding: BodyEncoding
+    success_rule: SuccessRule
+    on_request: Hook | None
+    on_response: Hook | None
 
 
 class AyolinxClient:
@@ -132,6 +155,7 @@ class AyolinxClient:
                     send=sender.send,
                     signer=signer,
                     client_key=credentials.client_key,
+                    base_url=url,
                     clock=clock,
                     default_timeout=options_timeout,
                     success_rule=success_rule,
@@ -200,7 +224,7 @@ class AyolinxClient:
         return PaymentLinksResource(self)
 
     @classmethod
-    def from_env(cls, **kwargs: Any) -> AyolinxClient:
+    def from_env(cls, **kwargs: Unpack[ClientOptions]) -> AyolinxClient:
         """Build a client from the ``AYOLINX_*`` environment variables (README, Configuration)."""
         environment, base_url = environment_from_env()
         kwargs.setdefault("environment", environment)

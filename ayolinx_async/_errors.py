@@ -118,7 +118,20 @@ class TransportError(AyolinxError):
 
     def __init__(self, message: str, *, external_id: str | None = None) -> None:
         self.external_id = external_id
+        #: The attempt that failed (set by the client): method, full URL, its X-TIMESTAMP.
+        self.method: str | None = None
+        self.url: str | None = None
+        self.timestamp: str | None = None
         super().__init__(message)
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        if not self.url or self.url in text:
+            return text
+        where = f"{self.method} {self.url}" if self.method else self.url
+        head, sep, tail = text.partition(": ")
+        # "cannot connect: refused" -> "cannot connect to POST https://…/path: refused"
+        return f"{head} to {where}{sep}{tail}" if sep else f"{text} ({where})"
 
 
 class ConnectError(TransportError):
@@ -183,7 +196,32 @@ class ResponseError(AyolinxError):
         self.headers = dict(headers) if headers else {}
         #: Seconds the server asked to wait (``Retry-After``), when it said so.
         self.retry_after: float | None = None
+        #: The X-TIMESTAMP the failing attempt was signed with (set by the client).
+        self.timestamp: str | None = None
+        #: What usually causes this failure and what to check (set by the client).
+        self.hint: str | None = None
         super().__init__(message)
+
+    @property
+    def ayolinx_reference(self) -> str | None:
+        """Ayolinx's own ``referenceNo`` for the request, when the answer carries one."""
+        value = self.body.get("referenceNo")
+        return value if isinstance(value, str) and value else None
+
+    def support_line(self) -> str:
+        """One line to paste into a ticket to Ayolinx support."""
+        return _support_line(
+            path=self.path,
+            external_id=self.external_id,
+            timestamp=self.timestamp,
+            reference=self.ayolinx_reference,
+        )
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        if self.hint:
+            text += f" Hint: {self.hint}"
+        return f"{text}\n{self.support_line()}"
 
 
 class ResponseDecodeError(ResponseError):
@@ -305,10 +343,56 @@ class OutcomeUnknownError(AyolinxError):
         self.cause = cause
         self.channel = channel
         ref = partner_reference_no or "-"
+        detail = str(cause).split("\n", 1)[0]  # the cause's own support line is ours below
         super().__init__(
             f"outcome unknown for {path} (partnerReferenceNo={ref}, X-EXTERNAL-ID={external_id},"
-            f" attempts={attempts}): {type(cause).__name__}: {cause}; query the status first"
+            f" attempts={attempts}): {type(cause).__name__}: {detail}; query the status first"
         )
+
+    @property
+    def timestamp(self) -> str | None:
+        """The X-TIMESTAMP of the last attempt, when the cause recorded it."""
+        value = getattr(self.cause, "timestamp", None)
+        return value if isinstance(value, str) else None
+
+    @property
+    def ayolinx_reference(self) -> str | None:
+        """Ayolinx's ``referenceNo``, when an answer carried one."""
+        value = getattr(self.cause, "ayolinx_reference", None)
+        return value if isinstance(value, str) else None
+
+    def support_line(self) -> str:
+        """One line to paste into a ticket to Ayolinx support."""
+        return _support_line(
+            path=self.path,
+            external_id=self.external_id,
+            timestamp=self.timestamp,
+            reference=self.ayolinx_reference,
+            partner_reference=self.partner_reference_no,
+        )
+
+    def __str__(self) -> str:
+        return f"{super().__str__()}\n{self.support_line()}"
+
+
+def _support_line(
+    *,
+    path: str | None,
+    external_id: str | None,
+    timestamp: str | None,
+    reference: str | None,
+    partner_reference: str | None = None,
+) -> str:
+    parts = [
+        f"path={path or '-'}",
+        f"X-EXTERNAL-ID={external_id or '-'}",
+        f"X-TIMESTAMP={timestamp or '-'}",
+    ]
+    if partner_reference:
+        parts.append(f"partnerReferenceNo={partner_reference}")
+    if reference:
+        parts.append(f"referenceNo={reference}")
+    return "for Ayolinx support: " + " ".join(parts)
 
 
 class CallbackRejected(AyolinxError):

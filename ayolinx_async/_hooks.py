@@ -102,6 +102,7 @@ class AttemptSender:
                 raise TransportError(f"transport failure: {type(exc).__name__}") from exc
         except TransportError as exc:
             exc.external_id = external_id
+            exc.method, exc.url, exc.timestamp = "POST", url, headers.get("X-TIMESTAMP")
             elapsed = time.perf_counter() - started
             logger.info(
                 "POST %s failed: %s (X-EXTERNAL-ID=%s attempt=%d %.3fs)",

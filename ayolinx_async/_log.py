@@ -34,14 +34,26 @@ def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
     return {k.lower(): v for k, v in headers.items() if k.lower() in SAFE_HEADERS}
 
 
+class _StderrUnlessTheAppLogs(logging.StreamHandler):  # type: ignore[type-arg]
+    """``AYOLINX_LOG``'s stderr handler: silent while the app has configured logging itself
+    (root handlers, e.g. ``logging.basicConfig``), so no line is printed twice."""
+
+    _ayolinx_env = True
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if logger.propagate and logging.getLogger().handlers:
+            return  # the record reaches the app's own handlers by propagation
+        super().emit(record)
+
+
 def configure_from_env() -> None:
-    """Honour ``AYOLINX_LOG``: add one stderr handler at the given level (idempotent)."""
+    """Honour ``AYOLINX_LOG``: set the level and add one stderr handler (idempotent) that
+    stays quiet when the application configured logging itself."""
     level_name = os.environ.get("AYOLINX_LOG", "").strip().upper()
     if level_name not in {"INFO", "DEBUG"}:
         return
     logger.setLevel(level_name)
-    if not any(getattr(h, "_ayolinx_env", False) for h in logger.handlers):
-        handler = logging.StreamHandler()
+    if not any(isinstance(h, _StderrUnlessTheAppLogs) for h in logger.handlers):
+        handler = _StderrUnlessTheAppLogs()
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        handler._ayolinx_env = True  # type: ignore[attr-defined]
         logger.addHandler(handler)

@@ -13,6 +13,7 @@ import attrs
 from ._auth.token import AccessToken, TokenCache
 from ._config import Credentials
 from ._errors import ConfigurationError, OutcomeUnknownError, ResponseError, TransportError
+from ._hints import annotate
 from ._hooks import AttemptSender
 from ._response import APIResponse, SuccessRule, decode_response
 from ._retries import (
@@ -142,13 +143,18 @@ async def send_call(
             response = await core.sender.send(
                 path, headers, content, ext_id, attempts, attempt_timeout
             )
-            return decode_response(
-                response,
-                path=path,
-                external_id=ext_id,
-                attempts=attempts,
-                success_rule=core.success_rule,
-            )
+            try:
+                return decode_response(
+                    response,
+                    path=path,
+                    external_id=ext_id,
+                    attempts=attempts,
+                    success_rule=core.success_rule,
+                )
+            except ResponseError as exc:
+                hint_context = headers.get("X-TIMESTAMP")
+                annotate(exc, base_url=core.base_url, token_call=False, timestamp=hint_context)
+                raise
         except (TransportError, ResponseError) as exc:
             now = core.clock()
             decision = decide(

@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from .._endpoints import TOKEN_PATH
-from .._errors import ResponseDecodeError
+from .._errors import ResponseDecodeError, ResponseError
+from .._hints import annotate
 from .._response import APIResponse, SuccessRule, decode_response, default_success_rule
 from .._secret import RedactedHeaders, Secret
 from .._wire import format_timestamp
@@ -34,7 +35,15 @@ class TokenFetcher:
     bounded by that call's remaining time.
     """
 
-    __slots__ = ("_client_key", "_clock", "_default_timeout", "_send", "_signer", "_success")
+    __slots__ = (
+        "_base_url",
+        "_client_key",
+        "_clock",
+        "_default_timeout",
+        "_send",
+        "_signer",
+        "_success",
+    )
 
     def __init__(
         self,
@@ -42,6 +51,7 @@ class TokenFetcher:
         send: SendAttempt,
         signer: Signer,
         client_key: str,
+        base_url: str,
         clock: Callable[[], float],
         default_timeout: Timeout,
         success_rule: SuccessRule = default_success_rule,
@@ -49,6 +59,7 @@ class TokenFetcher:
         self._send = send
         self._signer = signer
         self._client_key = client_key
+        self._base_url = base_url
         self._clock = clock
         self._default_timeout = default_timeout
         self._success = success_rule
@@ -72,9 +83,13 @@ class TokenFetcher:
         response = await self._send(
             TOKEN_PATH, headers, TOKEN_BODY, None, 1, timeout or self._default_timeout
         )
-        api = decode_response(
-            response, path=TOKEN_PATH, external_id=None, attempts=1, success_rule=self._success
-        )
+        try:
+            api = decode_response(
+                response, path=TOKEN_PATH, external_id=None, attempts=1, success_rule=self._success
+            )
+        except ResponseError as exc:
+            annotate(exc, base_url=self._base_url, token_call=True, timestamp=timestamp)
+            raise
         return token_from_answer(api, sent_at)
 
 

@@ -38,7 +38,10 @@ def _read_source(source: str | bytes | os.PathLike[str], what: str) -> bytes:
         return SecretBytes(source)
     if isinstance(source, str):
         if "-----BEGIN" in source:
-            return SecretBytes(source.encode("ascii", errors="replace"))
+            # .env files and Kubernetes secrets often hold the PEM on one line with literal
+            # "\n" sequences: turn them back into line breaks.
+            text = hide(source.replace("\\r\\n", "\n").replace("\\n", "\n"))
+            return SecretBytes(text.strip().encode("ascii", errors="replace") + b"\n")
         # A short single-line string is a path. Anything else — including unarmoured base64
         # DER, a common way to paste a key — is key text and must never be echoed.
         keyish = len(source) > 255 or _BASE64_BLOB.fullmatch(source) is not None
@@ -52,10 +55,17 @@ def _read_source(source: str | bytes | os.PathLike[str], what: str) -> bytes:
     try:
         return SecretBytes(path.expanduser().read_bytes())
     except OSError as exc:
-        # The path is not secret; the file's content never appears here.
+        # A real path is not secret and helps; a short string that is not path-like may be a
+        # pasted secret, so it is described, never echoed.
+        shown = repr(str(path)) if _looks_like_path(str(path)) else f"({len(str(path))} characters)"
         raise ConfigurationError(
-            f"{what}: cannot read file {str(path)!r} ({exc.strerror})"
+            f"{what}: is neither a PEM block nor a readable key file {shown} ({exc.strerror})"
         ) from None
+
+
+def _looks_like_path(text: str) -> bool:
+    """A path someone meant (has a directory part or a key-file suffix), not a pasted value."""
+    return "/" in text or "\\" in text or text.lower().endswith((".pem", ".key", ".der", ".p8"))
 
 
 def read_key_bytes(source: str | bytes | os.PathLike[str], what: str) -> bytes:

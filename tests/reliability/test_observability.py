@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -106,6 +109,9 @@ async def test_info_lines_carry_method_path_status_code_external_id_attempt_and_
     restore_logger: None,
 ) -> None:
     monkeypatch.setenv("AYOLINX_LOG", "info")
+    # As in a program that configured no logging of its own (pytest's capture handler sits on
+    # the root logger, and the stderr handler stays quiet while the app's handlers print).
+    monkeypatch.setattr(logging.getLogger(), "handlers", [])
     async with rig(credentials, merchant_key) as r:
         (handler,) = [h for h in logger.handlers if getattr(h, "_ayolinx_env", False)]
         stream = io.StringIO()
@@ -250,3 +256,52 @@ def test_http_request_repr_hides_the_signed_headers() -> None:
     assert "tok-secret-0123456789" not in text
     assert "c2lnbmF0dXJlLXNlY3JldA==" not in text
     assert "someone@example.id" not in text
+
+
+_SCRIPT = """
+import json, logging, sys
+import anyio, httpx
+from ayolinx_async import AyolinxClient, Credentials
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+if sys.argv[1] == "basicConfig":
+    logging.basicConfig(level=logging.INFO, format="APP %(name)s %(message)s")
+
+def handle(request):
+    if request.url.path.endswith("/access-token/b2b"):
+        body = {"responseCode": "2007300", "accessToken": "tok-0123456789", "expiresIn": 900}
+    else:
+        body = {"responseCode": "2005100", "responseMessage": "Successful"}
+    return httpx.Response(200, content=json.dumps(body).encode())
+
+async def main():
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption())
+    creds = Credentials(client_key="CK-1", client_secret="SK-0123456789", private_key=pem)
+    http = httpx.AsyncClient(transport=httpx.MockTransport(handle))
+    async with AyolinxClient(creds, base_url="https://gw.test", http_client=http) as client:
+        await client.request("/v1.0/qr/qr-mpm-query", {}, idempotent=True)
+
+anyio.run(main)
+"""
+
+
+@pytest.mark.parametrize("setup", ["basicConfig", "nothing"])
+def test_ayolinx_log_prints_each_line_once_whether_or_not_the_app_configured_logging(
+    setup: str,
+) -> None:
+    env = {**os.environ, "AYOLINX_LOG": "info"}
+    result = subprocess.run(
+        [sys.executable, "-c", _SCRIPT, setup],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=True,
+    )
+    lines = [line for line in result.stderr.splitlines() if "/v1.0/qr/qr-mpm-query ->" in line]
+    assert len(lines) == 1, result.stderr
+    if setup == "basicConfig":
+        assert lines[0].startswith("APP ayolinx_async ")  # the app's own format

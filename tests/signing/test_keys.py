@@ -111,7 +111,7 @@ def test_bad_keys_raise_configuration_error_without_key_text(
         (ec_key, None, "expected an RSA key"),
         (b"\x00\x01garbage-der", None, "private_key"),
         ("line one\nline two", None, "neither a PEM block nor a file path"),
-        (str(tmp_path / "missing.pem"), None, "cannot read file"),
+        (str(tmp_path / "missing.pem"), None, "readable key file"),
         (12345, None, "unsupported type"),
     ]
     for source, password, expected in cases:
@@ -119,7 +119,7 @@ def test_bad_keys_raise_configuration_error_without_key_text(
             load_private_key(source, password)  # type: ignore[arg-type]
         assert expected in str(info.value), (expected, str(info.value))
         # A file path is not secret and is named in the message; key text never is.
-        secret = source if isinstance(source, bytes) or expected != "cannot read file" else ""
+        secret = source if isinstance(source, bytes) or expected != "readable key file" else ""
         secret = secret if isinstance(secret, bytes | str) else ""
         _assert_clean(info.value, secret)
 
@@ -172,3 +172,29 @@ def test_rotation_file_with_two_keys_loads_both(
     assert len(load_public_keys(path)) == 2
     assert len(load_public_keys(str(path))) == 2
     assert len(load_public_keys(pems)) == 2
+
+
+def test_a_pem_with_literal_backslash_n_loads_as_dotenv_and_kubernetes_hold_it(
+    merchant_key: rsa.RSAPrivateKey, merchant_private_pem: bytes
+) -> None:
+    flat = merchant_private_pem.decode("ascii").strip().replace("\n", "\\n")
+    assert "\n" not in flat
+    key = load_private_key(flat)
+    assert key.private_numbers() == merchant_key.private_numbers()
+    crlf = merchant_private_pem.decode("ascii").strip().replace("\n", "\\r\\n")
+    assert load_private_key(crlf).private_numbers() == merchant_key.private_numbers()
+
+
+@pytest.mark.parametrize("pasted", ["hunter2-secret", "abc123", "SKSandbox-0f1e2d3c"])
+def test_a_short_non_pem_string_is_never_echoed(pasted: str) -> None:
+    with pytest.raises(ConfigurationError) as info:
+        load_private_key(pasted)
+    assert pasted not in str(info.value)
+    assert f"({len(pasted)} characters)" in str(info.value)
+
+
+def test_a_real_looking_missing_path_is_named(tmp_path: Path) -> None:
+    missing = str(tmp_path / "merchant.pem")
+    with pytest.raises(ConfigurationError) as info:
+        load_private_key(missing)
+    assert repr(missing) in str(info.value)
