@@ -5,32 +5,40 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+import attrs
+
 from .._config import Environment
+from .._endpoints import Endpoint
 from .._errors import OutcomeUnknownError, ResponseDecodeError, ValidationError
 from .._response import APIResponse
-from ..models._common import AmountInput, StatusQuery, TransactionStatusResponse, UrlParam
+from ..models._checks import UrlParam
+from ..models._common import TransactionStatusResponse
 from ..transport._base import Timeout
 
 if TYPE_CHECKING:
     from .._client import AyolinxClient
 
 _T = TypeVar("_T")
+_M = TypeVar("_M")
 _Status = TypeVar("_Status", bound=TransactionStatusResponse)
+
+#: Keywords of a resource method that are about the call, not the request model.
+_CALL_KEYWORDS = frozenset({"self", "request", "external_id", "timeout"})
+#: Shortcuts that become ``urlParams`` entries.
+_URL_SHORTCUTS = ("notification_url", "return_url")
 
 
 class _WireModel(Protocol):
     def to_wire(self) -> dict[str, Any]: ...
 
 
+class _StatusQuery(_WireModel, Protocol):
+    @property
+    def original_partner_reference_no(self) -> str: ...
+
+
 def required(field: str, value: _T | None) -> _T:
     """A keyword the endpoint cannot do without; missing → ``ValidationError`` naming it."""
-    if value is None:
-        raise ValidationError(field, "is required")
-    return value
-
-
-def required_amount(field: str, value: AmountInput | None) -> AmountInput:
-    """:func:`required` for money (mypy joins the ``AmountInput`` union to ``object``)."""
     if value is None:
         raise ValidationError(field, "is required")
     return value
@@ -45,6 +53,36 @@ def only_request(request: object, given: Mapping[str, object]) -> None:
             f"pass either a {type(request).__name__} or keyword arguments, not both"
             f" (also got: {', '.join(mixed)})",
         )
+
+
+def build_request(
+    model: type[_M],
+    request: _M | None,
+    keywords: Mapping[str, Any],
+    **defaults: Any,
+) -> _M:
+    """The request a resource method sends: ``request`` as given, or ``model`` built from the
+    method's keywords (its ``locals()``), where ``None`` means "not given".
+
+    ``notification_url`` / ``return_url`` join ``url_params``; ``defaults`` (the resource's
+    own settings) fill keywords left out; a model field without a default that is still
+    missing is a ``ValidationError`` naming it, checked in the method's keyword order.
+    """
+    given = {name: value for name, value in keywords.items() if name not in _CALL_KEYWORDS}
+    if request is not None:
+        only_request(request, given)
+        return request
+    values = {name: value for name, value in given.items() if value is not None}
+    if "url_params" in given:
+        shortcuts = {name: values.pop(name, None) for name in _URL_SHORTCUTS if name in given}
+        values["url_params"] = build_url_params(values.pop("url_params", None), **shortcuts)
+    for name, value in defaults.items():
+        values.setdefault(name, value)
+    mandatory = {field.name for field in attrs.fields(model) if field.default is attrs.NOTHING}  # type: ignore[arg-type]
+    for name in given:
+        if name in mandatory and name not in values:
+            raise ValidationError(name, "is required")
+    return model(**values)
 
 
 def build_url_params(
@@ -80,20 +118,20 @@ class Resource:
 
     async def _send(
         self,
-        path: str,
+        endpoint: Endpoint,
         request: _WireModel,
         build: Callable[[APIResponse], _T],
         *,
-        money_moving: bool,
         reference: str,
         external_id: str | None,
         timeout: float | Timeout | None,
     ) -> _T:
-        """Serialise the (already validated) model, send it through the client pipeline and
-        build the typed answer with ``build`` (see :func:`typed_response`)."""
+        """Serialise the (already validated) model, send it to ``endpoint`` (its path and
+        whether it moves money come from the catalogue) and build the typed answer."""
         body = request.to_wire()
+        money_moving = endpoint.money_moving
         api = await self._client.post(
-            path,
+            endpoint.path,
             body,
             money_moving=money_moving,
             external_id=external_id,
@@ -106,8 +144,8 @@ class Resource:
 
     async def _query_status(
         self,
-        path: str,
-        request: StatusQuery,
+        endpoint: Endpoint,
+        request: _StatusQuery,
         response_type: type[_Status],
         *,
         external_id: str | None,
@@ -116,10 +154,9 @@ class Resource:
         """Send a status query, keyed on your reference: read-only, so the client may retry
         it on transient failures."""
         return await self._send(
-            path,
+            endpoint,
             request,
             response_type.from_response,
-            money_moving=False,
             reference=request.original_partner_reference_no,
             external_id=external_id,
             timeout=timeout,

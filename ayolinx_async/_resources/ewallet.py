@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from .._endpoints import Endpoint
 from ..models._common import AmountInput, Channel, UrlParam, ValidUpToFormat
 from ..models._ewallet import (
     EwalletPaymentRequest,
@@ -14,15 +15,16 @@ from ..models._ewallet import (
     EwalletStatusResponse,
 )
 from ..transport._base import Timeout
-from ._base import Resource, build_url_params, only_request, required, required_amount
+from ._base import Resource, build_request
 
 if TYPE_CHECKING:
     from .._client import AyolinxClient
 
 __all__ = ["PAYMENT_PATH", "STATUS_PATH", "EwalletResource"]
 
-PAYMENT_PATH = "/direct-debit/core/v1/debit/payment-host-to-host"
-STATUS_PATH = "/direct-debit/core/v1/debit/status"
+#: Kept for code that imported them; the catalogue (``Endpoint``) is the source.
+PAYMENT_PATH = Endpoint.EWALLET_PAYMENT.path
+STATUS_PATH = Endpoint.EWALLET_STATUS.path
 
 
 class EwalletResource(Resource):
@@ -62,38 +64,13 @@ class EwalletResource(Resource):
 
         ``return_url`` becomes a PAY_RETURN entry and ``notification_url`` a NOTIFICATION one.
         """
-        given = {
-            "partner_reference_no": partner_reference_no,
-            "amount": amount,
-            "channel": channel,
-            "return_url": return_url,
-            "notification_url": notification_url,
-            "url_params": url_params,
-            "valid_up_to": valid_up_to,
-            "valid_up_to_format": valid_up_to_format,
-            "sub_merchant_id": sub_merchant_id,
-            "additional_info": additional_info,
-        }
-        if request is None:
-            request = EwalletPaymentRequest(
-                partner_reference_no=required("partner_reference_no", partner_reference_no),
-                amount=required_amount("amount", amount),
-                channel=channel if channel is not None else Channel.EMONEY_DANA_SNAP,
-                url_params=build_url_params(
-                    url_params, return_url=return_url, notification_url=notification_url
-                ),
-                valid_up_to=valid_up_to,
-                valid_up_to_format=valid_up_to_format or self.valid_up_to_format,
-                sub_merchant_id=sub_merchant_id,
-                additional_info=additional_info,
-            )
-        else:
-            only_request(request, given)
+        request = build_request(
+            EwalletPaymentRequest, request, locals(), valid_up_to_format=self.valid_up_to_format
+        )
         return await self._send(
-            PAYMENT_PATH,
+            Endpoint.EWALLET_PAYMENT,
             request,
             EwalletPaymentResponse.from_response,
-            money_moving=True,
             reference=request.partner_reference_no,
             external_id=external_id,
             timeout=timeout,
@@ -111,23 +88,11 @@ class EwalletResource(Resource):
         timeout: float | Timeout | None = None,
     ) -> EwalletStatusResponse:
         """Read a DANA payment's status by your reference (read-only)."""
-        given = {
-            "original_partner_reference_no": original_partner_reference_no,
-            "channel": channel,
-            "original_reference_no": original_reference_no,
-            "additional_info": additional_info,
-        }
-        if request is None:
-            request = EwalletStatusRequest(
-                original_partner_reference_no=required(
-                    "original_partner_reference_no", original_partner_reference_no
-                ),
-                channel=channel if channel is not None else Channel.EMONEY_DANA_SNAP,
-                original_reference_no=original_reference_no,
-                additional_info=additional_info,
-            )
-        else:
-            only_request(request, given)
+        request = build_request(EwalletStatusRequest, request, locals())
         return await self._query_status(
-            STATUS_PATH, request, EwalletStatusResponse, external_id=external_id, timeout=timeout
+            Endpoint.EWALLET_STATUS,
+            request,
+            EwalletStatusResponse,
+            external_id=external_id,
+            timeout=timeout,
         )

@@ -6,6 +6,7 @@ import functools
 from collections.abc import Iterable
 from datetime import datetime
 
+from .._endpoints import Endpoint
 from ..models._common import Channel, UrlParam
 from ..models._payment_link import (
     PaymentLinkCreateRequest,
@@ -13,11 +14,12 @@ from ..models._payment_link import (
     PaymentLinkItem,
 )
 from ..transport._base import Timeout
-from ._base import Resource, build_url_params, only_request, required
+from ._base import Resource, build_request
 
 __all__ = ["CREATE_PATH", "PaymentLinksResource"]
 
-CREATE_PATH = "/v1.0/payment-link/create"
+#: Kept for code that imported them; the catalogue (``Endpoint``) is the source.
+CREATE_PATH = Endpoint.PAYMENT_LINK_CREATE.path
 
 
 class PaymentLinksResource(Resource):
@@ -43,39 +45,11 @@ class PaymentLinksResource(Resource):
     ) -> PaymentLinkCreateResponse:
         """Create a link (money-moving). The response's ``link_id`` is Ayolinx's id for it;
         ``partner_reference_no`` stays yours (spec §11.10)."""
-        given = {
-            "partner_reference_no": partner_reference_no,
-            "items": items,
-            "customer_name": customer_name,
-            "customer_email": customer_email,
-            "customer_phone_number": customer_phone_number,
-            "customer_phone_number_country_code": customer_phone_number_country_code,
-            "payment_channels": payment_channels,
-            "description": description,
-            "expiry_time": expiry_time,
-            "notification_url": notification_url,
-            "url_params": url_params,
-        }
-        if request is None:
-            request = PaymentLinkCreateRequest(
-                partner_reference_no=required("partner_reference_no", partner_reference_no),
-                items=required("items", items),
-                customer_name=customer_name,
-                customer_email=customer_email,
-                customer_phone_number=customer_phone_number,
-                customer_phone_number_country_code=customer_phone_number_country_code,
-                payment_channels=payment_channels if payment_channels is not None else (),
-                description=description if description is not None else "",
-                expiry_time=expiry_time,
-                url_params=build_url_params(url_params, notification_url=notification_url),
-            )
-        else:
-            only_request(request, given)
+        request = build_request(PaymentLinkCreateRequest, request, locals())
         return await self._send(
-            CREATE_PATH,
+            Endpoint.PAYMENT_LINK_CREATE,
             request,
             functools.partial(PaymentLinkCreateResponse.from_response, request=request),
-            money_moving=True,
             reference=request.partner_reference_no,
             external_id=external_id,
             timeout=timeout,

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+from .._endpoints import Endpoint
 from ..models._common import AmountInput, Channel, UrlParam
 from ..models._qris import (
     QrisCancelRequest,
@@ -16,13 +17,14 @@ from ..models._qris import (
     QrisQueryResponse,
 )
 from ..transport._base import Timeout
-from ._base import Resource, build_url_params, only_request, required, required_amount
+from ._base import Resource, build_request
 
 __all__ = ["GENERATE_PATH", "QUERY_PATH", "CANCEL_PATH", "QrisResource"]
 
-GENERATE_PATH = "/v1.0/qr/qr-mpm-generate"
-QUERY_PATH = "/v1.0/qr/qr-mpm-query"
-CANCEL_PATH = "/v1.0/qr/qr-mpm-cancel"
+#: Kept for code that imported them; the catalogue (``Endpoint``) is the source.
+GENERATE_PATH = Endpoint.QRIS_GENERATE.path
+QUERY_PATH = Endpoint.QRIS_QUERY.path
+CANCEL_PATH = Endpoint.QRIS_CANCEL.path
 
 
 class QrisResource(Resource):
@@ -52,41 +54,11 @@ class QrisResource(Resource):
         timeout: float | Timeout | None = None,
     ) -> QrisGenerateResponse:
         """Create a dynamic QR for ``amount`` (money-moving: never blindly re-sent)."""
-        given = {
-            "partner_reference_no": partner_reference_no,
-            "amount": amount,
-            "channel": channel,
-            "notification_url": notification_url,
-            "url_params": url_params,
-            "valid_up_to": valid_up_to,
-            "validity_period": validity_period,
-            "sub_merchant_id": sub_merchant_id,
-            "merchant_id": merchant_id,
-            "store_id": store_id,
-            "terminal_id": terminal_id,
-            "additional_info": additional_info,
-        }
-        if request is None:
-            request = QrisGenerateRequest(
-                partner_reference_no=required("partner_reference_no", partner_reference_no),
-                amount=required_amount("amount", amount),
-                channel=channel if channel is not None else Channel.BNC_QRIS,
-                url_params=build_url_params(url_params, notification_url=notification_url),
-                valid_up_to=valid_up_to,
-                validity_period=validity_period,
-                sub_merchant_id=sub_merchant_id,
-                merchant_id=merchant_id,
-                store_id=store_id,
-                terminal_id=terminal_id,
-                additional_info=additional_info,
-            )
-        else:
-            only_request(request, given)
+        request = build_request(QrisGenerateRequest, request, locals())
         return await self._send(
-            GENERATE_PATH,
+            Endpoint.QRIS_GENERATE,
             request,
             QrisGenerateResponse.from_response,
-            money_moving=True,
             reference=request.partner_reference_no,
             external_id=external_id,
             timeout=timeout,
@@ -104,25 +76,13 @@ class QrisResource(Resource):
         timeout: float | Timeout | None = None,
     ) -> QrisQueryResponse:
         """Read a QR's status by your reference (read-only: retried on transient failures)."""
-        given = {
-            "original_partner_reference_no": original_partner_reference_no,
-            "channel": channel,
-            "original_reference_no": original_reference_no,
-            "additional_info": additional_info,
-        }
-        if request is None:
-            request = QrisQueryRequest(
-                original_partner_reference_no=required(
-                    "original_partner_reference_no", original_partner_reference_no
-                ),
-                channel=channel if channel is not None else Channel.BNC_QRIS,
-                original_reference_no=original_reference_no,
-                additional_info=additional_info,
-            )
-        else:
-            only_request(request, given)
+        request = build_request(QrisQueryRequest, request, locals())
         return await self._query_status(
-            QUERY_PATH, request, QrisQueryResponse, external_id=external_id, timeout=timeout
+            Endpoint.QRIS_QUERY,
+            request,
+            QrisQueryResponse,
+            external_id=external_id,
+            timeout=timeout,
         )
 
     async def cancel(
@@ -138,30 +98,11 @@ class QrisResource(Resource):
         timeout: float | Timeout | None = None,
     ) -> QrisCancelResponse:
         """Void an unpaid QR (money-moving). There is no refund endpoint (spec §11.3)."""
-        given = {
-            "original_partner_reference_no": original_partner_reference_no,
-            "channel": channel,
-            "original_reference_no": original_reference_no,
-            "reason": reason,
-            "additional_info": additional_info,
-        }
-        if request is None:
-            request = QrisCancelRequest(
-                original_partner_reference_no=required(
-                    "original_partner_reference_no", original_partner_reference_no
-                ),
-                channel=channel if channel is not None else Channel.BNC_QRIS,
-                original_reference_no=original_reference_no,
-                reason=reason,
-                additional_info=additional_info,
-            )
-        else:
-            only_request(request, given)
+        request = build_request(QrisCancelRequest, request, locals())
         return await self._send(
-            CANCEL_PATH,
+            Endpoint.QRIS_CANCEL,
             request,
             QrisCancelResponse.from_response,
-            money_moving=True,
             reference=request.original_partner_reference_no,
             external_id=external_id,
             timeout=timeout,

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from .._endpoints import Endpoint
 from ..models._common import AmountInput, Channel, UrlParam, ValidUpToFormat
 from ..models._retail import (
     RetailCreateRequest,
@@ -14,15 +15,16 @@ from ..models._retail import (
     RetailQueryResponse,
 )
 from ..transport._base import Timeout
-from ._base import Resource, build_url_params, only_request, required, required_amount
+from ._base import Resource, build_request
 
 if TYPE_CHECKING:
     from .._client import AyolinxClient
 
 __all__ = ["CREATE_PATH", "QUERY_PATH", "RetailResource"]
 
-CREATE_PATH = "/v1.0/retail/create"
-QUERY_PATH = "/v1.0/retail/query"
+#: Kept for code that imported them; the catalogue (``Endpoint``) is the source.
+CREATE_PATH = Endpoint.RETAIL_CREATE.path
+QUERY_PATH = Endpoint.RETAIL_QUERY.path
 
 
 class RetailResource(Resource):
@@ -60,39 +62,13 @@ class RetailResource(Resource):
         timeout: float | Timeout | None = None,
     ) -> RetailCreateResponse:
         """Issue a payment code to quote at the counter (money-moving)."""
-        given = {
-            "partner_reference_no": partner_reference_no,
-            "amount": amount,
-            "channel": channel,
-            "valid_up_to": valid_up_to,
-            "customer_name": customer_name,
-            "customer_email": customer_email,
-            "customer_phone": customer_phone,
-            "notification_url": notification_url,
-            "url_params": url_params,
-            "valid_up_to_format": valid_up_to_format,
-            "additional_info": additional_info,
-        }
-        if request is None:
-            request = RetailCreateRequest(
-                partner_reference_no=required("partner_reference_no", partner_reference_no),
-                amount=required_amount("amount", amount),
-                channel=required("channel", channel),
-                valid_up_to=required("valid_up_to", valid_up_to),
-                customer_name=required("customer_name", customer_name),
-                customer_email=required("customer_email", customer_email),
-                customer_phone=customer_phone,
-                url_params=build_url_params(url_params, notification_url=notification_url),
-                valid_up_to_format=valid_up_to_format or self.valid_up_to_format,
-                additional_info=additional_info,
-            )
-        else:
-            only_request(request, given)
+        request = build_request(
+            RetailCreateRequest, request, locals(), valid_up_to_format=self.valid_up_to_format
+        )
         return await self._send(
-            CREATE_PATH,
+            Endpoint.RETAIL_CREATE,
             request,
             RetailCreateResponse.from_response,
-            money_moving=True,
             reference=request.partner_reference_no,
             external_id=external_id,
             timeout=timeout,
@@ -109,21 +85,11 @@ class RetailResource(Resource):
         timeout: float | Timeout | None = None,
     ) -> RetailQueryResponse:
         """Read a retail payment's status by your reference and channel (read-only)."""
-        given = {
-            "original_partner_reference_no": original_partner_reference_no,
-            "channel": channel,
-            "additional_info": additional_info,
-        }
-        if request is None:
-            request = RetailQueryRequest(
-                original_partner_reference_no=required(
-                    "original_partner_reference_no", original_partner_reference_no
-                ),
-                channel=required("channel", channel),
-                additional_info=additional_info,
-            )
-        else:
-            only_request(request, given)
+        request = build_request(RetailQueryRequest, request, locals())
         return await self._query_status(
-            QUERY_PATH, request, RetailQueryResponse, external_id=external_id, timeout=timeout
+            Endpoint.RETAIL_QUERY,
+            request,
+            RetailQueryResponse,
+            external_id=external_id,
+            timeout=timeout,
         )

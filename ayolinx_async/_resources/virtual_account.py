@@ -7,8 +7,10 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from .._endpoints import Endpoint
 from .._errors import ValidationError
-from ..models._common import AmountInput, Channel, to_channel
+from ..models._checks import to_channel
+from ..models._common import AmountInput, Channel
 from ..models._virtual_account import (
     VirtualAccountCreateRequest,
     VirtualAccountCreateResponse,
@@ -19,15 +21,16 @@ from ..models._virtual_account import (
     default_partner_service_id,
 )
 from ..transport._base import Timeout
-from ._base import Resource, only_request, required
+from ._base import Resource, build_request, required
 
 if TYPE_CHECKING:
     from .._client import AyolinxClient
 
 __all__ = ["CREATE_PATH", "INQUIRY_PATH", "VirtualAccountsResource"]
 
-CREATE_PATH = "/v1.0/transfer-va/create-va"
-INQUIRY_PATH = "/v1.0/transfer-va/inquiry-va"
+#: Kept for code that imported them; the catalogue (``Endpoint``) is the source.
+CREATE_PATH = Endpoint.VA_CREATE.path
+INQUIRY_PATH = Endpoint.VA_INQUIRY.path
 
 
 class VirtualAccountsResource(Resource):
@@ -89,51 +92,18 @@ class VirtualAccountsResource(Resource):
     ) -> VirtualAccountCreateResponse:
         """Register a VA bill (money-moving). ``trx_type`` defaults to ``C`` (closed amount,
         needs ``total_amount``); ``O`` (open) must not have one."""
-        given = {
-            "channel": channel,
-            "trx_id": trx_id,
-            "customer_no": customer_no,
-            "virtual_account_name": virtual_account_name,
-            "total_amount": total_amount,
-            "trx_type": trx_type,
-            "virtual_account_no": virtual_account_no,
-            "mode": mode,
-            "partner_service_id": partner_service_id,
-            "pad_partner_service_id": pad_partner_service_id,
-            "virtual_account_email": virtual_account_email,
-            "virtual_account_phone": virtual_account_phone,
-            "expired_date": expired_date,
-            "additional_info": additional_info,
-        }
-        if request is None:
-            bank = required("channel", channel)
-            request = VirtualAccountCreateRequest(
-                partner_service_id=partner_service_id or self.partner_service_id_for(bank),
-                customer_no=required("customer_no", customer_no),
-                virtual_account_name=required("virtual_account_name", virtual_account_name),
-                trx_id=required("trx_id", trx_id),
-                channel=bank,
-                trx_type=trx_type if trx_type is not None else VirtualAccountTrxType.CLOSED,
-                total_amount=total_amount,
-                virtual_account_no=virtual_account_no,
-                mode=mode,
-                virtual_account_email=virtual_account_email,
-                virtual_account_phone=virtual_account_phone,
-                expired_date=expired_date,
-                pad_partner_service_id=(
-                    self.pad_partner_service_id
-                    if pad_partner_service_id is None
-                    else pad_partner_service_id
-                ),
-                additional_info=additional_info,
-            )
-        else:
-            only_request(request, given)
+        if request is None and not partner_service_id:
+            partner_service_id = self.partner_service_id_for(required("channel", channel))
+        request = build_request(
+            VirtualAccountCreateRequest,
+            request,
+            locals(),
+            pad_partner_service_id=self.pad_partner_service_id,
+        )
         return await self._send(
-            CREATE_PATH,
+            Endpoint.VA_CREATE,
             request,
             VirtualAccountCreateResponse.from_response,
-            money_moving=True,
             reference=request.trx_id,
             external_id=external_id,
             timeout=timeout,
@@ -150,23 +120,9 @@ class VirtualAccountsResource(Resource):
         timeout: float | Timeout | None = None,
     ) -> VirtualAccountInquiryResponse:
         """Read a VA bill's status; ``original_partner_reference_no`` is your ``trx_id``."""
-        given = {
-            "original_partner_reference_no": original_partner_reference_no,
-            "channel": channel,
-            "additional_info": additional_info,
-        }
-        if request is None:
-            request = VirtualAccountInquiryRequest(
-                original_partner_reference_no=required(
-                    "original_partner_reference_no", original_partner_reference_no
-                ),
-                channel=required("channel", channel),
-                additional_info=additional_info,
-            )
-        else:
-            only_request(request, given)
+        request = build_request(VirtualAccountInquiryRequest, request, locals())
         return await self._query_status(
-            INQUIRY_PATH,
+            Endpoint.VA_INQUIRY,
             request,
             VirtualAccountInquiryResponse,
             external_id=external_id,

@@ -5,6 +5,8 @@ plain ASGI and aiohttp live in :mod:`ayolinx_async.integrations`.
 """
 
 from .._errors import CallbackRejected
+from ._answers import CallbackResponse
+from ._dispatch import EventListener
 from ._events import (
     CallbackEvent,
     EwalletNotification,
@@ -23,12 +25,12 @@ from ._handler import (
     DEFAULT_CONFIRM_TIMEOUT,
     DEFAULT_LISTENER_TIMEOUT,
     DEFAULT_MAX_BODY_SIZE,
+    CallbackHandler,
+)
+from ._routes import (
     DEFAULT_NOTIFY_PATH,
     TOKEN_ROUTE_PATH,
     VA_PAYMENT_ROUTE_PATH,
-    CallbackHandler,
-    CallbackResponse,
-    EventListener,
     NotifyRoute,
     Route,
     TokenRoute,

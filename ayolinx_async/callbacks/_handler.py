@@ -13,40 +13,25 @@ authenticated status query agrees with it.
 
 from __future__ import annotations
 
-import asyncio
 import hmac
-import json
 import math
 import os
-import secrets
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
-from decimal import Decimal
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
-
-import anyio
-import attrs
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from .._config import Credentials
-from .._errors import ConfigurationError, NotFoundError, ValidationError
+from .._errors import CallbackRejected, ConfigurationError
 from .._log import logger as _root_logger
 from .._secret import Secret
-from ..models._common import Amount, Channel, TransactionStatus
 from ..signing import PublicKeySource
-from ._events import (
-    CallbackEvent,
-    EwalletNotification,
-    NotificationKind,
-    QrisNotification,
-    RetailNotification,
-    VaPaymentRequest,
-    VirtualAccountNotification,
-    parse_notification,
-    parse_va_payment,
-)
+from ._answers import NOTIFY_ACK, CallbackResponse, error_response, json_response, va_answer
+from ._confirm import ConfirmFailed
+from ._dispatch import Dispatcher, EventListener, ListenerFailed, ListenerTimedOut
+from ._environment import read_environment
+from ._events import parse_notification, parse_va_payment
+from ._routes import NotifyRoute, Route, TokenRoute, VaPaymentRoute, route_table
 from ._stores import (
-    DEDUPE_DONE,
     DedupeStore,
     IssuedTokenStore,
     MemoryDedupeStore,
@@ -54,43 +39,21 @@ from ._stores import (
     namespace_for,
 )
 from ._token_issuer import DEFAULT_TOKEN_TTL, TokenIssuer
-from ._verify import (
-    DEFAULT_TIMESTAMP_TOLERANCE,
-    SERVICE_NOTIFY,
-    SERVICE_TOKEN,
-    SERVICE_VA_PAYMENT,
-    CallbackRejected,
-    CallbackVerifier,
-    Headers,
-    HeaderSource,
-)
+from ._verify import DEFAULT_TIMESTAMP_TOLERANCE, CallbackVerifier, Headers, HeaderSource
 
 if TYPE_CHECKING:
     from .._client import AyolinxClient
-    from ..models._common import TransactionStatusResponse
 
 __all__ = [
     "DEFAULT_CONFIRM_TIMEOUT",
     "DEFAULT_LISTENER_TIMEOUT",
     "DEFAULT_MAX_BODY_SIZE",
-    "DEFAULT_NOTIFY_PATH",
-    "TOKEN_ROUTE_PATH",
-    "VA_PAYMENT_ROUTE_PATH",
     "CallbackHandler",
-    "CallbackResponse",
     "EventListener",
-    "NotifyRoute",
-    "Route",
-    "TokenRoute",
-    "VaPaymentRoute",
-    "secret_notify_path",
 ]
 
 _logger = _root_logger.getChild("callbacks")
 
-DEFAULT_NOTIFY_PATH = "/ayolinx/notify"
-TOKEN_ROUTE_PATH = "/v1.0/access-token/b2b"
-VA_PAYMENT_ROUTE_PATH = "/v1.0/transfer-va/payment"
 #: Real notify bodies are well under 4 KiB; 64 KiB leaves room and bounds memory per request.
 DEFAULT_MAX_BODY_SIZE = 64 * 1024
 #: Seconds the listeners of one delivery may run before they are cancelled and Ayolinx is told
@@ -100,291 +63,6 @@ DEFAULT_MAX_BODY_SIZE = 64 * 1024
 DEFAULT_LISTENER_TIMEOUT = 20.0
 #: Seconds the ``confirm_with`` status query may take before the delivery is answered 503.
 DEFAULT_CONFIRM_TIMEOUT = 10.0
-
-EventListener = Callable[[CallbackEvent], Awaitable[object]]
-
-_JSON_HEADERS: Mapping[str, str] = {"content-type": "application/json"}
-
-
-def _check_path(instance: object, attribute: attrs.Attribute[Any], value: str | None) -> None:
-    if value is None:
-        return
-    if (
-        not isinstance(value, str)
-        or not value.startswith("/")
-        or any(c in value for c in "?# \t\r\n")
-    ):
-        raise ConfigurationError(
-            f"{attribute.name} must be a URL path starting with '/' without query or spaces"
-        )
-
-
-@attrs.frozen(kw_only=True, slots=True)
-class NotifyRoute:
-    """A non-SNAP "Payment Notify" endpoint (QRIS, e-wallet, VA, retail, payment link).
-
-    ``signed_path``: the path Ayolinx signed, if it differs from the path the request arrives on
-    (a proxy that rewrites paths); defaults to the request's own path. ``kind`` forces the
-    event class when one URL serves one product; otherwise it is read from the body.
-    """
-
-    service_code: ClassVar[str] = SERVICE_NOTIFY
-
-    path: str = attrs.field(default=DEFAULT_NOTIFY_PATH, validator=_check_path)
-    signed_path: str | None = attrs.field(default=None, validator=_check_path)
-    kind: NotificationKind | None = None
-
-
-@attrs.frozen(kw_only=True, slots=True)
-class TokenRoute:
-    """The merchant's access-token endpoint that Ayolinx calls before a SNAP VA payment."""
-
-    service_code: ClassVar[str] = SERVICE_TOKEN
-
-    path: str = attrs.field(default=TOKEN_ROUTE_PATH, validator=_check_path)
-
-    @property
-    def signed_path(self) -> None:
-        return None
-
-
-@attrs.frozen(kw_only=True, slots=True)
-class VaPaymentRoute:
-    """The SNAP VA ``Payment`` endpoint (Bearer token + HMAC). ``signed_path`` as above."""
-
-    service_code: ClassVar[str] = SERVICE_VA_PAYMENT
-
-    path: str = attrs.field(default=VA_PAYMENT_ROUTE_PATH, validator=_check_path)
-    signed_path: str | None = attrs.field(default=None, validator=_check_path)
-
-
-Route = NotifyRoute | TokenRoute | VaPaymentRoute
-
-
-class CallbackResponse(NamedTuple):
-    """What to answer: unpacks as ``status, headers, body`` (body is JSON bytes)."""
-
-    status: int
-    headers: Mapping[str, str]
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-    def __repr__(self) -> str:
-        # The token endpoint's answer carries the merchant-issued token: never shown.
-        return f"CallbackResponse(status={self.status}, body=<{len(self.body)} bytes>)"
-
-
-#: Integral Decimals up to this many digits are echoed as JSON integers (``11500.00`` as
-#: ``11500``, as before); anything larger would be a number no payment carries.
-_MAX_ECHO_DIGITS = 30
-
-
-def _json_default(value: object) -> object:
-    """JSON for the Decimals of a decoded body; NaN, infinities and absurd exponents refused."""
-    if isinstance(value, Decimal):
-        if not value.is_finite() or abs(value.adjusted()) > _MAX_ECHO_DIGITS:
-            raise ValueError("not a finite JSON number")
-        return int(value) if value == value.to_integral_value() else float(value)
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-
-
-def _json_bytes(payload: Mapping[str, Any]) -> bytes:
-    """Strict JSON as UTF-8: ``ValueError`` for NaN/Infinity or a lone surrogate, never a body
-    a strict parser would refuse."""
-    text = json.dumps(
-        payload,
-        separators=(",", ":"),
-        ensure_ascii=False,
-        allow_nan=False,
-        default=_json_default,
-    )
-    return text.encode("utf-8")
-
-
-def _json_response(status: int, payload: Mapping[str, Any]) -> CallbackResponse:
-    return CallbackResponse(status, _JSON_HEADERS, _json_bytes(payload))
-
-
-def _error(status: int, code: str, message: str) -> CallbackResponse:
-    return _json_response(status, {"responseCode": code, "responseMessage": message})
-
-
-_NOTIFY_ACK = _error(200, "2005600", "Successful")
-
-
-def _va_answer(event: VaPaymentRequest) -> CallbackResponse:
-    """The ``2002500`` answer with the ``virtualAccountData`` echo, built (and so validated)
-    before any listener runs: a body that cannot be echoed as strict JSON is a 400, never a
-    listener run followed by an invalid or failing answer."""
-    payload = {
-        "responseCode": "2002500",
-        "responseMessage": "Successful",
-        "virtualAccountData": event.virtual_account_data(),
-    }
-    try:
-        return _json_response(200, payload)
-    except (ValueError, TypeError, RecursionError):
-        raise CallbackRejected(
-            400, "01", "Invalid Field Format virtualAccountData", reason="bad_body"
-        ) from None
-
-
-def secret_notify_path(prefix: str = DEFAULT_NOTIFY_PATH) -> str:
-    """A fresh unguessable notify path, ``<prefix>/<22 random characters>``.
-
-    Generate it once, keep it in your configuration (``AYOLINX_CALLBACK_PATH``) and register it
-    with Ayolinx; only Ayolinx then knows where to post, so another merchant holding a genuinely
-    signed callback of its own cannot find your endpoint.
-    """
-    if not prefix.startswith("/") or any(c in prefix for c in "?# \t\r\n"):
-        raise ConfigurationError("prefix must be a URL path starting with '/'")
-    return f"{prefix.rstrip('/')}/{secrets.token_urlsafe(16)}"
-
-
-class _ListenerFailed(Exception):
-    """A merchant listener raised; the delivery must be retried by Ayolinx."""
-
-
-class _ListenerTimedOut(Exception):
-    """The listeners overran ``listener_timeout`` and were cancelled; Ayolinx must retry."""
-
-
-class _ConfirmFailed(Exception):
-    """The confirming status query failed (transport, 5xx, timeout); Ayolinx must retry."""
-
-
-def _spawn_background(func: Callable[[], Coroutine[Any, Any, None]]) -> object:
-    """Start ``func`` outside any request on the running event loop; return the loop's identity.
-
-    asyncio: a loop task (kept referenced until done); trio: a system task, cancelled when the
-    run ends. One such task per handler and loop replaces a task group per delivery (issue 15).
-    """
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:
-        import trio
-
-        trio.lowlevel.spawn_system_task(func)
-        return trio.lowlevel.current_trio_token()
-    task = loop.create_task(func())
-    _BACKGROUND.add(task)
-    task.add_done_callback(_BACKGROUND.discard)
-    return loop
-
-
-def _current_loop() -> object:
-    """The identity :func:`_spawn_background` returns for the running loop."""
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        import trio
-
-        return trio.lowlevel.current_trio_token()
-
-
-_BACKGROUND: set[asyncio.Task[None]] = set()
-
-
-class _LeaseKeeper:
-    """Renews the processing leases of deliveries that run longer than a third of the lease.
-
-    Deliveries register (a dict entry, no task); one timer per event loop wakes every third of
-    the lease, renews the leases that are due and stops once nothing is registered. A lease is
-    thus renewed at most two thirds of a lease after it was last set.
-    """
-
-    __slots__ = ("_lease", "_running", "_store", "_timer_loop")
-
-    def __init__(self, store: DedupeStore, lease: float) -> None:
-        self._store = store
-        self._lease = lease
-        self._running: dict[str, tuple[str, float]] = {}  # owner -> (key, renew at)
-        self._timer_loop: object | None = None
-
-    def track(self, key: str, owner: str) -> None:
-        self._running[owner] = (key, anyio.current_time() + self._lease / 3)
-        if self._timer_loop is not _current_loop():
-            self._timer_loop = _spawn_background(self._tick)
-
-    def untrack(self, owner: str) -> None:
-        self._running.pop(owner, None)
-
-    async def _tick(self) -> None:
-        try:
-            while self._running:
-                await anyio.sleep(self._lease / 3)
-                now = anyio.current_time()
-                due = [(o, k) for o, (k, at) in self._running.items() if at <= now]
-                for owner, key in due:
-                    await self._renew(key, owner)
-                    if owner in self._running:
-                        self._running[owner] = (key, now + self._lease / 3)
-        finally:
-            self._timer_loop = None
-
-    async def _renew(self, key: str, owner: str) -> None:
-        """One renewal; never raises (a lost or failing renewal is logged)."""
-        try:
-            if not await self._store.extend(key, owner, self._lease):
-                _logger.warning("lost the processing lease of callback %s", key)
-                self._running.pop(owner, None)
-        except Exception as exc:
-            _logger.warning(
-                "could not renew the processing lease of %s (%s)", key, type(exc).__name__
-            )
-
-
-#: The status query that can confirm each event class (payment links have none, spec §11.10).
-_PRODUCT_OF: dict[type, str] = {
-    QrisNotification: "qris",
-    EwalletNotification: "ewallet",
-    VirtualAccountNotification: "virtual_account",
-    RetailNotification: "retail",
-    VaPaymentRequest: "virtual_account",
-}
-
-
-def _status_query(event: CallbackEvent) -> tuple[str, str, Channel | None] | None:
-    """``(product, your reference, channel)`` to confirm ``event`` by, or ``None`` when no
-    status query can answer for it (payment links, unknown products, no reference)."""
-    product = _PRODUCT_OF.get(type(event))
-    if product is None:
-        return None
-    if isinstance(event, VaPaymentRequest):
-        reference = event.trx_id
-    else:
-        reference = event.original_partner_reference_no
-    return (product, reference, event.channel) if reference else None
-
-
-def _amount_of(event: CallbackEvent) -> Amount | None:
-    return event.paid_amount if isinstance(event, VaPaymentRequest) else event.amount
-
-
-def _disagreement(event: CallbackEvent, found: TransactionStatusResponse) -> str | None:
-    """Why the queried transaction contradicts the callback, or ``None`` if it agrees.
-
-    The status must match (a refund after a payment still confirms the payment); Ayolinx's
-    reference must match when both carry one; the amount must match when the query returns a
-    non-zero one (an open-amount VA bill is 0).
-    """
-    status = found.latest_transaction_status
-    agrees = status == event.status or (
-        event.status is TransactionStatus.SUCCESS and status is TransactionStatus.REFUNDED
-    )
-    if not agrees:
-        return "status"
-    reference = getattr(event, "original_reference_no", None)
-    if reference and found.original_reference_no and reference != found.original_reference_no:
-        return "reference"
-    sent, queried = _amount_of(event), found.amount
-    if queried is None or queried.value == 0:
-        return None
-    if sent is None or (sent.value, sent.currency) != (queried.value, queried.currency):
-        return "amount"
-    return None
 
 
 class CallbackHandler:
@@ -459,24 +137,11 @@ class CallbackHandler:
             raise ConfigurationError("namespace must be a string")
         if confirm_with is not None and not hasattr(confirm_with, "qris"):
             raise ConfigurationError("confirm_with must be an AyolinxClient")
-        chosen = (
-            tuple(routes) if routes is not None else (NotifyRoute(), TokenRoute(), VaPaymentRoute())
-        )
-        table: dict[str, Route] = {}
-        for route in chosen:
-            if not isinstance(route, NotifyRoute | TokenRoute | VaPaymentRoute):
-                raise ConfigurationError(f"not a callback route: {route!r}")
-            if route.path in table:
-                raise ConfigurationError(f"two callback routes share the path {route.path!r}")
-            table[route.path] = route
-        if not table:
-            raise ConfigurationError("at least one callback route is required")
+        table = route_table(routes)
         self._client_key = client_key
         self._listeners: tuple[EventListener, ...] = listeners
         self._routes = table
         self._max_body = max_body_size
-        self._dedupe_ttl = float(dedupe_ttl)
-        self._lease = float(processing_lease)
         self._namespace = namespace_for(client_key) if namespace is None else namespace
         self._dedupe = NamespacedDedupeStore(
             dedupe_store if dedupe_store is not None else MemoryDedupeStore(clock=clock),
@@ -484,12 +149,15 @@ class CallbackHandler:
         )
         self._listener_timeout = math.inf if listener_timeout is None else float(listener_timeout)
         self._confirm_with = confirm_with
-        self._confirm_timeout = float(confirm_timeout)
-        # Leases are renewed only when a delivery can outlive a third of one (issue 15): with
-        # the defaults (20 s listeners, 300 s lease) no delivery ever needs it.
-        budget = self._listener_timeout + (self._confirm_timeout if confirm_with else 0.0)
-        renew = budget >= self._lease / 3
-        self._leases = _LeaseKeeper(self._dedupe, self._lease) if renew else None
+        self._dispatcher = Dispatcher(
+            listeners=listeners,
+            dedupe=self._dedupe,
+            dedupe_ttl=float(dedupe_ttl),
+            lease=float(processing_lease),
+            listener_timeout=self._listener_timeout,
+            confirm_with=confirm_with,
+            confirm_timeout=float(confirm_timeout),
+        )
         self._verifier = CallbackVerifier(
             ayolinx_public_keys,
             client_secret=client_secret,
@@ -538,29 +206,17 @@ class CallbackHandler:
         """Build from ``AYOLINX_CLIENT_KEY``, ``AYOLINX_CLIENT_SECRET``, ``AYOLINX_PUBLIC_KEY``
         (PEM, may hold several keys) or ``AYOLINX_PUBLIC_KEY_FILE``, and optionally
         ``AYOLINX_CALLBACK_PATH`` (the notify path, unless ``routes=`` is given)."""
-        env = os.environ if environ is None else environ
-        missing = [n for n in ("AYOLINX_CLIENT_KEY", "AYOLINX_CLIENT_SECRET") if not env.get(n)]
-        pub_text, pub_file = env.get("AYOLINX_PUBLIC_KEY"), env.get("AYOLINX_PUBLIC_KEY_FILE")
-        if not pub_text and not pub_file:
-            missing.append("AYOLINX_PUBLIC_KEY or AYOLINX_PUBLIC_KEY_FILE")
-        if missing:
-            raise ConfigurationError("missing environment variables: " + ", ".join(missing))
-        if pub_text:
-            keys: PublicKeySource = pub_text
-        else:
-            try:
-                keys = Path(str(pub_file)).expanduser().read_bytes()
-            except OSError as exc:
-                raise ConfigurationError(
-                    f"AYOLINX_PUBLIC_KEY_FILE: cannot read {pub_file!r} ({exc.strerror})"
-                ) from None
-        notify_path = env.get("AYOLINX_CALLBACK_PATH")
-        if notify_path and "routes" not in options:
-            options["routes"] = (NotifyRoute(path=notify_path), TokenRoute(), VaPaymentRoute())
+        found = read_environment(os.environ if environ is None else environ)
+        if found.notify_path and "routes" not in options:
+            options["routes"] = (
+                NotifyRoute(path=found.notify_path),
+                TokenRoute(),
+                VaPaymentRoute(),
+            )
         return cls(
-            client_key=env["AYOLINX_CLIENT_KEY"],
-            client_secret=env["AYOLINX_CLIENT_SECRET"],
-            ayolinx_public_keys=keys,
+            client_key=found.client_key,
+            client_secret=found.client_secret,
+            ayolinx_public_keys=found.public_keys,
             on_event=on_event,
             **options,
         )
@@ -614,7 +270,7 @@ class CallbackHandler:
     def payload_too_large(self, route: Route | None = None) -> CallbackResponse:
         """The 413 answer, for integrations that stop reading an oversized body early."""
         service = route.service_code if route is not None else "00"
-        return _error(413, f"413{service}00", "Payload Too Large")
+        return error_response(413, f"413{service}00", "Payload Too Large")
 
     async def __call__(
         self, method: str, path: str, headers: HeaderSource, body: bytes
@@ -639,10 +295,10 @@ class CallbackHandler:
         if route is None:
             route = self._routes.get(request_path)
             if route is None:
-                return _error(404, "4040002", "Invalid Routing")
+                return error_response(404, "4040002", "Invalid Routing")
         service = route.service_code
         if method.upper() != "POST":
-            status, resp_headers, resp_body = _error(
+            status, resp_headers, resp_body = error_response(
                 405, f"405{service}00", "Requested Function Is Not Supported"
             )
             return CallbackResponse(status, {**resp_headers, "allow": "POST"}, resp_body)
@@ -653,7 +309,7 @@ class CallbackHandler:
             headers = view  # the raw pairs hold the Bearer token: not kept in this frame
             signed_path = route.signed_path or request_path
             if isinstance(route, TokenRoute):
-                return _json_response(200, await self._issuer.issue(view, body))
+                return json_response(200, await self._issuer.issue(view, body))
             if isinstance(route, NotifyRoute):
                 timestamp = self._verifier.verify_notification(
                     path=signed_path, headers=view, body=body
@@ -661,22 +317,24 @@ class CallbackHandler:
                 event = parse_notification(
                     body, path=request_path, timestamp=timestamp, kind=route.kind
                 )
-                await self._deliver(event)
-                return _NOTIFY_ACK
+                await self._dispatcher.deliver(event)
+                return NOTIFY_ACK
             return await self._va_payment(view, body, request_path, signed_path)
         except CallbackRejected as exc:
             code = exc.response_code(service)
             _logger.info("callback rejected (service %s): %s (%s)", service, exc.reason, code)
-            return _error(exc.http_status, code, exc.message)
-        except _ListenerFailed:
-            return _error(500, f"500{service}01", "Internal Server Error")
-        except _ListenerTimedOut:
-            return _error(504, f"504{service}00", "Timeout")
-        except _ConfirmFailed:
-            return _error(503, f"503{service}00", "Service Unavailable. Status not confirmed")
+            return error_response(exc.http_status, code, exc.message)
+        except ListenerFailed:
+            return error_response(500, f"500{service}01", "Internal Server Error")
+        except ListenerTimedOut:
+            return error_response(504, f"504{service}00", "Timeout")
+        except ConfirmFailed:
+            return error_response(
+                503, f"503{service}00", "Service Unavailable. Status not confirmed"
+            )
         except Exception:
             _logger.exception("unexpected error while handling a callback (service %s)", service)
-            return _error(500, f"500{service}01", "Internal Server Error")
+            return error_response(500, f"500{service}01", "Internal Server Error")
 
     async def _va_payment(
         self, view: Headers, body: bytes, request_path: str, signed_path: str
@@ -698,135 +356,9 @@ class CallbackHandler:
             external_id=view.get("X-EXTERNAL-ID"),
             partner_id=partner_id,
         )
-        answer = _va_answer(event)
-        await self._deliver(event)
+        answer = va_answer(event)
+        await self._dispatcher.deliver(event)
         return answer
-
-    async def _deliver(self, event: CallbackEvent) -> bool:
-        """Confirm (with ``confirm_with``) and run the listeners once per dedupe key; False for
-        an acknowledged duplicate.
-
-        A key held by another delivery that is still running answers 409, not 200: if that
-        delivery fails, Ayolinx must still have a retry pending. Every way out but success
-        releases the claim, so the redelivery runs the listeners.
-        """
-        key = event.dedupe_key
-        owner = secrets.token_hex(16)
-        if not await self._dedupe.claim(key, owner, self._lease):
-            if await self._dedupe.get(key) == DEDUPE_DONE:
-                _logger.info("duplicate callback %s acknowledged", key)
-                return False
-            raise CallbackRejected(
-                409, "00", "Conflict. The same callback is being processed", reason="in_progress"
-            )
-        leases = self._leases
-        try:
-            if leases is not None:
-                leases.track(key, owner)
-            await self._run_listeners(await self._confirm(event), key)
-        except (CallbackRejected, _ConfirmFailed, _ListenerTimedOut):
-            await self._release(key, owner)
-            raise
-        except Exception:
-            _logger.exception(
-                "callback listener failed for %s %s; answering 500 so Ayolinx retries",
-                type(event).__name__,
-                key,
-            )
-            await self._release(key, owner)
-            raise _ListenerFailed from None
-        except BaseException:
-            await self._release(key, owner)
-            raise
-        finally:
-            if leases is not None:
-                leases.untrack(owner)
-        try:
-            await self._dedupe.complete(key, self._dedupe_ttl)
-        except Exception as exc:
-            # The listeners succeeded: acknowledge. The processing lease still blocks
-            # duplicates; answering 500 would only make Ayolinx re-run finished work.
-            _logger.warning(
-                "could not mark callback %s as done (%s); acknowledging anyway",
-                key,
-                type(exc).__name__,
-            )
-        return True
-
-    async def _release(self, key: str, owner: str) -> None:
-        with anyio.CancelScope(shield=True):
-            await self._dedupe.release(key, owner)
-
-    async def _run_listeners(self, event: CallbackEvent, key: str) -> None:
-        """Call the listeners in order, directly (no task), inside one cancel scope that ends
-        them at ``listener_timeout``."""
-        with anyio.move_on_after(self._listener_timeout) as scope:
-            for listener in self._listeners:
-                await listener(event)
-        if scope.cancelled_caught:
-            _logger.warning(
-                "callback listeners for %s %s overran %gs; cancelled, answering 504 so Ayolinx"
-                " retries",
-                type(event).__name__,
-                key,
-                self._listener_timeout,
-            )
-            raise _ListenerTimedOut
-
-    async def _confirm(self, event: CallbackEvent) -> CallbackEvent:
-        """``event`` marked confirmed once the merchant's own status query agrees with it;
-        unchanged without ``confirm_with``, for a non-final status, or when no query can answer
-        for it. Raises :class:`CallbackRejected` when the query contradicts it and
-        :class:`_ConfirmFailed` when the query fails."""
-        client = self._confirm_with
-        if client is None or not event.status.is_terminal:
-            return event
-        query = _status_query(event)
-        if query is None:
-            _logger.info("%s cannot be confirmed by a status query", type(event).__name__)
-            return event
-        from .._reconcile import reconcile  # imported on first use: it loads every resource
-
-        product, reference, channel = query
-        try:
-            with anyio.fail_after(self._confirm_timeout):
-                found = await reconcile(client, reference, product=product, channel=channel)
-        except NotFoundError:
-            _logger.warning(
-                "%s %s refused: the merchant's status query does not know %s",
-                type(event).__name__,
-                event.dedupe_key,
-                reference,
-            )
-            raise CallbackRejected(
-                404, "01", "Transaction Not Found", reason="unconfirmed"
-            ) from None
-        except ValidationError as exc:
-            _logger.info("%s cannot be confirmed (%s)", type(event).__name__, exc.field)
-            return event
-        except Exception as exc:  # transport, 5xx, rate limit, our own deadline
-            _logger.warning(
-                "could not confirm %s %s (%s); answering 503 so Ayolinx retries",
-                type(event).__name__,
-                event.dedupe_key,
-                type(exc).__name__,
-            )
-            raise _ConfirmFailed from None
-        if found.latest_transaction_status is None:
-            _logger.warning("status query for %s answered without a status", reference)
-            raise _ConfirmFailed
-        mismatch = _disagreement(event, found)
-        if mismatch is not None:
-            _logger.warning(
-                "%s %s refused: its %s disagrees with the merchant's status query",
-                type(event).__name__,
-                event.dedupe_key,
-                mismatch,
-            )
-            raise CallbackRejected(
-                409, "00", f"Conflict. The {mismatch} was not confirmed", reason="unconfirmed"
-            )
-        return attrs.evolve(event, confirmed=True)
 
 
 def _one_authorization(view: Headers) -> Secret | None:

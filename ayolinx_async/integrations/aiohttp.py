@@ -19,7 +19,9 @@ except ImportError:  # pragma: no cover - exercised by a test that hides the mod
         "ayolinx_async.integrations.aiohttp needs aiohttp: pip install 'ayolinx-async[aiohttp]'"
     ) from None
 
-from ..callbacks._handler import CallbackHandler, CallbackResponse, Route
+from ..callbacks._answers import CallbackResponse
+from ..callbacks._handler import CallbackHandler
+from ..callbacks._routes import Route
 
 __all__ = ["add_callback_routes", "callback_app", "callback_endpoint", "callback_routes"]
 

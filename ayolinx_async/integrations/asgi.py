@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 
-from ..callbacks._handler import CallbackHandler, CallbackResponse
+from ..callbacks._answers import CallbackResponse
+from ..callbacks._handler import CallbackHandler
 
 __all__ = ["CallbackASGIApp"]
 

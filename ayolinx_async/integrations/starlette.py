@@ -23,7 +23,9 @@ except ImportError:  # pragma: no cover - exercised by a test that hides the mod
         " pip install 'ayolinx-async[starlette]'"
     ) from None
 
-from ..callbacks._handler import CallbackHandler, CallbackResponse, Route
+from ..callbacks._answers import CallbackResponse
+from ..callbacks._handler import CallbackHandler
+from ..callbacks._routes import Route
 
 __all__ = ["ALL_METHODS", "callback_app", "callback_endpoint", "callback_routes", "read_body"]
 

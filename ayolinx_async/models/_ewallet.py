@@ -7,36 +7,28 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, ClassVar, Self
+from typing import Any
 
 import attrs
 
-from .._response import APIResponse
-from ._common import (
-    Amount,
-    Channel,
-    ResponseModel,
-    TransactionStatusResponse,
+from ._checks import (
     UrlParam,
-    ValidUpToFormat,
-    body_mapping,
-    body_str,
-    channel_info,
-    check_idr,
     instance_field,
-    optional_aware_datetime,
     optional_text_field,
-    put,
-    render_valid_up_to,
+    render_code,
+    render_url_params,
     reserved_keys,
-    response_fields,
-    status_query_body,
     text_field,
     to_additional_info,
     to_channel,
-    to_request_amount,
     to_url_params,
 )
+from ._common import ResponseModel, TransactionStatusResponse
+from ._enums import Channel, ValidUpToFormat
+from ._fields import render_wire, wire
+from ._money import Amount, check_idr, render_amount, to_request_amount
+from ._parsers import parse_mapping, parse_str
+from ._times import optional_aware_datetime, render_valid_up_to_field
 
 __all__ = [
     "EwalletPaymentRequest",
@@ -57,18 +49,37 @@ class EwalletPaymentRequest:
     (callback) URL. ``sub_merchant_id`` is top-level here, unlike QRIS (notes §6).
     """
 
-    partner_reference_no: str = attrs.field(validator=text_field(64, kind="reference"))
-    amount: Amount = attrs.field(converter=to_request_amount)
-    channel: Channel = attrs.field(default=Channel.EMONEY_DANA_SNAP, converter=to_channel)
-    url_params: tuple[UrlParam, ...] = attrs.field(default=(), converter=to_url_params)
-    valid_up_to: datetime | None = attrs.field(default=None, validator=optional_aware_datetime)
+    partner_reference_no: str = attrs.field(
+        validator=text_field(64, kind="reference"), metadata=wire("partnerReferenceNo")
+    )
+    valid_up_to: datetime | None = attrs.field(
+        default=None,
+        validator=optional_aware_datetime,
+        metadata=wire("validUpTo", render=render_valid_up_to_field),
+    )
+    amount: Amount = attrs.field(
+        converter=to_request_amount, metadata=wire("amount", render=render_amount)
+    )
+    url_params: tuple[UrlParam, ...] = attrs.field(
+        default=(), converter=to_url_params, metadata=wire("urlParams", render=render_url_params)
+    )
+    channel: Channel = attrs.field(
+        default=Channel.EMONEY_DANA_SNAP,
+        converter=to_channel,
+        metadata=wire("additionalInfo.channel", render=render_code),
+    )
+    additional_info: Mapping[str, Any] = attrs.field(
+        factory=dict,
+        converter=to_additional_info,
+        validator=reserved_keys("channel"),
+        metadata=wire("additionalInfo"),
+    )
+    sub_merchant_id: str | None = attrs.field(
+        default=None, validator=optional_text_field(32), metadata=wire("subMerchantId")
+    )
     valid_up_to_format: ValidUpToFormat = attrs.field(
         default=ValidUpToFormat.UNIX_SECONDS,
         validator=instance_field(ValidUpToFormat),
-    )
-    sub_merchant_id: str | None = attrs.field(default=None, validator=optional_text_field(32))
-    additional_info: Mapping[str, Any] = attrs.field(
-        factory=dict, converter=to_additional_info, validator=reserved_keys("channel")
     )
     allow_non_idr: bool = attrs.field(default=False, validator=instance_field(bool))
 
@@ -76,17 +87,8 @@ class EwalletPaymentRequest:
         check_idr(self.amount, field="amount", allow_non_idr=self.allow_non_idr)
 
     def to_wire(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"partnerReferenceNo": self.partner_reference_no}
-        if self.valid_up_to is not None:
-            body["validUpTo"] = render_valid_up_to(
-                self.valid_up_to, self.valid_up_to_format, field="valid_up_to"
-            )
-        body["amount"] = self.amount.to_wire()
-        if self.url_params:
-            body["urlParams"] = [param.to_wire() for param in self.url_params]
-        body["additionalInfo"] = channel_info(self.channel, self.additional_info)
-        put(body, "subMerchantId", self.sub_merchant_id)
-        return body
+        """The request body, fields in the order working integrations send them."""
+        return render_wire(self)
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -96,42 +98,47 @@ class EwalletPaymentResponse(ResponseModel):
     ``reference_no`` / ``partner_reference_no`` are SNAP fields Ayolinx may or may not send.
     """
 
-    web_redirect_url: str | None = None
-    reference_no: str | None = None
-    partner_reference_no: str | None = None
-    additional_info: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
-
-    _KNOWN: ClassVar[frozenset[str]] = frozenset(
-        {"webRedirectUrl", "referenceNo", "partnerReferenceNo", "additionalInfo"}
+    web_redirect_url: str | None = attrs.field(
+        default=None, metadata=wire("webRedirectUrl", parse=parse_str)
     )
-
-    @classmethod
-    def from_response(cls, api: APIResponse) -> Self:
-        body = api.body
-        return cls(
-            **response_fields(api, cls._KNOWN),
-            web_redirect_url=body_str(body, "webRedirectUrl"),
-            reference_no=body_str(body, "referenceNo"),
-            partner_reference_no=body_str(body, "partnerReferenceNo"),
-            additional_info=body_mapping(body, "additionalInfo"),
-        )
+    reference_no: str | None = attrs.field(
+        default=None, metadata=wire("referenceNo", parse=parse_str)
+    )
+    partner_reference_no: str | None = attrs.field(
+        default=None, metadata=wire("partnerReferenceNo", parse=parse_str)
+    )
+    additional_info: Mapping[str, Any] = attrs.field(
+        factory=dict, repr=False, metadata=wire("additionalInfo", parse=parse_mapping)
+    )
 
 
 @attrs.frozen(kw_only=True, slots=True)
 class EwalletStatusRequest:
     """Body of ``POST /direct-debit/core/v1/debit/status`` (documented, spec §11.5)."""
 
-    original_partner_reference_no: str = attrs.field(validator=text_field(64, kind="reference"))
-    channel: Channel = attrs.field(default=Channel.EMONEY_DANA_SNAP, converter=to_channel)
+    original_partner_reference_no: str = attrs.field(
+        validator=text_field(64, kind="reference"), metadata=wire("originalPartnerReferenceNo")
+    )
     original_reference_no: str | None = attrs.field(
-        default=None, validator=optional_text_field(64, kind="reference")
+        default=None,
+        validator=optional_text_field(64, kind="reference"),
+        metadata=wire("originalReferenceNo"),
+    )
+    channel: Channel = attrs.field(
+        default=Channel.EMONEY_DANA_SNAP,
+        converter=to_channel,
+        metadata=wire("additionalInfo.channel", render=render_code),
     )
     additional_info: Mapping[str, Any] = attrs.field(
-        factory=dict, converter=to_additional_info, validator=reserved_keys("channel")
+        factory=dict,
+        converter=to_additional_info,
+        validator=reserved_keys("channel"),
+        metadata=wire("additionalInfo"),
     )
 
     def to_wire(self) -> dict[str, Any]:
-        return status_query_body(self, original_reference_no=self.original_reference_no)
+        """The request body: your reference, Ayolinx's if known, then ``additionalInfo``."""
+        return render_wire(self)
 
 
 @attrs.frozen(kw_only=True, slots=True)

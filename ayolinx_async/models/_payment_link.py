@@ -12,30 +12,27 @@ import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, ClassVar, Self
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 import attrs
 
 from .._errors import ValidationError
 from .._response import APIResponse
-from ._common import (
-    Channel,
-    ResponseModel,
+from ._checks import (
     UrlParam,
-    body_mapping,
-    body_str,
     check_text,
-    format_jakarta,
-    optional_aware_datetime,
     optional_text_field,
-    parse_time,
-    put,
-    response_fields,
+    render_url_params,
     text_field,
-    to_amount,
     to_url_params,
 )
+from ._common import ResponseModel
+from ._enums import Channel
+from ._fields import render_wire, wire
+from ._money import to_amount
+from ._parsers import parse_mapping, parse_str
+from ._times import optional_aware_datetime, parse_time, render_time
 
 __all__ = ["PaymentLinkCreateRequest", "PaymentLinkCreateResponse", "PaymentLinkItem"]
 
@@ -111,6 +108,27 @@ def _description(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         check_text(value, field=attribute.name, max_length=255)
 
 
+def _render_country_code(
+    model: PaymentLinkCreateRequest, _: attrs.Attribute[Any], value: str | None
+) -> str | None:
+    # A phone number without a country code is sent with +62 (the doc example's value).
+    if value is None and model.customer_phone_number is not None:
+        return _DEFAULT_COUNTRY_CODE
+    return value
+
+
+def _render_items(
+    _: Any, __: attrs.Attribute[Any], value: tuple[PaymentLinkItem, ...]
+) -> list[dict[str, str]]:
+    return [item.to_wire() for item in value]
+
+
+def _render_channels(
+    _: Any, __: attrs.Attribute[Any], value: tuple[Channel, ...]
+) -> list[str] | None:
+    return [str(channel) for channel in value] if value else None
+
+
 @attrs.frozen(kw_only=True, slots=True)
 class PaymentLinkCreateRequest:
     """Body of ``POST /v1.0/payment-link/create`` (shape of the doc example, spec §11.10).
@@ -119,22 +137,44 @@ class PaymentLinkCreateRequest:
     without a country code, ``+62`` is sent (the doc example's value).
     """
 
-    partner_reference_no: str = attrs.field(validator=text_field(64, kind="reference"))
-    items: tuple[PaymentLinkItem, ...] = attrs.field(converter=_items)
-    customer_name: str | None = attrs.field(default=None, validator=optional_text_field(255))
+    partner_reference_no: str = attrs.field(
+        validator=text_field(64, kind="reference"), metadata=wire("partnerReferenceNo")
+    )
+    customer_name: str | None = attrs.field(
+        default=None, validator=optional_text_field(255), metadata=wire("customerName")
+    )
     customer_email: str | None = attrs.field(
-        default=None, validator=optional_text_field(255, kind="email")
+        default=None,
+        validator=optional_text_field(255, kind="email"),
+        metadata=wire("customerEmail"),
     )
     customer_phone_number: str | None = attrs.field(
-        default=None, validator=optional_text_field(20, kind="digits")
+        default=None,
+        validator=optional_text_field(20, kind="digits"),
+        metadata=wire("customerPhoneNumber"),
     )
     customer_phone_number_country_code: str | None = attrs.field(
-        default=None, validator=_country_code
+        default=None,
+        validator=_country_code,
+        metadata=wire("customerPhoneNumberCountryCode", render=_render_country_code),
     )
-    payment_channels: tuple[Channel, ...] = attrs.field(default=(), converter=_channels)
-    description: str = attrs.field(default="", validator=_description)
-    expiry_time: datetime | None = attrs.field(default=None, validator=optional_aware_datetime)
-    url_params: tuple[UrlParam, ...] = attrs.field(default=(), converter=to_url_params)
+    items: tuple[PaymentLinkItem, ...] = attrs.field(
+        converter=_items, metadata=wire("listItem", render=_render_items)
+    )
+    payment_channels: tuple[Channel, ...] = attrs.field(
+        default=(),
+        converter=_channels,
+        metadata=wire("listPaymentChannel", render=_render_channels),
+    )
+    description: str = attrs.field(default="", validator=_description, metadata=wire("description"))
+    expiry_time: datetime | None = attrs.field(
+        default=None,
+        validator=optional_aware_datetime,
+        metadata=wire("expiryTime", render=render_time),
+    )
+    url_params: tuple[UrlParam, ...] = attrs.field(
+        default=(), converter=to_url_params, metadata=wire("urlParams", render=render_url_params)
+    )
 
     @property
     def total(self) -> Decimal:
@@ -142,23 +182,8 @@ class PaymentLinkCreateRequest:
         return sum((item.subtotal for item in self.items), Decimal(0))
 
     def to_wire(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"partnerReferenceNo": self.partner_reference_no}
-        put(body, "customerName", self.customer_name)
-        put(body, "customerEmail", self.customer_email)
-        put(body, "customerPhoneNumber", self.customer_phone_number)
-        country_code = self.customer_phone_number_country_code
-        if country_code is None and self.customer_phone_number is not None:
-            country_code = _DEFAULT_COUNTRY_CODE
-        put(body, "customerPhoneNumberCountryCode", country_code)
-        body["listItem"] = [item.to_wire() for item in self.items]
-        if self.payment_channels:
-            body["listPaymentChannel"] = [str(channel) for channel in self.payment_channels]
-        body["description"] = self.description
-        if self.expiry_time is not None:
-            body["expiryTime"] = format_jakarta(self.expiry_time, field="expiry_time")
-        if self.url_params:
-            body["urlParams"] = [param.to_wire() for param in self.url_params]
-        return body
+        """The request body, in the shape of the documented example."""
+        return render_wire(self)
 
 
 def _link_id_from_url(url: str | None) -> str | None:
@@ -181,15 +206,19 @@ class PaymentLinkCreateResponse(ResponseModel):
     ``expiry_date`` is Ayolinx's value as labelled; ``requested_expiry_time`` is what you asked.
     """
 
-    payment_link: str | None = None
-    link_id: str | None = None
+    payment_link: str | None = attrs.field(
+        default=None, metadata=wire("paymentLink", parse=parse_str)
+    )
+    link_id: str | None = attrs.field(
+        default=None, metadata=wire("partnerReferenceNo", parse=parse_str)
+    )
     partner_reference_no: str | None = None
-    expiry_date: datetime | None = None
+    expiry_date: datetime | None = attrs.field(
+        default=None, metadata=wire("expiryDate", parse=parse_time)
+    )
     requested_expiry_time: datetime | None = None
-    additional_info: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
-
-    _KNOWN: ClassVar[frozenset[str]] = frozenset(
-        {"paymentLink", "partnerReferenceNo", "expiryDate", "additionalInfo"}
+    additional_info: Mapping[str, Any] = attrs.field(
+        factory=dict, repr=False, metadata=wire("additionalInfo", parse=parse_mapping)
     )
 
     @classmethod
@@ -197,14 +226,10 @@ class PaymentLinkCreateResponse(ResponseModel):
         cls, api: APIResponse, *, request: PaymentLinkCreateRequest | None = None
     ) -> Self:
         """Parse the answer; ``request`` supplies your own reference and requested expiry."""
-        body = api.body
-        payment_link = body_str(body, "paymentLink")
-        return cls(
-            **response_fields(api, cls._KNOWN),
-            payment_link=payment_link,
-            link_id=body_str(body, "partnerReferenceNo") or _link_id_from_url(payment_link),
+        link = super().from_response(api)
+        return attrs.evolve(
+            link,
+            link_id=link.link_id or _link_id_from_url(link.payment_link),
             partner_reference_no=request.partner_reference_no if request is not None else None,
-            expiry_date=parse_time(body.get("expiryDate")),
             requested_expiry_time=request.expiry_time if request is not None else None,
-            additional_info=body_mapping(body, "additionalInfo"),
         )

@@ -8,38 +8,29 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, ClassVar, Self
+from typing import Any
 
 import attrs
 
 from .._errors import ResponseDecodeError
-from .._response import APIResponse
-from ._common import (
-    Amount,
-    Channel,
-    ResponseModel,
-    TransactionStatusResponse,
+from ._checks import (
     UrlParam,
-    body_mapping,
-    body_str,
-    channel_info,
-    check_idr,
-    format_jakarta,
     instance_field,
-    merge_additional_info,
-    optional_aware_datetime,
     optional_text_field,
-    parse_time,
-    put,
+    render_code,
+    render_url_params,
     reserved_keys,
-    response_fields,
-    status_query_body,
     text_field,
     to_additional_info,
     to_channel,
-    to_request_amount,
     to_url_params,
 )
+from ._common import ResponseModel, TransactionStatusResponse
+from ._enums import Channel
+from ._fields import render_wire, wire
+from ._money import Amount, check_idr, render_amount, to_request_amount
+from ._parsers import parse_mapping, parse_str
+from ._times import optional_aware_datetime, parse_time, render_time
 
 __all__ = [
     "QrisCancelRequest",
@@ -60,20 +51,49 @@ class QrisGenerateRequest:
     ``store_id``, ``terminal_id`` and ``validity_period`` are SNAP optionals ([S], unconfirmed).
     """
 
-    partner_reference_no: str = attrs.field(validator=text_field(64, kind="reference"))
-    amount: Amount = attrs.field(converter=to_request_amount)
-    channel: Channel = attrs.field(default=Channel.BNC_QRIS, converter=to_channel)
-    url_params: tuple[UrlParam, ...] = attrs.field(default=(), converter=to_url_params)
-    valid_up_to: datetime | None = attrs.field(default=None, validator=optional_aware_datetime)
-    validity_period: datetime | None = attrs.field(default=None, validator=optional_aware_datetime)
-    sub_merchant_id: str | None = attrs.field(default=None, validator=optional_text_field(32))
-    merchant_id: str | None = attrs.field(default=None, validator=optional_text_field(64))
-    store_id: str | None = attrs.field(default=None, validator=optional_text_field(64))
-    terminal_id: str | None = attrs.field(default=None, validator=optional_text_field(16))
+    partner_reference_no: str = attrs.field(
+        validator=text_field(64, kind="reference"), metadata=wire("partnerReferenceNo")
+    )
+    amount: Amount = attrs.field(
+        converter=to_request_amount, metadata=wire("amount", render=render_amount)
+    )
+    merchant_id: str | None = attrs.field(
+        default=None, validator=optional_text_field(64), metadata=wire("merchantId")
+    )
+    store_id: str | None = attrs.field(
+        default=None, validator=optional_text_field(64), metadata=wire("storeId")
+    )
+    terminal_id: str | None = attrs.field(
+        default=None, validator=optional_text_field(16), metadata=wire("terminalId")
+    )
+    channel: Channel = attrs.field(
+        default=Channel.BNC_QRIS,
+        converter=to_channel,
+        metadata=wire("additionalInfo.channel", render=render_code),
+    )
+    sub_merchant_id: str | None = attrs.field(
+        default=None,
+        validator=optional_text_field(32),
+        metadata=wire("additionalInfo.subMerchantId"),
+    )
     additional_info: Mapping[str, Any] = attrs.field(
         factory=dict,
         converter=to_additional_info,
         validator=reserved_keys("channel", "subMerchantId"),
+        metadata=wire("additionalInfo"),
+    )
+    url_params: tuple[UrlParam, ...] = attrs.field(
+        default=(), converter=to_url_params, metadata=wire("urlParams", render=render_url_params)
+    )
+    valid_up_to: datetime | None = attrs.field(
+        default=None,
+        validator=optional_aware_datetime,
+        metadata=wire("validUpTo", render=render_time),
+    )
+    validity_period: datetime | None = attrs.field(
+        default=None,
+        validator=optional_aware_datetime,
+        metadata=wire("validityPeriod", render=render_time),
     )
     allow_non_idr: bool = attrs.field(default=False, validator=instance_field(bool))
 
@@ -81,24 +101,8 @@ class QrisGenerateRequest:
         check_idr(self.amount, field="amount", allow_non_idr=self.allow_non_idr)
 
     def to_wire(self) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "partnerReferenceNo": self.partner_reference_no,
-            "amount": self.amount.to_wire(),
-        }
-        put(body, "merchantId", self.merchant_id)
-        put(body, "storeId", self.store_id)
-        put(body, "terminalId", self.terminal_id)
-        body["additionalInfo"] = merge_additional_info(
-            {"channel": str(self.channel), "subMerchantId": self.sub_merchant_id},
-            self.additional_info,
-        )
-        if self.url_params:
-            body["urlParams"] = [param.to_wire() for param in self.url_params]
-        if self.valid_up_to is not None:
-            body["validUpTo"] = format_jakarta(self.valid_up_to, field="valid_up_to")
-        if self.validity_period is not None:
-            body["validityPeriod"] = format_jakarta(self.validity_period, field="validity_period")
-        return body
+        """The request body, fields in the order integrations send them."""
+        return render_wire(self)
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -110,36 +114,20 @@ class QrisGenerateResponse(ResponseModel):
     the original stays in ``body``. ``reference_no`` and ``qr_url`` are seen only sometimes.
     """
 
-    partner_reference_no: str | None = None
-    qr_content: str | None = None
-    expired_date: datetime | None = None
-    reference_no: str | None = None
-    qr_url: str | None = None
-    additional_info: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
-
-    _KNOWN: ClassVar[frozenset[str]] = frozenset(
-        {
-            "partnerReferenceNo",
-            "qrContent",
-            "expiredDate",
-            "referenceNo",
-            "qrUrl",
-            "additionalInfo",
-        }
+    partner_reference_no: str | None = attrs.field(
+        default=None, metadata=wire("partnerReferenceNo", parse=parse_str)
     )
-
-    @classmethod
-    def from_response(cls, api: APIResponse) -> Self:
-        body = api.body
-        return cls(
-            **response_fields(api, cls._KNOWN),
-            partner_reference_no=body_str(body, "partnerReferenceNo"),
-            qr_content=body_str(body, "qrContent"),
-            expired_date=parse_time(body.get("expiredDate")),
-            reference_no=body_str(body, "referenceNo"),
-            qr_url=body_str(body, "qrUrl"),
-            additional_info=body_mapping(body, "additionalInfo"),
-        )
+    qr_content: str | None = attrs.field(default=None, metadata=wire("qrContent", parse=parse_str))
+    expired_date: datetime | None = attrs.field(
+        default=None, metadata=wire("expiredDate", parse=parse_time)
+    )
+    reference_no: str | None = attrs.field(
+        default=None, metadata=wire("referenceNo", parse=parse_str)
+    )
+    qr_url: str | None = attrs.field(default=None, metadata=wire("qrUrl", parse=parse_str))
+    additional_info: Mapping[str, Any] = attrs.field(
+        factory=dict, repr=False, metadata=wire("additionalInfo", parse=parse_mapping)
+    )
 
     def _content(self) -> str:
         if not self.qr_content:
@@ -174,17 +162,29 @@ class QrisGenerateResponse(ResponseModel):
 class QrisQueryRequest:
     """Body of ``POST /v1.0/qr/qr-mpm-query``: keyed on your ``partnerReferenceNo``."""
 
-    original_partner_reference_no: str = attrs.field(validator=text_field(64, kind="reference"))
-    channel: Channel = attrs.field(default=Channel.BNC_QRIS, converter=to_channel)
+    original_partner_reference_no: str = attrs.field(
+        validator=text_field(64, kind="reference"), metadata=wire("originalPartnerReferenceNo")
+    )
     original_reference_no: str | None = attrs.field(
-        default=None, validator=optional_text_field(64, kind="reference")
+        default=None,
+        validator=optional_text_field(64, kind="reference"),
+        metadata=wire("originalReferenceNo"),
+    )
+    channel: Channel = attrs.field(
+        default=Channel.BNC_QRIS,
+        converter=to_channel,
+        metadata=wire("additionalInfo.channel", render=render_code),
     )
     additional_info: Mapping[str, Any] = attrs.field(
-        factory=dict, converter=to_additional_info, validator=reserved_keys("channel")
+        factory=dict,
+        converter=to_additional_info,
+        validator=reserved_keys("channel"),
+        metadata=wire("additionalInfo"),
     )
 
     def to_wire(self) -> dict[str, Any]:
-        return status_query_body(self, original_reference_no=self.original_reference_no)
+        """The request body: your reference, Ayolinx's if known, then ``additionalInfo``."""
+        return render_wire(self)
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -199,52 +199,51 @@ class QrisCancelRequest:
     ``original_reference_no`` and ``reason`` (≤ 256) are SNAP optionals.
     """
 
-    original_partner_reference_no: str = attrs.field(validator=text_field(64, kind="reference"))
-    channel: Channel = attrs.field(default=Channel.BNC_QRIS, converter=to_channel)
-    original_reference_no: str | None = attrs.field(
-        default=None, validator=optional_text_field(64, kind="reference")
+    original_partner_reference_no: str = attrs.field(
+        validator=text_field(64, kind="reference"), metadata=wire("originalPartnerReferenceNo")
     )
-    reason: str | None = attrs.field(default=None, validator=optional_text_field(256))
+    original_reference_no: str | None = attrs.field(
+        default=None,
+        validator=optional_text_field(64, kind="reference"),
+        metadata=wire("originalReferenceNo"),
+    )
+    reason: str | None = attrs.field(
+        default=None, validator=optional_text_field(256), metadata=wire("reason")
+    )
+    channel: Channel = attrs.field(
+        default=Channel.BNC_QRIS,
+        converter=to_channel,
+        metadata=wire("additionalInfo.channel", render=render_code),
+    )
     additional_info: Mapping[str, Any] = attrs.field(
-        factory=dict, converter=to_additional_info, validator=reserved_keys("channel")
+        factory=dict,
+        converter=to_additional_info,
+        validator=reserved_keys("channel"),
+        metadata=wire("additionalInfo"),
     )
 
     def to_wire(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"originalPartnerReferenceNo": self.original_partner_reference_no}
-        put(body, "originalReferenceNo", self.original_reference_no)
-        put(body, "reason", self.reason)
-        body["additionalInfo"] = channel_info(self.channel, self.additional_info)
-        return body
+        """The request body: your reference, Ayolinx's and the reason if given, then
+        ``additionalInfo``."""
+        return render_wire(self)
 
 
 @attrs.frozen(kw_only=True, slots=True)
 class QrisCancelResponse(ResponseModel):
     """Cancel answer (schema not published; SNAP shape, spec §11.3). Expect ``2007700``."""
 
-    original_partner_reference_no: str | None = None
-    original_reference_no: str | None = None
-    cancel_time: datetime | None = None
-    transaction_date: datetime | None = None
-    additional_info: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
-
-    _KNOWN: ClassVar[frozenset[str]] = frozenset(
-        {
-            "originalPartnerReferenceNo",
-            "originalReferenceNo",
-            "cancelTime",
-            "transactionDate",
-            "additionalInfo",
-        }
+    original_partner_reference_no: str | None = attrs.field(
+        default=None, metadata=wire("originalPartnerReferenceNo", parse=parse_str)
     )
-
-    @classmethod
-    def from_response(cls, api: APIResponse) -> Self:
-        body = api.body
-        return cls(
-            **response_fields(api, cls._KNOWN),
-            original_partner_reference_no=body_str(body, "originalPartnerReferenceNo"),
-            original_reference_no=body_str(body, "originalReferenceNo"),
-            cancel_time=parse_time(body.get("cancelTime")),
-            transaction_date=parse_time(body.get("transactionDate")),
-            additional_info=body_mapping(body, "additionalInfo"),
-        )
+    original_reference_no: str | None = attrs.field(
+        default=None, metadata=wire("originalReferenceNo", parse=parse_str)
+    )
+    cancel_time: datetime | None = attrs.field(
+        default=None, metadata=wire("cancelTime", parse=parse_time)
+    )
+    transaction_date: datetime | None = attrs.field(
+        default=None, metadata=wire("transactionDate", parse=parse_time)
+    )
+    additional_info: Mapping[str, Any] = attrs.field(
+        factory=dict, repr=False, metadata=wire("additionalInfo", parse=parse_mapping)
+    )

@@ -8,38 +8,29 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, ClassVar, Self
+from typing import Any
 
 import attrs
 
 from .._errors import ValidationError
-from .._response import APIResponse
-from ._common import (
-    Amount,
-    Channel,
-    ResponseModel,
-    TransactionStatusResponse,
+from ._checks import (
     UrlParam,
-    ValidUpToFormat,
-    aware_datetime,
-    body_mapping,
-    body_str,
-    channel_info,
-    check_idr,
     instance_field,
     optional_text_field,
-    parse_time,
-    put,
-    render_valid_up_to,
+    render_code,
+    render_url_params,
     reserved_keys,
-    response_fields,
-    status_query_body,
     text_field,
     to_additional_info,
     to_channel,
-    to_request_amount,
     to_url_params,
 )
+from ._common import ResponseModel, TransactionStatusResponse
+from ._enums import Channel, ValidUpToFormat
+from ._fields import render_wire, wire
+from ._money import Amount, check_idr, render_amount, to_request_amount
+from ._parsers import parse_mapping, parse_str
+from ._times import aware_datetime, parse_time, render_valid_up_to_field
 
 __all__ = [
     "RetailCreateRequest",
@@ -63,21 +54,40 @@ class RetailCreateRequest:
     ``valid_up_to_format=ValidUpToFormat.UNIX_SECONDS`` switches to the DANA form.
     """
 
-    partner_reference_no: str = attrs.field(validator=text_field(64, kind="reference"))
-    amount: Amount = attrs.field(converter=to_request_amount)
-    channel: Channel = attrs.field(converter=to_channel, validator=_retail_channel)
-    valid_up_to: datetime = attrs.field(validator=aware_datetime)
-    customer_name: str = attrs.field(validator=text_field(255))
-    customer_email: str = attrs.field(validator=text_field(255, kind="email"))
-    customer_phone: str | None = attrs.field(
-        default=None, validator=optional_text_field(30, kind="phone")
+    partner_reference_no: str = attrs.field(
+        validator=text_field(64, kind="reference"), metadata=wire("partnerReferenceNo")
     )
-    url_params: tuple[UrlParam, ...] = attrs.field(default=(), converter=to_url_params)
-    valid_up_to_format: ValidUpToFormat = attrs.field(
-        default=ValidUpToFormat.ISO_8601, validator=instance_field(ValidUpToFormat)
+    valid_up_to: datetime = attrs.field(
+        validator=aware_datetime, metadata=wire("validUpTo", render=render_valid_up_to_field)
+    )
+    customer_name: str = attrs.field(validator=text_field(255), metadata=wire("customerName"))
+    customer_email: str = attrs.field(
+        validator=text_field(255, kind="email"), metadata=wire("customerEmail")
+    )
+    customer_phone: str | None = attrs.field(
+        default=None,
+        validator=optional_text_field(30, kind="phone"),
+        metadata=wire("customerPhone"),
+    )
+    amount: Amount = attrs.field(
+        converter=to_request_amount, metadata=wire("amount", render=render_amount)
+    )
+    url_params: tuple[UrlParam, ...] = attrs.field(
+        default=(), converter=to_url_params, metadata=wire("urlParams", render=render_url_params)
+    )
+    channel: Channel = attrs.field(
+        converter=to_channel,
+        validator=_retail_channel,
+        metadata=wire("additionalInfo.channel", render=render_code),
     )
     additional_info: Mapping[str, Any] = attrs.field(
-        factory=dict, converter=to_additional_info, validator=reserved_keys("channel")
+        factory=dict,
+        converter=to_additional_info,
+        validator=reserved_keys("channel"),
+        metadata=wire("additionalInfo"),
+    )
+    valid_up_to_format: ValidUpToFormat = attrs.field(
+        default=ValidUpToFormat.ISO_8601, validator=instance_field(ValidUpToFormat)
     )
     allow_non_idr: bool = attrs.field(default=False, validator=instance_field(bool))
 
@@ -85,20 +95,8 @@ class RetailCreateRequest:
         check_idr(self.amount, field="amount", allow_non_idr=self.allow_non_idr)
 
     def to_wire(self) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "partnerReferenceNo": self.partner_reference_no,
-            "validUpTo": render_valid_up_to(
-                self.valid_up_to, self.valid_up_to_format, field="valid_up_to"
-            ),
-            "customerName": self.customer_name,
-            "customerEmail": self.customer_email,
-        }
-        put(body, "customerPhone", self.customer_phone)
-        body["amount"] = self.amount.to_wire()
-        if self.url_params:
-            body["urlParams"] = [param.to_wire() for param in self.url_params]
-        body["additionalInfo"] = channel_info(self.channel, self.additional_info)
-        return body
+        """The request body, fields in the order of the documented table."""
+        return render_wire(self)
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -106,41 +104,43 @@ class RetailCreateResponse(ResponseModel):
     """A retail payment code: the payer quotes ``va_number`` at the counter; ``payment_url``
     shows the instructions."""
 
-    partner_reference_no: str | None = None
-    expiry_date: datetime | None = None
-    va_number: str | None = None
-    payment_url: str | None = None
-    additional_info: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
-
-    _KNOWN: ClassVar[frozenset[str]] = frozenset(
-        {"partnerReferenceNo", "expiryDate", "vaNumber", "paymentUrl", "additionalInfo"}
+    partner_reference_no: str | None = attrs.field(
+        default=None, metadata=wire("partnerReferenceNo", parse=parse_str)
     )
-
-    @classmethod
-    def from_response(cls, api: APIResponse) -> Self:
-        body = api.body
-        return cls(
-            **response_fields(api, cls._KNOWN),
-            partner_reference_no=body_str(body, "partnerReferenceNo"),
-            expiry_date=parse_time(body.get("expiryDate")),
-            va_number=body_str(body, "vaNumber"),
-            payment_url=body_str(body, "paymentUrl"),
-            additional_info=body_mapping(body, "additionalInfo"),
-        )
+    expiry_date: datetime | None = attrs.field(
+        default=None, metadata=wire("expiryDate", parse=parse_time)
+    )
+    va_number: str | None = attrs.field(default=None, metadata=wire("vaNumber", parse=parse_str))
+    payment_url: str | None = attrs.field(
+        default=None, metadata=wire("paymentUrl", parse=parse_str)
+    )
+    additional_info: Mapping[str, Any] = attrs.field(
+        factory=dict, repr=False, metadata=wire("additionalInfo", parse=parse_mapping)
+    )
 
 
 @attrs.frozen(kw_only=True, slots=True)
 class RetailQueryRequest:
     """Body of ``POST /v1.0/retail/query`` (spec §11.9): your reference and the channel."""
 
-    original_partner_reference_no: str = attrs.field(validator=text_field(64, kind="reference"))
-    channel: Channel = attrs.field(converter=to_channel, validator=_retail_channel)
+    original_partner_reference_no: str = attrs.field(
+        validator=text_field(64, kind="reference"), metadata=wire("originalPartnerReferenceNo")
+    )
+    channel: Channel = attrs.field(
+        converter=to_channel,
+        validator=_retail_channel,
+        metadata=wire("additionalInfo.channel", render=render_code),
+    )
     additional_info: Mapping[str, Any] = attrs.field(
-        factory=dict, converter=to_additional_info, validator=reserved_keys("channel")
+        factory=dict,
+        converter=to_additional_info,
+        validator=reserved_keys("channel"),
+        metadata=wire("additionalInfo"),
     )
 
     def to_wire(self) -> dict[str, Any]:
-        return status_query_body(self)
+        """The request body: your reference, then ``additionalInfo`` led by the channel."""
+        return render_wire(self)
 
 
 @attrs.frozen(kw_only=True, slots=True)

@@ -12,39 +12,27 @@ import re
 from collections.abc import Mapping
 from datetime import datetime
 from types import MappingProxyType
-from typing import Any, ClassVar, Self
+from typing import Any, Self
 
 import attrs
 
 from .._errors import ValidationError
-from .._response import APIResponse
-from ._common import (
-    Amount,
-    AmountInput,
-    Channel,
-    ResponseModel,
-    TransactionStatusResponse,
-    _OpenStrEnum,
-    body_mapping,
-    body_str,
-    channel_info,
-    check_idr,
+from ._checks import (
     check_text,
-    coerce_amount,
-    format_jakarta,
     instance_field,
-    optional_aware_datetime,
     optional_text_field,
-    parse_time,
-    put,
+    render_code,
     reserved_keys,
-    response_fields,
-    status_kwargs,
-    status_query_body,
     text_field,
     to_additional_info,
     to_channel,
 )
+from ._common import ResponseModel, TransactionStatusResponse
+from ._enums import Channel, _OpenStrEnum
+from ._fields import known_names, read_wire, render_wire, wire
+from ._money import Amount, AmountInput, check_idr, coerce_amount, render_amount
+from ._parsers import parse_mapping, parse_str
+from ._times import optional_aware_datetime, parse_time, render_time
 
 __all__ = [
     "PRODUCTION_PARTNER_SERVICE_IDS",
@@ -133,11 +121,28 @@ def _trx_type(value: VirtualAccountTrxType | str) -> VirtualAccountTrxType:
     return VirtualAccountTrxType(value)
 
 
+def _parse_trx_type(value: object) -> VirtualAccountTrxType | None:
+    text = parse_str(value)
+    return VirtualAccountTrxType(text) if text else None
+
+
 def _total_amount(value: AmountInput | None) -> Amount | None:
     # Any ISO currency converts; the model checks it against ``allow_non_idr``.
     if value is None:
         return None
     return coerce_amount(value, field="total_amount", allow_non_idr=True)
+
+
+def _render_partner_service_id(
+    model: VirtualAccountCreateRequest, _: attrs.Attribute[Any], __: str
+) -> str:
+    return model.wire_partner_service_id
+
+
+def _render_virtual_account_no(
+    model: VirtualAccountCreateRequest, _: attrs.Attribute[Any], __: str | None
+) -> str:
+    return model.wire_virtual_account_no
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -149,31 +154,61 @@ class VirtualAccountCreateRequest:
     prefix; integrators send it unpadded and that works (notes §5), so it is off by default.
     """
 
-    partner_service_id: str = attrs.field(validator=_partner_service_id)
-    customer_no: str = attrs.field(validator=text_field(20, kind="digits"))
-    virtual_account_name: str = attrs.field(validator=text_field(255))
-    trx_id: str = attrs.field(validator=text_field(64, kind="reference"))
-    channel: Channel = attrs.field(converter=to_channel, validator=_va_channel)
-    trx_type: VirtualAccountTrxType = attrs.field(
-        default=VirtualAccountTrxType.CLOSED, converter=_trx_type
+    partner_service_id: str = attrs.field(
+        validator=_partner_service_id,
+        metadata=wire("partnerServiceId", render=_render_partner_service_id),
     )
-    total_amount: Amount | None = attrs.field(default=None, converter=_total_amount)
-    virtual_account_no: str | None = attrs.field(default=None, validator=_virtual_account_no)
+    customer_no: str = attrs.field(
+        validator=text_field(20, kind="digits"), metadata=wire("customerNo")
+    )
+    virtual_account_no: str | None = attrs.field(
+        default=None,
+        validator=_virtual_account_no,
+        metadata=wire("virtualAccountNo", render=_render_virtual_account_no),
+    )
+    virtual_account_name: str = attrs.field(
+        validator=text_field(255), metadata=wire("virtualAccountName")
+    )
+    virtual_account_email: str | None = attrs.field(
+        default=None,
+        validator=optional_text_field(255, kind="email"),
+        metadata=wire("virtualAccountEmail"),
+    )
+    virtual_account_phone: str | None = attrs.field(
+        default=None,
+        validator=optional_text_field(30, kind="phone"),
+        metadata=wire("virtualAccountPhone"),
+    )
+    trx_id: str = attrs.field(validator=text_field(64, kind="reference"), metadata=wire("trxId"))
+    trx_type: VirtualAccountTrxType = attrs.field(
+        default=VirtualAccountTrxType.CLOSED,
+        converter=_trx_type,
+        metadata=wire("virtualAccountTrxType", render=render_code),
+    )
+    total_amount: Amount | None = attrs.field(
+        default=None, converter=_total_amount, metadata=wire("totalAmount", render=render_amount)
+    )
+    expired_date: datetime | None = attrs.field(
+        default=None,
+        validator=optional_aware_datetime,
+        metadata=wire("expiredDate", render=render_time),
+    )
+    channel: Channel = attrs.field(
+        converter=to_channel,
+        validator=_va_channel,
+        metadata=wire("additionalInfo.channel", render=render_code),
+    )
+    additional_info: Mapping[str, Any] = attrs.field(
+        factory=dict,
+        converter=to_additional_info,
+        validator=reserved_keys("channel"),
+        metadata=wire("additionalInfo"),
+    )
     mode: VirtualAccountMode | None = attrs.field(
         default=None,
         validator=instance_field(VirtualAccountMode, optional=True),
     )
-    virtual_account_email: str | None = attrs.field(
-        default=None, validator=optional_text_field(255, kind="email")
-    )
-    virtual_account_phone: str | None = attrs.field(
-        default=None, validator=optional_text_field(30, kind="phone")
-    )
-    expired_date: datetime | None = attrs.field(default=None, validator=optional_aware_datetime)
     pad_partner_service_id: bool = attrs.field(default=False, validator=instance_field(bool))
-    additional_info: Mapping[str, Any] = attrs.field(
-        factory=dict, converter=to_additional_info, validator=reserved_keys("channel")
-    )
     allow_non_idr: bool = attrs.field(default=False, validator=instance_field(bool))
 
     def __attrs_post_init__(self) -> None:
@@ -223,93 +258,64 @@ class VirtualAccountCreateRequest:
         return self.wire_partner_service_id + self.customer_no
 
     def to_wire(self) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "partnerServiceId": self.wire_partner_service_id,
-            "customerNo": self.customer_no,
-            "virtualAccountNo": self.wire_virtual_account_no,
-            "virtualAccountName": self.virtual_account_name,
-        }
-        put(body, "virtualAccountEmail", self.virtual_account_email)
-        put(body, "virtualAccountPhone", self.virtual_account_phone)
-        body["trxId"] = self.trx_id
-        body["virtualAccountTrxType"] = str(self.trx_type)
-        if self.total_amount is not None:
-            body["totalAmount"] = self.total_amount.to_wire()
-        if self.expired_date is not None:
-            body["expiredDate"] = format_jakarta(self.expired_date, field="expired_date")
-        body["additionalInfo"] = channel_info(self.channel, self.additional_info)
-        return body
+        """The request body in SNAP order; see :attr:`wire_virtual_account_no`."""
+        return render_wire(self)
 
 
 @attrs.frozen(kw_only=True, slots=True)
 class VirtualAccountData:
     """``virtualAccountData`` of a VA response; ``extra`` keeps fields not named here."""
 
-    partner_service_id: str | None = None
-    customer_no: str | None = None
-    virtual_account_no: str | None = None
-    virtual_account_name: str | None = None
-    virtual_account_email: str | None = None
-    virtual_account_phone: str | None = None
-    trx_id: str | None = None
-    total_amount: Amount | None = None
-    virtual_account_trx_type: VirtualAccountTrxType | None = None
-    expired_date: datetime | None = None
-    additional_info: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
-    extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
-
-    _KNOWN: ClassVar[frozenset[str]] = frozenset(
-        {
-            "partnerServiceId",
-            "customerNo",
-            "virtualAccountNo",
-            "virtualAccountName",
-            "virtualAccountEmail",
-            "virtualAccountPhone",
-            "trxId",
-            "totalAmount",
-            "virtualAccountTrxType",
-            "expiredDate",
-            "additionalInfo",
-        }
+    partner_service_id: str | None = attrs.field(
+        default=None, metadata=wire("partnerServiceId", parse=parse_str)
     )
+    customer_no: str | None = attrs.field(
+        default=None, metadata=wire("customerNo", parse=parse_str)
+    )
+    virtual_account_no: str | None = attrs.field(
+        default=None, metadata=wire("virtualAccountNo", parse=parse_str)
+    )
+    virtual_account_name: str | None = attrs.field(
+        default=None, metadata=wire("virtualAccountName", parse=parse_str)
+    )
+    virtual_account_email: str | None = attrs.field(
+        default=None, metadata=wire("virtualAccountEmail", parse=parse_str)
+    )
+    virtual_account_phone: str | None = attrs.field(
+        default=None, metadata=wire("virtualAccountPhone", parse=parse_str)
+    )
+    trx_id: str | None = attrs.field(default=None, metadata=wire("trxId", parse=parse_str))
+    total_amount: Amount | None = attrs.field(
+        default=None, metadata=wire("totalAmount", parse=Amount.from_wire)
+    )
+    virtual_account_trx_type: VirtualAccountTrxType | None = attrs.field(
+        default=None, metadata=wire("virtualAccountTrxType", parse=_parse_trx_type)
+    )
+    expired_date: datetime | None = attrs.field(
+        default=None, metadata=wire("expiredDate", parse=parse_time)
+    )
+    additional_info: Mapping[str, Any] = attrs.field(
+        factory=dict, repr=False, metadata=wire("additionalInfo", parse=parse_mapping)
+    )
+    extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
 
     @classmethod
     def from_wire(cls, data: object) -> Self | None:
         """Parse ``virtualAccountData``; ``None`` when it is absent or not an object."""
         if not isinstance(data, Mapping):
             return None
-        trx_type = body_str(data, "virtualAccountTrxType")
-        return cls(
-            partner_service_id=body_str(data, "partnerServiceId"),
-            customer_no=body_str(data, "customerNo"),
-            virtual_account_no=body_str(data, "virtualAccountNo"),
-            virtual_account_name=body_str(data, "virtualAccountName"),
-            virtual_account_email=body_str(data, "virtualAccountEmail"),
-            virtual_account_phone=body_str(data, "virtualAccountPhone"),
-            trx_id=body_str(data, "trxId"),
-            total_amount=Amount.from_wire(data.get("totalAmount")),
-            virtual_account_trx_type=VirtualAccountTrxType(trx_type) if trx_type else None,
-            expired_date=parse_time(data.get("expiredDate")),
-            additional_info=body_mapping(data, "additionalInfo"),
-            extra=MappingProxyType({k: v for k, v in data.items() if k not in cls._KNOWN}),
-        )
+        known = known_names(cls)
+        extra = MappingProxyType({k: v for k, v in data.items() if k not in known})
+        return cls(**read_wire(cls, data), extra=extra)
 
 
 @attrs.frozen(kw_only=True, slots=True)
 class VirtualAccountCreateResponse(ResponseModel):
     """A created VA (``2002700``); the number to show the payer is :attr:`virtual_account_no`."""
 
-    virtual_account_data: VirtualAccountData | None = None
-
-    _KNOWN: ClassVar[frozenset[str]] = frozenset({"virtualAccountData"})
-
-    @classmethod
-    def from_response(cls, api: APIResponse) -> Self:
-        return cls(
-            **response_fields(api, cls._KNOWN),
-            virtual_account_data=VirtualAccountData.from_wire(api.body.get("virtualAccountData")),
-        )
+    virtual_account_data: VirtualAccountData | None = attrs.field(
+        default=None, metadata=wire("virtualAccountData", parse=VirtualAccountData.from_wire)
+    )
 
     @property
     def virtual_account_no(self) -> str | None:
@@ -335,14 +341,24 @@ class VirtualAccountInquiryRequest:
     ``original_partner_reference_no`` is your ``trx_id``; the bank ``channel`` is required.
     """
 
-    original_partner_reference_no: str = attrs.field(validator=text_field(64, kind="reference"))
-    channel: Channel = attrs.field(converter=to_channel, validator=_va_channel)
+    original_partner_reference_no: str = attrs.field(
+        validator=text_field(64, kind="reference"), metadata=wire("originalPartnerReferenceNo")
+    )
+    channel: Channel = attrs.field(
+        converter=to_channel,
+        validator=_va_channel,
+        metadata=wire("additionalInfo.channel", render=render_code),
+    )
     additional_info: Mapping[str, Any] = attrs.field(
-        factory=dict, converter=to_additional_info, validator=reserved_keys("channel")
+        factory=dict,
+        converter=to_additional_info,
+        validator=reserved_keys("channel"),
+        metadata=wire("additionalInfo"),
     )
 
     def to_wire(self) -> dict[str, Any]:
-        return status_query_body(self)
+        """The request body: your ``trx_id``, then ``additionalInfo`` led by the bank channel."""
+        return render_wire(self)
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -350,13 +366,6 @@ class VirtualAccountInquiryResponse(TransactionStatusResponse):
     """VA status (schema not published, spec §11.7): the status fields plus
     ``virtual_account_data`` when Ayolinx includes it."""
 
-    virtual_account_data: VirtualAccountData | None = None
-
-    _KNOWN: ClassVar[frozenset[str]] = TransactionStatusResponse._KNOWN | {"virtualAccountData"}
-
-    @classmethod
-    def from_response(cls, api: APIResponse) -> Self:
-        return cls(
-            **status_kwargs(api, cls._KNOWN),
-            virtual_account_data=VirtualAccountData.from_wire(api.body.get("virtualAccountData")),
-        )
+    virtual_account_data: VirtualAccountData | None = attrs.field(
+        default=None, metadata=wire("virtualAccountData", parse=VirtualAccountData.from_wire)
+    )

@@ -11,9 +11,10 @@ On a real port: ``ayolinx simulator --port 8080`` (needs the ``[server]`` extra)
 Never imported by the SDK's production code paths.
 """
 
+from .._endpoints import Endpoint, PaymentProduct
 from ._accounts import MerchantAccount, generate_rsa_key
 from ._app import RequestRecord, Simulator
-from ._codes import Case, Endpoint, Outcome, code_table_markdown
+from ._codes import Case, Outcome, code_table_markdown
 from ._delivery import (
     DEFAULT_SCHEDULE,
     Delivery,
@@ -21,9 +22,9 @@ from ._delivery import (
     DeliveryKind,
     DeliveryState,
 )
-from ._faults import FaultKind, Faults
-from ._ledger import STATUS_DESCRIPTIONS, LookupFailed, Product, Transaction, TransitionRefused
-from ._products import ProductSettings
+from ._desk import ProductSettings
+from ._faults import Faults, SimulatorFault
+from ._ledger import STATUS_DESCRIPTIONS, LookupFailed, Transaction, TransitionRefused
 from ._qris import build_qris, crc16_ccitt, parse_emv
 
 __all__ = [
@@ -35,15 +36,15 @@ __all__ = [
     "DeliveryKind",
     "DeliveryState",
     "Endpoint",
-    "FaultKind",
     "Faults",
     "LookupFailed",
     "MerchantAccount",
     "Outcome",
-    "Product",
+    "PaymentProduct",
     "ProductSettings",
     "RequestRecord",
     "Simulator",
+    "SimulatorFault",
     "Transaction",
     "TransitionRefused",
     "build_qris",

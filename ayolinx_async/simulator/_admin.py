@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 from ._asgi import ASGISend, Request, send_bytes, send_json
-from ._faults import FaultKind, Faults
+from ._faults import Faults, SimulatorFault
 from ._ledger import LookupFailed, TransitionRefused
 
 if TYPE_CHECKING:
@@ -183,7 +183,7 @@ async def _faults(sim: Simulator, request: Request, send: ASGISend) -> None:
         try:
             if "inject" in data:
                 sim.inject_fault(
-                    FaultKind(str(data["inject"])),
+                    SimulatorFault(str(data["inject"])),
                     count=int(data.get("count", 1)),
                     path=data.get("path"),
                 )

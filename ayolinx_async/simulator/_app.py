@@ -9,11 +9,9 @@ returns.
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
 from decimal import Decimal
@@ -21,14 +19,12 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
 import anyio
-import attrs
 import httpx
-from anyio.abc import TaskGroup
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from .._config import Credentials
+from .._endpoints import PaymentProduct
 from .._errors import ConfigurationError
-from .._wire import format_timestamp
 from ..signing._keys import PrivateKeySource, load_private_key
 from ..transport._httpx import HttpxTransport
 from ._accounts import MerchantAccount, generate_rsa_key, public_pem
@@ -37,28 +33,18 @@ from ._asgi import (
     ASGIReceive,
     ASGISend,
     BodyTooLarge,
-    Request,
     Scope,
-    drop_connection,
-    encode_json,
     read_request,
+    run_lifespan,
     send_json,
 )
-from ._auth import Rejected, TokenStore, authenticate_service, authenticate_token_request
-from ._codes import NO_SERVICE, Case, Endpoint, Outcome
-from ._delivery import (
-    DEFAULT_SCHEDULE,
-    MERCHANT_TOKEN_PATH,
-    SNAP_VA_PAYMENT_PATH,
-    Courier,
-    Delivery,
-    DeliveryKind,
-    Job,
-)
-from ._faults import FaultKind, FaultPlan, Faults
-from ._ledger import ExternalIdRegistry, Ledger, Product, Transaction
-from ._notify import PayerDetails, notification_body, snap_va_payment_body
-from ._products import Desk, ProductSettings, parse_admin_amount
+from ._background import Background
+from ._delivery import DEFAULT_SCHEDULE, Courier, Delivery, Job
+from ._desk import Desk, ProductSettings, parse_admin_amount
+from ._faults import FaultPlan, Faults, SimulatorFault
+from ._ledger import Ledger, Transaction
+from ._notify import callback_job
+from ._routing import ApiRouter, RequestRecord
 
 if TYPE_CHECKING:
     from .._client import AyolinxClient
@@ -68,28 +54,6 @@ __all__ = ["RequestRecord", "Simulator"]
 logger = logging.getLogger("ayolinx_async.simulator")
 
 DEFAULT_BASE_URL = "http://ayolinx.simulator"
-
-
-@attrs.frozen(kw_only=True, slots=True)
-class RequestRecord:
-    """One API request as the simulator answered it (admin routes are not recorded)."""
-
-    at: float
-    path: str
-    external_id: str | None
-    http_status: int
-    response_code: str
-    fault: str | None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "at": format_timestamp(self.at),
-            "path": self.path,
-            "externalId": self.external_id,
-            "httpStatus": self.http_status,
-            "responseCode": self.response_code,
-            "fault": self.fault,
-        }
 
 
 class Simulator:
@@ -147,8 +111,6 @@ class Simulator:
         self._http_client = http_client
         self._rng = random.Random(seed)
         self._ledger = Ledger()
-        self._external_ids = ExternalIdRegistry()
-        self._tokens = TokenStore()
         self._desk = Desk(self._ledger, self._rng, products or ProductSettings())
         try:
             self._courier = Courier(
@@ -162,13 +124,19 @@ class Simulator:
         except ValueError as exc:
             raise ConfigurationError(str(exc)) from None
         self._fault_plan = FaultPlan(faults or Faults(), self._rng)
+        self._router = ApiRouter(
+            settings=self,
+            accounts=self._accounts,
+            desk=self._desk,
+            fault_plan=self._fault_plan,
+            clock=clock,
+            on_created=self._created,
+            log_size=request_log_size,
+        )
         self._jobs: list[Job] = []
-        self._requests: deque[RequestRecord] = deque(maxlen=request_log_size)
-        self._task_group: TaskGroup | None = None
+        self._background = Background()
         self._delivery_client: httpx.AsyncClient | None = None
         self._stack: AsyncExitStack | None = None
-        self._pending = 0
-        self._idle: anyio.Event | None = None
 
     def __repr__(self) -> str:
         state = "running" if self.running else "idle"
@@ -240,7 +208,7 @@ class Simulator:
         self._fault_plan.faults = value
 
     def inject_fault(
-        self, kind: FaultKind | str, *, count: int = 1, path: str | None = None
+        self, kind: SimulatorFault | str, *, count: int = 1, path: str | None = None
     ) -> None:
         """Fail the next ``count`` API requests (to ``path`` if given) deterministically."""
         self._fault_plan.inject(kind, count=count, path=path)
@@ -265,13 +233,13 @@ class Simulator:
 
     def revoke_tokens(self) -> int:
         """Invalidate every issued access token (clients must refresh)."""
-        return self._tokens.revoke_all()
+        return self._router.tokens.revoke_all()
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     @property
     def running(self) -> bool:
-        return self._task_group is not None
+        return self._background.running
 
     async def __aenter__(self) -> Self:
         if self._stack is not None:
@@ -282,7 +250,7 @@ class Simulator:
                 self._delivery_client = await stack.enter_async_context(
                     httpx.AsyncClient(follow_redirects=False)
                 )
-            self._task_group = await stack.enter_async_context(anyio.create_task_group())
+            self._background.attach(await stack.enter_async_context(anyio.create_task_group()))
         except BaseException:
             await stack.aclose()
             raise
@@ -298,45 +266,16 @@ class Simulator:
         stack, self._stack = self._stack, None
         if stack is None:
             return None
-        task_group = self._task_group
-        if task_group is not None:
-            # Stop retries and auto-pay timers; call drain() first to let them finish.
-            task_group.cancel_scope.cancel()
+        self._background.cancel()  # call drain() first to let retries and timers finish
         try:
             return await stack.__aexit__(exc_type, exc, tb)
         finally:
-            self._task_group = None
+            self._background.reset()
             self._delivery_client = None
-            self._pending = 0
-            if self._idle is not None:
-                self._idle.set()
-                self._idle = None
 
     async def drain(self, timeout: float | None = None) -> None:
         """Wait until no callback delivery or auto-pay timer is outstanding."""
-        with anyio.fail_after(timeout):
-            while self._pending:
-                if self._idle is None:
-                    self._idle = anyio.Event()
-                await self._idle.wait()
-
-    def _spawn(
-        self, task_group: TaskGroup, func: Callable[..., Awaitable[None]], *args: Any
-    ) -> None:
-        self._pending += 1
-        task_group.start_soon(self._tracked, func, *args)
-
-    async def _tracked(self, func: Callable[..., Awaitable[None]], *args: Any) -> None:
-        try:
-            await func(*args)
-        except Exception:
-            logger.exception("simulator background task failed")
-        finally:
-            self._pending -= 1
-            if self._pending <= 0 and self._idle is not None:
-                self._pending = 0
-                self._idle.set()
-                self._idle = None
+        await self._background.drain(timeout)
 
     # -- the ledger, seen from tests and the admin routes -------------------------------------
 
@@ -358,7 +297,7 @@ class Simulator:
 
     def requests(self) -> list[RequestRecord]:
         """Recent API requests and how they were answered (newest last)."""
-        return list(self._requests)
+        return self._router.requests()
 
     async def pay(
         self,
@@ -377,7 +316,7 @@ class Simulator:
         txn = self._ledger.get(reference)
         changes: dict[str, Any] = {}
         paid_channel: str | None = None
-        if txn.product is Product.PAYMENT_LINK:
+        if txn.product is PaymentProduct.PAYMENT_LINK:
             offered = list(txn.details.get("listPaymentChannel", [txn.channel]))
             paid_channel = channel or offered[0]
             if paid_channel not in offered:
@@ -448,63 +387,25 @@ class Simulator:
             amount=amount,
             details=details,
         )
-        job = self._job_for(txn)
-        if job is not None:
-            await self._dispatch(job)
+        account = self._accounts.get(txn.client_key)
+        if account is not None:
+            job = callback_job(
+                txn,
+                account,
+                now=self._clock(),
+                next_id=self._courier.next_id,
+                digits=self._desk.digits,
+            )
+            if job is not None:
+                await self._dispatch(job)
         return txn
 
     # -- callbacks --------------------------------------------------------------------------
 
-    def _payer(self) -> PayerDetails:
-        digits = self._desk.digits
-        return PayerDetails(
-            rrn=digits(12),
-            payment_ntb=digits(12),
-            customer_number="62812" + digits(8),
-            payment_request_id=digits(20),
-        )
-
-    def _job_for(self, txn: Transaction) -> Job | None:
-        """The callback a status change produces, or None (no URL configured, or a SNAP VA
-        merchant and a status other than paid: that flow only reports payments)."""
-        account = self._accounts.get(txn.client_key)
-        if account is None:
-            return None
-        now = self._clock()
-        if txn.product is Product.VIRTUAL_ACCOUNT and account.va_snap_base_url:
-            if txn.status != "00":
-                return None
-            base = account.va_snap_base_url.rstrip("/")
-            return Job(
-                id=self._courier.next_id(),
-                reference_no=txn.reference_no,
-                partner_reference_no=txn.partner_reference_no,
-                kind=DeliveryKind.SNAP_VA,
-                url=base + SNAP_VA_PAYMENT_PATH,
-                token_url=base + MERCHANT_TOKEN_PATH,
-                latest_status=txn.status,
-                body=encode_json(snap_va_payment_body(txn, self._payer(), now)),
-                account=account,
-            )
-        url = txn.notify_url or account.callback_url
-        if url is None:
-            return None
-        return Job(
-            id=self._courier.next_id(),
-            reference_no=txn.reference_no,
-            partner_reference_no=txn.partner_reference_no,
-            kind=DeliveryKind.NOTIFY,
-            url=url,
-            latest_status=txn.status,
-            body=encode_json(notification_body(txn, self._payer(), now)),
-            account=account,
-        )
-
     async def _dispatch(self, job: Job) -> None:
         self._jobs.append(job)
         client = self._http_client or self._delivery_client
-        if self._task_group is not None and client is not None:
-            self._spawn(self._task_group, self._courier.run, job, client)
+        if client is not None and self._background.spawn(self._courier.run, job, client):
             return
         if self._http_client is not None:
             await self._courier.run(job, self._http_client)
@@ -522,17 +423,15 @@ class Simulator:
     def _created(self, txn: Transaction) -> None:
         if self.auto_pay_after is None:
             return
-        if self._task_group is None:
+        if not self._background.spawn(self._auto_pay, txn.reference_no, self.auto_pay_after):
             logger.warning("auto-pay needs a running simulator (async with sim / a server)")
-            return
-        self._spawn(self._task_group, self._auto_pay, txn.reference_no, self.auto_pay_after)
 
     # -- ASGI --------------------------------------------------------------------------------
 
     async def __call__(self, scope: Scope, receive: ASGIReceive, send: ASGISend) -> None:
         kind = scope["type"]
         if kind == "lifespan":
-            await self._lifespan(receive, send)
+            await run_lifespan(self.__aenter__, self.__aexit__, receive, send)
             return
         if kind == "websocket":
             await send({"type": "websocket.close", "code": 1003})
@@ -547,127 +446,4 @@ class Simulator:
         if request.path == "/_simulator" or request.path.startswith("/_simulator/"):
             await handle_admin(self, request, send)
             return
-        await self._api(request, send)
-
-    async def _lifespan(self, receive: ASGIReceive, send: ASGISend) -> None:
-        """Run background work between a server's startup and shutdown."""
-        started = False
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                try:
-                    await self.__aenter__()
-                except Exception as exc:
-                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
-                    return
-                started = True
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                if started:
-                    await self.__aexit__(None, None, None)
-                await send({"type": "lifespan.shutdown.complete"})
-                return
-
-    async def _api(self, request: Request, send: ASGISend) -> None:
-        now = self._clock()
-        endpoint = Endpoint.by_path(request.path)
-        headers = {"X-TIMESTAMP": format_timestamp(now)}
-        external_id = request.headers.get("x-external-id")
-        if endpoint is None:
-            outcome = Outcome.failure(Case.INVALID_ROUTING, NO_SERVICE)
-            self._record(now, request.path, external_id, outcome, None)
-            await send_json(send, outcome.http_status, _answer(outcome, {}), headers=headers)
-            return
-        if request.method != "POST":
-            outcome = Outcome.failure(Case.METHOD_NOT_ALLOWED, endpoint.service)
-            self._record(now, request.path, external_id, outcome, None)
-            await send_json(
-                send,
-                outcome.http_status,
-                _answer(outcome, {}),
-                headers={**headers, "Allow": "POST"},
-            )
-            return
-        is_token = endpoint is Endpoint.TOKEN
-        delay = self._fault_plan.delay(request.path, is_token=is_token)
-        if delay > 0:
-            await anyio.sleep(delay)  # real latency, even when the clock is fake
-        fault = self._fault_plan.draw(request.path, is_token=is_token)
-        if fault is FaultKind.ERROR:
-            outcome = Outcome.failure(Case.SERVER_ERROR, endpoint.service)
-            self._record(now, request.path, external_id, outcome, fault)
-            await send_json(send, outcome.http_status, _answer(outcome, {}), headers=headers)
-            return
-        created: Transaction | None = None
-        try:
-            if is_token:
-                outcome, fields = self._issue_token(request, now)
-            else:
-                outcome, fields, created = self._serve(request, endpoint, now)
-        except Rejected as rejected:
-            outcome, fields = rejected.outcome, {}
-        self._record(now, request.path, external_id, outcome, fault)
-        if created is not None:
-            self._created(created)
-        if fault is FaultKind.DROP:
-            await drop_connection(send)
-            return
-        await send_json(send, outcome.http_status, _answer(outcome, fields), headers=headers)
-
-    def _issue_token(self, request: Request, now: float) -> tuple[Outcome, dict[str, Any]]:
-        account = authenticate_token_request(
-            request, self._accounts, now=now, tolerance=self.timestamp_tolerance
-        )
-        token = self._tokens.issue(account.client_key, now, self.token_lifetime)
-        return Outcome.success(Endpoint.TOKEN), {
-            "accessToken": token,
-            "tokenType": "Bearer",
-            # A string, as the sandbox sends it (spec §6).
-            "expiresIn": str(self.token_lifetime),
-        }
-
-    def _serve(
-        self, request: Request, endpoint: Endpoint, now: float
-    ) -> tuple[Outcome, dict[str, Any], Transaction | None]:
-        auth = authenticate_service(
-            request,
-            endpoint,
-            self._accounts,
-            self._tokens,
-            self._external_ids,
-            now=now,
-            tolerance=self.timestamp_tolerance,
-            numeric_external_id=self.numeric_external_id,
-        )
-        try:
-            body = json.loads(request.body)
-        except (ValueError, UnicodeDecodeError):
-            raise Rejected(Outcome.failure(Case.BAD_REQUEST, endpoint.service)) from None
-        if not isinstance(body, dict):
-            raise Rejected(Outcome.failure(Case.BAD_REQUEST, endpoint.service))
-        handled = self._desk.handle(endpoint, auth.account, body, now, request.origin)
-        return handled.outcome, handled.fields, handled.created
-
-    def _record(
-        self,
-        now: float,
-        path: str,
-        external_id: str | None,
-        outcome: Outcome,
-        fault: FaultKind | None,
-    ) -> None:
-        # A dropped request keeps the answer it would have had: the server did act.
-        self._requests.append(
-            RequestRecord(
-                at=now,
-                path=path,
-                external_id=external_id,
-                http_status=outcome.http_status,
-                response_code=outcome.code,
-                fault=fault.value if fault is not None else None,
-            )
-        )
-
-
-def _answer(outcome: Outcome, fields: dict[str, Any]) -> dict[str, Any]:
-    return {"responseCode": outcome.code, "responseMessage": outcome.message, **fields}
+        await self._router.answer(request, send)

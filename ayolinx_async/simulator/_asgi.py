@@ -21,6 +21,7 @@ __all__ = [
     "Scope",
     "drop_connection",
     "read_request",
+    "run_lifespan",
     "send_bytes",
     "send_json",
 ]
@@ -145,3 +146,28 @@ async def drop_connection(send: ASGISend) -> None:
             await anyio.sleep(0.001)
         return
     raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
+
+
+async def run_lifespan(
+    enter: Callable[[], Awaitable[object]],
+    exit: Callable[[None, None, None], Awaitable[object]],
+    receive: ASGIReceive,
+    send: ASGISend,
+) -> None:
+    """Run background work between a server's startup and shutdown (the ASGI lifespan)."""
+    started = False
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            try:
+                await enter()
+            except Exception as exc:
+                await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                return
+            started = True
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            if started:
+                await exit(None, None, None)
+            await send({"type": "lifespan.shutdown.complete"})
+            return

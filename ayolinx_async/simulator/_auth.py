@@ -15,12 +15,13 @@ from collections.abc import Mapping
 
 import attrs
 
+from .._endpoints import Endpoint
 from .._wire import parse_timestamp
 from ..signing._strings import service_string_to_sign, token_string_to_sign
 from ..signing._verify import verify_hmac, verify_rsa
 from ._accounts import MerchantAccount
 from ._asgi import Request
-from ._codes import Case, Endpoint, Outcome
+from ._codes import Case, Outcome
 from ._ledger import ExternalIdRegistry
 
 __all__ = [
@@ -28,7 +29,7 @@ __all__ = [
     "TOKEN_HEADERS",
     "Authenticated",
     "Rejected",
-    "TokenStore",
+    "IssuedTokens",
     "authenticate_service",
     "authenticate_token_request",
 ]
@@ -71,7 +72,7 @@ class _Issued:
     expires_at: float
 
 
-class TokenStore:
+class IssuedTokens:
     """B2B tokens issued by the simulator, with their owner and expiry (sim clock)."""
 
     def __init__(self) -> None:
@@ -106,7 +107,7 @@ class TokenStore:
 
 
 def _fail(case: Case, endpoint: Endpoint, detail: str | None = None) -> Rejected:
-    return Rejected(Outcome.failure(case, endpoint.service, detail))
+    return Rejected(Outcome.failure(case, endpoint.service_code, detail))
 
 
 def _require_headers(request: Request, names: tuple[str, ...], endpoint: Endpoint) -> None:
@@ -174,7 +175,7 @@ def authenticate_service(
     request: Request,
     endpoint: Endpoint,
     accounts: Mapping[str, MerchantAccount],
-    tokens: TokenStore,
+    tokens: IssuedTokens,
     external_ids: ExternalIdRegistry,
     *,
     now: float,

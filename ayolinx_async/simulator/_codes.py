@@ -10,50 +10,16 @@ import enum
 
 import attrs
 
+from .._endpoints import Endpoint
+
 __all__ = [
     "CASES",
     "RETAIL_SUCCESS",
     "Case",
-    "Endpoint",
     "Outcome",
     "code_table_markdown",
 ]
 
-
-class Endpoint(enum.Enum):
-    """Every Ayolinx endpoint the simulator serves: path, service code, success code."""
-
-    TOKEN = ("/v1.0/access-token/b2b", "73", "2007300", "Access token B2B")
-    QR_GENERATE = ("/v1.0/qr/qr-mpm-generate", "47", "2004700", "QRIS generate")
-    QR_QUERY = ("/v1.0/qr/qr-mpm-query", "51", "2005100", "QRIS query")
-    QR_CANCEL = ("/v1.0/qr/qr-mpm-cancel", "77", "2007700", "QRIS cancel")
-    DANA_PAYMENT = (
-        "/direct-debit/core/v1/debit/payment-host-to-host",
-        "54",
-        "2005400",
-        "DANA get payment URL",
-    )
-    DANA_STATUS = ("/direct-debit/core/v1/debit/status", "55", "2005500", "DANA inquiry status")
-    VA_CREATE = ("/v1.0/transfer-va/create-va", "27", "2002700", "VA create")
-    VA_INQUIRY = ("/v1.0/transfer-va/inquiry-va", "30", "2003000", "VA inquiry")
-    # Retail answers a bare "00" on success (spec §11.8, §13.8); its error codes are not
-    # published, so the simulator uses service codes 90/91 for them (its own choice).
-    RETAIL_CREATE = ("/v1.0/retail/create", "90", "00", "Retail create")
-    RETAIL_QUERY = ("/v1.0/retail/query", "91", "00", "Retail query")
-    PAYMENT_LINK_CREATE = ("/v1.0/payment-link/create", "01", "2000100", "Payment link create")
-
-    def __init__(self, path: str, service: str, success: str, label: str) -> None:
-        self.path = path
-        self.service = service
-        self.success = success
-        self.label = label
-
-    @classmethod
-    def by_path(cls, path: str) -> Endpoint | None:
-        return _BY_PATH.get(path)
-
-
-_BY_PATH = {endpoint.path: endpoint for endpoint in Endpoint}
 
 #: Service code for answers that belong to no endpoint (unknown path).
 NO_SERVICE = "00"
@@ -111,7 +77,7 @@ class Outcome:
 
     @classmethod
     def success(cls, endpoint: Endpoint) -> Outcome:
-        return cls(http_status=200, code=endpoint.success, message="Successful")
+        return cls(http_status=200, code=endpoint.success_code, message="Successful")
 
 
 #: Which cases each kind of endpoint can answer (drives the published table).
@@ -133,11 +99,11 @@ _SERVICE_CASES = (
 )
 _CASES_BY_ENDPOINT: dict[Endpoint, tuple[Case, ...]] = {
     Endpoint.TOKEN: _TOKEN_CASES,
-    Endpoint.QR_GENERATE: (*_SERVICE_CASES, Case.DUPLICATE_REFERENCE),
-    Endpoint.QR_QUERY: (*_SERVICE_CASES, Case.NOT_FOUND),
-    Endpoint.QR_CANCEL: (*_SERVICE_CASES, Case.NOT_FOUND, Case.NOT_PERMITTED),
-    Endpoint.DANA_PAYMENT: (*_SERVICE_CASES, Case.DUPLICATE_REFERENCE),
-    Endpoint.DANA_STATUS: (*_SERVICE_CASES, Case.NOT_FOUND),
+    Endpoint.QRIS_GENERATE: (*_SERVICE_CASES, Case.DUPLICATE_REFERENCE),
+    Endpoint.QRIS_QUERY: (*_SERVICE_CASES, Case.NOT_FOUND),
+    Endpoint.QRIS_CANCEL: (*_SERVICE_CASES, Case.NOT_FOUND, Case.NOT_PERMITTED),
+    Endpoint.EWALLET_PAYMENT: (*_SERVICE_CASES, Case.DUPLICATE_REFERENCE),
+    Endpoint.EWALLET_STATUS: (*_SERVICE_CASES, Case.NOT_FOUND),
     Endpoint.VA_CREATE: (*_SERVICE_CASES, Case.DUPLICATE_REFERENCE),
     Endpoint.VA_INQUIRY: (*_SERVICE_CASES, Case.NOT_FOUND),
     Endpoint.RETAIL_CREATE: (*_SERVICE_CASES, Case.DUPLICATE_REFERENCE),
@@ -170,11 +136,11 @@ def code_table_markdown() -> str:
     ]
     for endpoint in Endpoint:
         failures = ", ".join(
-            f"`{case.http_status}{endpoint.service}{case.case}`"
+            f"`{case.http_status}{endpoint.service_code}{case.case}`"
             for case in _CASES_BY_ENDPOINT[endpoint]
         )
         lines.append(
-            f"| {endpoint.label} | `{endpoint.path}` | `{endpoint.success}` | {failures} |"
+            f"| {endpoint.label} | `{endpoint.path}` | `{endpoint.success_code}` | {failures} |"
         )
     lines.append(
         f"| (any) | unknown path / method | — | `{Case.INVALID_ROUTING.http_status}"

@@ -19,17 +19,16 @@ import attrs
 import httpx
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from .._endpoints import CallbackPath
 from .._wire import format_timestamp, new_external_id
 from ..signing._strings import callback_string_to_sign, service_string_to_sign, token_string_to_sign
 from ..signing._verify import hmac_signature, rsa_signature
 from ._accounts import MerchantAccount
 from ._asgi import encode_json
-from ._products import iso_jakarta
+from ._desk import iso_jakarta
 
 __all__ = [
     "DEFAULT_SCHEDULE",
-    "MERCHANT_TOKEN_PATH",
-    "SNAP_VA_PAYMENT_PATH",
     "Courier",
     "Delivery",
     "DeliveryAttempt",
@@ -40,8 +39,6 @@ __all__ = [
 
 #: Waits before retries 1-4, in seconds (spec §12.1).
 DEFAULT_SCHEDULE: tuple[float, ...] = (60.0, 300.0, 600.0, 3600.0)
-MERCHANT_TOKEN_PATH = "/v1.0/access-token/b2b"
-SNAP_VA_PAYMENT_PATH = "/v1.0/transfer-va/payment"
 _KEEP_RESPONSE = 2000
 
 
@@ -317,7 +314,7 @@ class Courier:
 
     async def _snap_va(self, job: Job, client: httpx.AsyncClient) -> tuple[str, str, _StepResult]:
         """Merchant token, then ``POST /v1.0/transfer-va/payment`` signed HMAC-SHA512."""
-        token_url = job.token_url or _origin(job.url) + MERCHANT_TOKEN_PATH
+        token_url = job.token_url or _origin(job.url) + CallbackPath.MERCHANT_TOKEN
         token, token_result = await self._merchant_token(job, token_url, client)
         if token is None:
             return "token", token_url, token_result

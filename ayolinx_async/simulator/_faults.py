@@ -13,10 +13,10 @@ from collections import deque
 
 import attrs
 
-__all__ = ["FaultKind", "FaultPlan", "Faults"]
+__all__ = ["SimulatorFault", "FaultPlan", "Faults"]
 
 
-class FaultKind(enum.StrEnum):
+class SimulatorFault(enum.StrEnum):
     """What can go wrong with one request."""
 
     #: Answer HTTP 500 (``500xx01``) before acting: nothing is recorded.
@@ -72,7 +72,7 @@ class Faults:
 
 @attrs.define(slots=True)
 class _Shot:
-    kind: FaultKind
+    kind: SimulatorFault
     path: str | None
 
 
@@ -84,11 +84,13 @@ class FaultPlan:
         self._rng = rng
         self._shots: deque[_Shot] = deque()
 
-    def inject(self, kind: FaultKind | str, *, count: int = 1, path: str | None = None) -> None:
+    def inject(
+        self, kind: SimulatorFault | str, *, count: int = 1, path: str | None = None
+    ) -> None:
         """Make the next ``count`` requests (to ``path``, or any API path) fail as ``kind``."""
         if count < 1:
             raise ValueError("count must be at least 1")
-        fault = FaultKind(kind)
+        fault = SimulatorFault(kind)
         self._shots.extend(_Shot(kind=fault, path=path) for _ in range(count))
 
     def clear(self) -> None:
@@ -105,7 +107,7 @@ class FaultPlan:
             return 0.0
         return faults.latency + (self._rng.random() * faults.jitter if faults.jitter else 0.0)
 
-    def draw(self, path: str, *, is_token: bool) -> FaultKind | None:
+    def draw(self, path: str, *, is_token: bool) -> SimulatorFault | None:
         """Decide this request's fate: a queued one-shot first, then the random rates."""
         for shot in self._shots:
             if shot.path is None or shot.path == path:
@@ -115,7 +117,7 @@ class FaultPlan:
         if not faults.applies_to(path, is_token=is_token):
             return None
         if faults.error_rate and self._rng.random() < faults.error_rate:
-            return FaultKind.ERROR
+            return SimulatorFault.ERROR
         if faults.drop_rate and self._rng.random() < faults.drop_rate:
-            return FaultKind.DROP
+            return SimulatorFault.DROP
         return None

@@ -8,9 +8,10 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
+from .._endpoints import Endpoint
 from .._wire import parse_timestamp
 from ._auth import Rejected
-from ._codes import Case, Endpoint, Outcome
+from ._codes import Case, Outcome
 
 __all__ = ["Fields"]
 
@@ -28,7 +29,7 @@ class Fields:
         self._endpoint = endpoint
 
     def _fail(self, case: Case, field: str | None) -> Rejected:
-        return Rejected(Outcome.failure(case, self._endpoint.service, field))
+        return Rejected(Outcome.failure(case, self._endpoint.service_code, field))
 
     def raw(self, path: str) -> Any:
         """The value at a dotted ``path``, or None when any part is absent."""

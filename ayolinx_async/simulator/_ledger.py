@@ -6,7 +6,6 @@ without locks.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterator, Mapping
 from datetime import date, datetime
 from decimal import Decimal
@@ -14,6 +13,7 @@ from typing import Any
 
 import attrs
 
+from .._endpoints import PaymentProduct
 from .._wire import JAKARTA
 
 __all__ = [
@@ -21,20 +21,9 @@ __all__ = [
     "ExternalIdRegistry",
     "Ledger",
     "LookupFailed",
-    "Product",
     "Transaction",
     "TransitionRefused",
 ]
-
-
-class Product(enum.StrEnum):
-    """Which product a transaction belongs to; references are unique per product."""
-
-    QRIS = "qris"
-    EWALLET = "ewallet"
-    VIRTUAL_ACCOUNT = "virtual_account"
-    RETAIL = "retail"
-    PAYMENT_LINK = "payment_link"
 
 
 #: ``latestTransactionStatus`` codes and their descriptions (spec §8).
@@ -67,7 +56,7 @@ class _Entry:
 
     reference_no: str
     partner_reference_no: str
-    product: Product
+    product: PaymentProduct
     client_key: str
     channel: str
     amount: Decimal
@@ -95,7 +84,7 @@ class Transaction:
 
     reference_no: str
     partner_reference_no: str
-    product: Product
+    product: PaymentProduct
     client_key: str
     channel: str
     amount: Decimal
@@ -167,7 +156,7 @@ class Ledger:
 
     def __init__(self) -> None:
         self._by_reference: dict[str, _Entry] = {}
-        self._by_partner: dict[tuple[str, Product, str], _Entry] = {}
+        self._by_partner: dict[tuple[str, PaymentProduct, str], _Entry] = {}
         self._by_partner_only: dict[str, list[_Entry]] = {}
 
     def __len__(self) -> int:
@@ -176,7 +165,9 @@ class Ledger:
     def __iter__(self) -> Iterator[Transaction]:
         return (_snapshot(entry) for entry in self._by_reference.values())
 
-    def has_partner_reference(self, client_key: str, product: Product, reference: str) -> bool:
+    def has_partner_reference(
+        self, client_key: str, product: PaymentProduct, reference: str
+    ) -> bool:
         return (client_key, product, reference) in self._by_partner
 
     def open(
@@ -184,7 +175,7 @@ class Ledger:
         *,
         reference_no: str,
         partner_reference_no: str,
-        product: Product,
+        product: PaymentProduct,
         client_key: str,
         channel: str,
         amount: Decimal,
@@ -218,7 +209,7 @@ class Ledger:
         self._by_partner_only.setdefault(partner_reference_no, []).append(entry)
         return _snapshot(entry)
 
-    def find(self, client_key: str, product: Product, reference: str) -> Transaction | None:
+    def find(self, client_key: str, product: PaymentProduct, reference: str) -> Transaction | None:
         """The merchant's transaction with partner reference ``reference`` in ``product``."""
         entry = self._by_partner.get((client_key, product, reference))
         return _snapshot(entry) if entry is not None else None

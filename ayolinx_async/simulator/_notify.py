@@ -1,4 +1,5 @@
-"""Callback bodies, one builder per channel family (spec §12), plus the SNAP VA payment body.
+"""Callback bodies, one builder per channel family (spec §12), plus the SNAP VA payment body,
+and the delivery job a status change produces.
 
 Pure functions of a transaction snapshot and a few generated numbers, so they are easy to test.
 """
@@ -12,13 +13,18 @@ from typing import Any
 
 import attrs
 
+from .._endpoints import CallbackPath, PaymentProduct
 from .._wire import JAKARTA
-from ._ledger import Product, Transaction
-from ._products import iso_jakarta, money
+from ._accounts import MerchantAccount
+from ._asgi import encode_json
+from ._delivery import DeliveryKind, Job
+from ._desk import iso_jakarta, money
+from ._ledger import Transaction
 
 __all__ = [
     "PayerDetails",
     "callback_family",
+    "callback_job",
     "notification_body",
     "snap_va_payment_body",
 ]
@@ -39,16 +45,26 @@ class PayerDetails:
     bank_code: str = "014"
     bank_name: str = "BCA"
 
+    @classmethod
+    def draw(cls, digits: Callable[[int], str]) -> PayerDetails:
+        """Fresh numbers from ``digits`` (the simulator's seeded generator)."""
+        return cls(
+            rrn=digits(12),
+            payment_ntb=digits(12),
+            customer_number="62812" + digits(8),
+            payment_request_id=digits(20),
+        )
 
-def callback_family(channel: str) -> Product:
+
+def callback_family(channel: str) -> PaymentProduct:
     """Which notify format a channel uses (a payment link pays through one of these)."""
     if channel.endswith("_QRIS"):
-        return Product.QRIS
+        return PaymentProduct.QRIS
     if channel.startswith("VIRTUAL_ACCOUNT_"):
-        return Product.VIRTUAL_ACCOUNT
+        return PaymentProduct.VIRTUAL_ACCOUNT
     if channel.startswith("RETAIL_"):
-        return Product.RETAIL
-    return Product.EWALLET
+        return PaymentProduct.RETAIL
+    return PaymentProduct.EWALLET
 
 
 def _finished(txn: Transaction, now: float) -> str:
@@ -133,11 +149,13 @@ def _retail(
     }
 
 
-_BUILDERS: dict[Product, Callable[[Transaction, str, str, PayerDetails, float], dict[str, Any]]] = {
-    Product.QRIS: _qris,
-    Product.EWALLET: _ewallet,
-    Product.VIRTUAL_ACCOUNT: _virtual_account,
-    Product.RETAIL: _retail,
+_BUILDERS: dict[
+    PaymentProduct, Callable[[Transaction, str, str, PayerDetails, float], dict[str, Any]]
+] = {
+    PaymentProduct.QRIS: _qris,
+    PaymentProduct.EWALLET: _ewallet,
+    PaymentProduct.VIRTUAL_ACCOUNT: _virtual_account,
+    PaymentProduct.RETAIL: _retail,
 }
 
 
@@ -147,7 +165,7 @@ def notification_body(txn: Transaction, payer: PayerDetails, now: float) -> dict
     Payment links use the format of the channel the payer chose, their own payment reference as
     ``originalReferenceNo`` and add ``additionalInfo.plh`` = the link id (spec §12.5).
     """
-    if txn.product is Product.PAYMENT_LINK:
+    if txn.product is PaymentProduct.PAYMENT_LINK:
         channel = txn.paid_channel or txn.channel
         reference = str(txn.details.get("paymentReferenceNo") or txn.reference_no)
         body = _BUILDERS[callback_family(channel)](txn, channel, reference, payer, now)
@@ -175,3 +193,40 @@ def snap_va_payment_body(txn: Transaction, payer: PayerDetails, now: float) -> d
             "channel": txn.channel,
         },
     }
+
+
+def callback_job(
+    txn: Transaction,
+    account: MerchantAccount,
+    *,
+    now: float,
+    next_id: Callable[[], str],
+    digits: Callable[[int], str],
+) -> Job | None:
+    """The callback a status change produces, or None (no URL configured, or a SNAP VA
+    merchant and a status other than paid: that flow only reports payments)."""
+    build: Callable[[Transaction, PayerDetails, float], dict[str, Any]]
+    token_url: str | None = None
+    if txn.product is PaymentProduct.VIRTUAL_ACCOUNT and account.va_snap_base_url:
+        if txn.status != "00":
+            return None
+        base = account.va_snap_base_url.rstrip("/")
+        kind, build = DeliveryKind.SNAP_VA, snap_va_payment_body
+        url, token_url = base + CallbackPath.SNAP_VA_PAYMENT, base + CallbackPath.MERCHANT_TOKEN
+    else:
+        notify_url = txn.notify_url or account.callback_url
+        if notify_url is None:
+            return None
+        kind, build, url = DeliveryKind.NOTIFY, notification_body, notify_url
+    job_id = next_id()  # drawn before the payer's numbers, as the seeded sequence expects
+    return Job(
+        id=job_id,
+        reference_no=txn.reference_no,
+        partner_reference_no=txn.partner_reference_no,
+        kind=kind,
+        url=url,
+        token_url=token_url,
+        latest_status=txn.status,
+        body=encode_json(build(txn, PayerDetails.draw(digits), now)),
+        account=account,
+    )

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import anyio
 import attrs
 
+from .._endpoints import TOKEN_PATH
 from .._errors import (
     ConnectError,
     ConnectionDroppedError,
@@ -28,8 +29,6 @@ from .._errors import (
 from ..transport._base import HttpRequest, HttpResponse, Timeout, Transport
 
 __all__ = ["Fault", "FaultInjectingTransport", "FaultKind", "FaultRecord"]
-
-_TOKEN_PATH = "/v1.0/access-token/b2b"
 
 
 class FaultKind(enum.Enum):
@@ -205,7 +204,7 @@ class _Rule:
     def matches(self, path: str) -> bool:
         if self.path is not None and path != self.path:
             return False
-        return not (self.services_only and path == _TOKEN_PATH)
+        return not (self.services_only and path == TOKEN_PATH)
 
     def take(self) -> Fault | None:
         if self.queue:

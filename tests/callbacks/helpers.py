@@ -10,8 +10,9 @@ from typing import Any
 import attrs
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from ayolinx_async._endpoints import CallbackPath
 from ayolinx_async._wire import format_timestamp
-from ayolinx_async.callbacks import CallbackEvent
+from ayolinx_async.callbacks import CallbackEvent, CallbackHandler, CallbackResponse
 from ayolinx_async.signing import (
     callback_string_to_sign,
     hmac_signature,
@@ -31,10 +32,14 @@ __all__ = [
     "Recorder",
     "encode",
     "ewallet_body",
+    "issue_token",
+    "make_handler",
     "notify_headers",
     "payment_link_body",
     "qris_body",
     "retail_body",
+    "send_notify",
+    "send_va_payment",
     "token_body",
     "token_headers",
     "va_notify_body",
@@ -42,9 +47,9 @@ __all__ = [
     "va_payment_headers",
 ]
 
-NOTIFY_PATH = "/ayolinx/notify"
-TOKEN_PATH = "/v1.0/access-token/b2b"
-VA_PATH = "/v1.0/transfer-va/payment"
+NOTIFY_PATH = CallbackPath.NOTIFY_DEFAULT.value
+TOKEN_PATH = CallbackPath.MERCHANT_TOKEN.value
+VA_PATH = CallbackPath.SNAP_VA_PAYMENT.value
 
 
 @attrs.define
@@ -135,6 +140,47 @@ def va_payment_headers(
         "X-EXTERNAL-ID": external_id,
         "Authorization": f"Bearer {token}",
     }
+
+
+def make_handler(
+    ayolinx_key: rsa.RSAPrivateKey, clock: FakeClock, **options: Any
+) -> CallbackHandler:
+    """A handler for the test merchant trusting ``ayolinx_key``; ``options`` override the rest
+    (``client_key``, ``on_event`` (default: a fresh :class:`Recorder`), keys, stores, timeouts)."""
+    options.setdefault("on_event", Recorder())
+    options.setdefault("client_key", CLIENT_KEY)
+    options.setdefault("client_secret", CLIENT_SECRET)
+    options.setdefault("ayolinx_public_keys", ayolinx_key.public_key())
+    return CallbackHandler(clock=clock, **options)
+
+
+async def send_notify(
+    handler: CallbackHandler, key: rsa.RSAPrivateKey, clock: FakeClock, body: bytes
+) -> CallbackResponse:
+    """POST ``body`` to the notify route, signed by ``key`` as Ayolinx signs it."""
+    return await handler("POST", NOTIFY_PATH, notify_headers(key, body, clock.stamp()), body)
+
+
+async def issue_token(
+    handler: CallbackHandler,
+    key: rsa.RSAPrivateKey,
+    clock: FakeClock,
+    *,
+    client_key: str = CLIENT_KEY,
+) -> str:
+    """The access token the handler issues to a correctly signed token request."""
+    headers = token_headers(key, clock.stamp(), client_key=client_key)
+    response = await handler("POST", TOKEN_PATH, headers, token_body())
+    assert response.status == 200, response.body
+    token: str = response.json()["accessToken"]
+    return token
+
+
+async def send_va_payment(
+    handler: CallbackHandler, token: str, clock: FakeClock, body: bytes
+) -> CallbackResponse:
+    """POST a SNAP VA payment under ``token``, HMAC-signed with the test secret."""
+    return await handler("POST", VA_PATH, va_payment_headers(token, body, clock.stamp()), body)
 
 
 def qris_body(ref: str = "20250110111212800110166944801931623", status: str = "00") -> bytes:

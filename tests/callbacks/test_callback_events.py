@@ -200,3 +200,26 @@ def test_va_payment_without_request_id_dedupes_on_trx_id() -> None:
     with pytest.raises(CallbackRejected) as info:
         parse_va_payment(encode(body))
     assert info.value.case_code == "02"
+
+
+def test_callback_and_response_read_channel_and_currency_alike() -> None:
+    """One set of parsers: a padded channel and an uppercased-to-ASCII currency are read the
+    same way by a callback event and a status response."""
+    from ayolinx_async.models import QrisQueryResponse
+    from tests.products.wire_helpers import api_response
+
+    body = {
+        "latestTransactionStatus": "00",
+        "originalReferenceNo": "A1",
+        "amount": {"value": "1000.00", "currency": " idr "},
+        "additionalInfo": {"channel": " BNC_QRIS "},
+    }
+    event = QrisNotification.from_body(body)
+    status = QrisQueryResponse.from_response(api_response(body))
+    assert event.channel == status.channel == Channel.BNC_QRIS
+    assert event.amount == status.amount == Amount(value=Decimal("1000.00"), currency="IDR")
+    dotless = {**body, "amount": {"value": "1000.00", "currency": "\u0131dr"}}
+    assert QrisQueryResponse.from_response(api_response(dotless)).amount is None
+    with pytest.raises(CallbackRejected) as caught:
+        QrisNotification.from_body(dotless)
+    assert caught.value.http_status == 400

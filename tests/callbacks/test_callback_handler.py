@@ -30,6 +30,7 @@ from ayolinx_async.callbacks import (
 )
 from ayolinx_async.models import Channel, TransactionStatus
 
+from . import helpers
 from .attacks import NOTIFY_ATTACKS, Attack, bad_signature, signed
 from .helpers import (
     CLIENT_KEY,
@@ -73,10 +74,7 @@ def make_handler(
 ) -> Callable[..., CallbackHandler]:
     def make(**options: Any) -> CallbackHandler:
         options.setdefault("on_event", recorder)
-        options.setdefault("ayolinx_public_keys", ayolinx_key.public_key())
-        return CallbackHandler(
-            client_key=CLIENT_KEY, client_secret=CLIENT_SECRET, clock=clock, **options
-        )
+        return helpers.make_handler(ayolinx_key, clock, **options)
 
     return make
 

@@ -15,17 +15,16 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from ayolinx_async._errors import ConfigurationError
-from ayolinx_async.callbacks import CallbackHandler, NotifyRoute, TokenRoute, VaPaymentRoute
+from ayolinx_async.callbacks import NotifyRoute, TokenRoute, VaPaymentRoute
 from ayolinx_async.integrations import CallbackASGIApp
 from ayolinx_async.integrations.fastapi import callback_router
 from ayolinx_async.integrations.starlette import callback_app
 
 from .helpers import (
-    CLIENT_KEY,
-    CLIENT_SECRET,
     NOTIFY_PATH,
     FakeClock,
     Recorder,
+    make_handler,
     notify_headers,
     qris_body,
     token_body,
@@ -37,19 +36,6 @@ from .helpers import (
 pytestmark = pytest.mark.anyio
 
 ACK = {"responseCode": "2005600", "responseMessage": "Successful"}
-
-
-def _handler(
-    key: rsa.RSAPrivateKey, clock: FakeClock, recorder: Recorder, **kw: Any
-) -> CallbackHandler:
-    return CallbackHandler(
-        client_key=CLIENT_KEY,
-        client_secret=CLIENT_SECRET,
-        ayolinx_public_keys=key.public_key(),
-        on_event=recorder,
-        clock=clock,
-        **kw,
-    )
 
 
 def _client(app: Any) -> httpx.AsyncClient:
@@ -86,7 +72,11 @@ async def _full_flow(
 async def test_plain_asgi_app_mounted_under_a_prefix(ayolinx_key: rsa.RSAPrivateKey) -> None:
     clock, recorder = FakeClock(), Recorder()
     app = Starlette(
-        routes=[Mount("/hooks", app=CallbackASGIApp(_handler(ayolinx_key, clock, recorder)))]
+        routes=[
+            Mount(
+                "/hooks", app=CallbackASGIApp(make_handler(ayolinx_key, clock, on_event=recorder))
+            )
+        ]
     )
     async with _client(app) as client:
         await _full_flow(client, ayolinx_key, clock, "/hooks")
@@ -106,13 +96,15 @@ async def test_plain_asgi_app_mounted_under_a_prefix(ayolinx_key: rsa.RSAPrivate
 
 async def test_plain_asgi_app_at_root(ayolinx_key: rsa.RSAPrivateKey) -> None:
     clock, recorder = FakeClock(), Recorder()
-    async with _client(CallbackASGIApp(_handler(ayolinx_key, clock, recorder))) as client:
+    async with _client(
+        CallbackASGIApp(make_handler(ayolinx_key, clock, on_event=recorder))
+    ) as client:
         await _full_flow(client, ayolinx_key, clock, "")
 
 
 async def test_starlette_app(ayolinx_key: rsa.RSAPrivateKey) -> None:
     clock, recorder = FakeClock(), Recorder()
-    async with _client(callback_app(_handler(ayolinx_key, clock, recorder))) as client:
+    async with _client(callback_app(make_handler(ayolinx_key, clock, on_event=recorder))) as client:
         await _full_flow(client, ayolinx_key, clock, "")
         wrong_method = await client.get(NOTIFY_PATH)
         assert wrong_method.status_code == 405
@@ -122,7 +114,9 @@ async def test_starlette_app(ayolinx_key: rsa.RSAPrivateKey) -> None:
 async def test_fastapi_router_with_prefix(ayolinx_key: rsa.RSAPrivateKey) -> None:
     clock, recorder = FakeClock(), Recorder()
     app = FastAPI()
-    app.include_router(callback_router(_handler(ayolinx_key, clock, recorder)), prefix="/api")
+    app.include_router(
+        callback_router(make_handler(ayolinx_key, clock, on_event=recorder)), prefix="/api"
+    )
     async with _client(app) as client:
         await _full_flow(client, ayolinx_key, clock, "/api")
     assert "/api/ayolinx/notify" not in app.openapi()["paths"]
@@ -136,7 +130,7 @@ async def _chunks(size: int) -> AsyncIterator[bytes]:
 @pytest.mark.parametrize("kind", ["asgi", "starlette", "fastapi"])
 async def test_streamed_oversized_body_gets_413(ayolinx_key: rsa.RSAPrivateKey, kind: str) -> None:
     clock, recorder = FakeClock(), Recorder()
-    handler = _handler(ayolinx_key, clock, recorder, max_body_size=4096)
+    handler = make_handler(ayolinx_key, clock, on_event=recorder, max_body_size=4096)
     app: Any
     if kind == "asgi":
         app = CallbackASGIApp(handler)
@@ -156,7 +150,9 @@ async def test_streamed_oversized_body_gets_413(ayolinx_key: rsa.RSAPrivateKey, 
 
 async def test_routes_can_be_restricted(ayolinx_key: rsa.RSAPrivateKey) -> None:
     clock, recorder = FakeClock(), Recorder()
-    handler = _handler(ayolinx_key, clock, recorder, routes=[NotifyRoute(path="/only")])
+    handler = make_handler(
+        ayolinx_key, clock, on_event=recorder, routes=[NotifyRoute(path="/only")]
+    )
     async with _client(CallbackASGIApp(handler)) as client:
         assert (await client.post("/v1.0/access-token/b2b", content=b"{}")).status_code == 404
     assert [type(r) for r in handler.routes] == [NotifyRoute]

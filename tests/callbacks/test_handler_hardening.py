@@ -9,7 +9,7 @@ import logging
 import re
 import time
 import traceback
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -37,15 +37,18 @@ from ayolinx_async.simulator import MerchantAccount, Simulator
 
 from .helpers import (
     CLIENT_KEY,
-    CLIENT_SECRET,
     NOTIFY_PATH,
     TOKEN_PATH,
     VA_PATH,
     FakeClock,
     Recorder,
     encode,
+    issue_token,
+    make_handler,
     notify_headers,
     qris_body,
+    send_notify,
+    send_va_payment,
     token_body,
     token_headers,
     va_payment_body,
@@ -66,24 +69,6 @@ def _strict_json(body: bytes) -> Any:
     value = json.loads(body.decode("utf-8", errors="strict"), parse_constant=refuse)
     json.dumps(value, ensure_ascii=False).encode("utf-8")  # a lone surrogate escape fails here
     return value
-
-
-def _make(ayolinx_key: rsa.RSAPrivateKey, clock: Callable[[], float], **options: Any) -> Any:
-    options.setdefault("on_event", Recorder())
-    return CallbackHandler(
-        client_key=options.pop("client_key", CLIENT_KEY),
-        client_secret=CLIENT_SECRET,
-        ayolinx_public_keys=ayolinx_key.public_key(),
-        clock=clock,
-        **options,
-    )
-
-
-async def _token(handler: CallbackHandler, key: rsa.RSAPrivateKey, clock: FakeClock) -> str:
-    response = await handler("POST", TOKEN_PATH, token_headers(key, clock.stamp()), token_body())
-    assert response.status == 200, response.body
-    token: str = response.json()["accessToken"]
-    return token
 
 
 # --- A. every answer is strict JSON, the VA answer is built before the listener runs ---------
@@ -121,11 +106,11 @@ async def test_every_va_answer_is_strict_json_and_refused_bodies_never_reach_lis
 ) -> None:
     clock = FakeClock()
     recorder = Recorder()
-    handler = _make(ayolinx_key, clock, on_event=recorder)
-    token = await _token(handler, ayolinx_key, clock)
+    handler = make_handler(ayolinx_key, clock, on_event=recorder)
+    token = await issue_token(handler, ayolinx_key, clock)
     body = HOSTILE_VA_BODIES[name]
     started = time.perf_counter()
-    response = await handler("POST", VA_PATH, va_payment_headers(token, body, clock.stamp()), body)
+    response = await send_va_payment(handler, token, clock, body)
     assert time.perf_counter() - started < 0.5
     answer = _strict_json(response.body)
     if name == "plain":
@@ -137,7 +122,7 @@ async def test_every_va_answer_is_strict_json_and_refused_bodies_never_reach_lis
         assert answer["responseCode"].startswith("40025")
         assert recorder.calls == 0  # never a listener run followed by a bad answer
         # The redelivery is refused the same way: no 500 loop.
-        again = await handler("POST", VA_PATH, va_payment_headers(token, body, clock.stamp()), body)
+        again = await send_va_payment(handler, token, clock, body)
         assert again.status == 400
 
 
@@ -149,11 +134,9 @@ async def test_every_notify_answer_is_strict_json(
 ) -> None:
     clock = FakeClock()
     recorder = Recorder()
-    handler = _make(ayolinx_key, clock, on_event=recorder)
+    handler = make_handler(ayolinx_key, clock, on_event=recorder)
     body = qris_body().replace(b'"value":"20000.00"', b'"value":' + fragment.encode())
-    response = await handler(
-        "POST", NOTIFY_PATH, notify_headers(ayolinx_key, body, clock.stamp()), body
-    )
+    response = await send_notify(handler, ayolinx_key, clock, body)
     _strict_json(response.body)
     assert response.status == 400 or recorder.calls == 1
 
@@ -162,9 +145,9 @@ async def test_every_notify_answer_is_strict_json(
 
 
 async def test_default_listener_timeout_is_documented(ayolinx_key: rsa.RSAPrivateKey) -> None:
-    handler = _make(ayolinx_key, FakeClock())
+    handler = make_handler(ayolinx_key, FakeClock())
     assert handler.listener_timeout == DEFAULT_LISTENER_TIMEOUT == 20.0
-    assert _make(ayolinx_key, FakeClock(), listener_timeout=None).listener_timeout is None
+    assert make_handler(ayolinx_key, FakeClock(), listener_timeout=None).listener_timeout is None
 
 
 async def test_hung_listener_is_cancelled_at_the_timeout_and_the_redelivery_runs_it(
@@ -181,7 +164,7 @@ async def test_hung_listener_is_cancelled_at_the_timeout_and_the_redelivery_runs
             finally:
                 runs.append("cancelled")
 
-    handler = _make(ayolinx_key, clock, on_event=listener, listener_timeout=0.2)
+    handler = make_handler(ayolinx_key, clock, on_event=listener, listener_timeout=0.2)
     body = qris_body()
     headers = notify_headers(ayolinx_key, body, clock.stamp())
     started = time.perf_counter()
@@ -207,10 +190,10 @@ async def test_hung_va_listener_times_out_without_answering_success(
     async def hang(event: CallbackEvent) -> None:
         await anyio.sleep_forever()
 
-    handler = _make(ayolinx_key, clock, on_event=hang, listener_timeout=0.05)
-    token = await _token(handler, ayolinx_key, clock)
+    handler = make_handler(ayolinx_key, clock, on_event=hang, listener_timeout=0.05)
+    token = await issue_token(handler, ayolinx_key, clock)
     body = va_payment_body()
-    response = await handler("POST", VA_PATH, va_payment_headers(token, body, clock.stamp()), body)
+    response = await send_va_payment(handler, token, clock, body)
     assert response.status == 504
     assert _strict_json(response.body)["responseCode"] == "5042500"
 
@@ -227,13 +210,11 @@ async def test_a_delivery_starts_no_task(ayolinx_key: rsa.RSAPrivateKey) -> None
     async def listener(event: CallbackEvent) -> None:
         seen.append(len(asyncio.all_tasks()))
 
-    handler = _make(ayolinx_key, clock, on_event=listener)
+    handler = make_handler(ayolinx_key, clock, on_event=listener)
     before = len(asyncio.all_tasks())
     for n in range(3):
         body = qris_body(ref=f"T{n}")
-        response = await handler(
-            "POST", NOTIFY_PATH, notify_headers(ayolinx_key, body, clock.stamp()), body
-        )
+        response = await send_notify(handler, ayolinx_key, clock, body)
         assert response.status == 200
     assert seen == [before] * 3
 
@@ -251,7 +232,7 @@ async def test_slow_listener_lease_is_renewed_by_one_shared_timer(
         runs.append(event.dedupe_key)
         await release.wait()
 
-    handler = _make(ayolinx_key, time.time, on_event=slow, processing_lease=0.15)
+    handler = make_handler(ayolinx_key, time.time, on_event=slow, processing_lease=0.15)
     bodies = [qris_body(ref=f"SLOW{n}") for n in range(4)]
     stamp = format_timestamp(time.time())
     answers: list[CallbackResponse] = []
@@ -450,16 +431,14 @@ async def test_two_merchants_on_one_store_never_collide(ayolinx_key: rsa.RSAPriv
     dedupe, tokens = MemoryDedupeStore(clock=clock), MemoryIssuedTokenStore(clock=clock)
     a_events, b_events = Recorder(), Recorder()
     shared = {"dedupe_store": dedupe, "token_store": tokens}
-    a = _make(ayolinx_key, clock, on_event=a_events, **shared)
-    b = _make(ayolinx_key, clock, on_event=b_events, client_key="CK-merchant-b", **shared)
+    a = make_handler(ayolinx_key, clock, on_event=a_events, **shared)
+    b = make_handler(ayolinx_key, clock, on_event=b_events, client_key="CK-merchant-b", **shared)
     assert a.namespace != b.namespace
     body = json.loads(qris_body())
     del body["originalReferenceNo"]
     raw = encode(body)
     for handler in (a, b):
-        response = await handler(
-            "POST", NOTIFY_PATH, notify_headers(ayolinx_key, raw, clock.stamp()), raw
-        )
+        response = await send_notify(handler, ayolinx_key, clock, raw)
         assert response.status == 200
     assert (a_events.calls, b_events.calls) == (1, 1)
 
@@ -467,7 +446,7 @@ async def test_two_merchants_on_one_store_never_collide(ayolinx_key: rsa.RSAPriv
     issued = await b("POST", TOKEN_PATH, headers, token_body())
     b_token = issued.json()["accessToken"]
     va = va_payment_body()
-    refused = await a("POST", VA_PATH, va_payment_headers(b_token, va, clock.stamp()), va)
+    refused = await send_va_payment(a, b_token, clock, va)
     assert refused.status == 401
     assert refused.json()["responseCode"] == "4012501"
 
@@ -477,14 +456,14 @@ async def test_same_client_key_shares_and_explicit_namespace_wins(
 ) -> None:
     clock = FakeClock()
     store = MemoryDedupeStore(clock=clock)
-    first = _make(ayolinx_key, clock, dedupe_store=store)
-    second = _make(ayolinx_key, clock, dedupe_store=store)
+    first = make_handler(ayolinx_key, clock, dedupe_store=store)
+    second = make_handler(ayolinx_key, clock, dedupe_store=store)
     assert first.namespace == second.namespace
     assert CLIENT_KEY not in first.namespace
     body = qris_body()
-    await first("POST", NOTIFY_PATH, notify_headers(ayolinx_key, body, clock.stamp()), body)
+    await send_notify(first, ayolinx_key, clock, body)
     assert await second.dedupe_store.get("20250110111212800110166944801931623:00") == "done"
-    explicit = _make(ayolinx_key, clock, dedupe_store=store, namespace="shop-1")
+    explicit = make_handler(ayolinx_key, clock, dedupe_store=store, namespace="shop-1")
     assert explicit.namespace == "shop-1"
     assert await explicit.dedupe_store.get("20250110111212800110166944801931623:00") is None
     assert await store.get(f"{first.namespace}:20250110111212800110166944801931623:00") == "done"
@@ -521,11 +500,11 @@ async def test_crash_report_of_a_va_payment_holds_no_token_or_signature(
     ayolinx_key: rsa.RSAPrivateKey, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The exception logged for an unexpected failure travels through every handler frame of
-    a verified SNAP VA payment (``handle``, ``_va_payment``, ``_deliver``); rendered with
+    a verified SNAP VA payment (``handle``, ``_va_payment``, ``deliver``); rendered with
     frame locals, as Sentry does, none shows the Bearer token or the signature."""
     clock = FakeClock()
-    handler = _make(ayolinx_key, clock, dedupe_store=_BrokenStore())
-    token = await _token(handler, ayolinx_key, clock)
+    handler = make_handler(ayolinx_key, clock, dedupe_store=_BrokenStore())
+    token = await issue_token(handler, ayolinx_key, clock)
     body = va_payment_body()
     headers = va_payment_headers(token, body, clock.stamp())
     caplog.set_level(logging.ERROR, logger="ayolinx_async")
@@ -536,7 +515,7 @@ async def test_crash_report_of_a_va_payment_holds_no_token_or_signature(
     exc = record.exc_info[1]
     assert exc is not None
     text = _frames_text(exc)
-    for frame in ("in handle", "in _va_payment", "in _deliver"):
+    for frame in ("in handle", "in _va_payment", "in deliver"):
         assert frame in text  # the handler's frames were rendered, with their locals
     assert token not in text
     assert headers["X-SIGNATURE"] not in text

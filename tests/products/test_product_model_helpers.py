@@ -20,16 +20,16 @@ from ayolinx_async.models import (
     ValidUpToFormat,
     VirtualAccountCreateRequest,
 )
-from ayolinx_async.models._common import (
+from ayolinx_async.models._checks import (
     check_text,
-    coerce_amount,
-    parse_status,
-    render_valid_up_to,
     to_additional_info,
     to_channel,
     to_url_params,
-    unknown_fields,
 )
+from ayolinx_async.models._common import unknown_fields
+from ayolinx_async.models._money import coerce_amount
+from ayolinx_async.models._parsers import parse_status
+from ayolinx_async.models._times import render_valid_up_to
 
 from .wire_helpers import api_response, jakarta
 
@@ -191,3 +191,23 @@ def test_non_idr_needs_explicit_permission() -> None:
             total_amount=usd,
         )
     assert info.value.field == "total_amount.currency"
+
+
+def test_known_fields_and_wire_order_come_from_the_declarations() -> None:
+    """Each wire field is declared once: the known set (for ``extra``) and the body order are
+    derived from the attrs metadata."""
+    from ayolinx_async.models import QrisCancelRequest, QrisCancelResponse
+    from ayolinx_async.models._fields import known_names
+
+    assert known_names(QrisCancelResponse) == {
+        "originalPartnerReferenceNo",
+        "originalReferenceNo",
+        "cancelTime",
+        "transactionDate",
+        "additionalInfo",
+    }
+    body = QrisCancelRequest(
+        original_partner_reference_no="P1", reason="dup", additional_info={"note": "x"}
+    ).to_wire()
+    assert list(body) == ["originalPartnerReferenceNo", "reason", "additionalInfo"]
+    assert list(body["additionalInfo"].items()) == [("channel", "BNC_QRIS"), ("note", "x")]

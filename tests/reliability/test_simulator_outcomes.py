@@ -21,10 +21,9 @@ from ayolinx_async import (
     ServerError,
     ValidationError,
 )
-from ayolinx_async._client import TOKEN_PATH
+from ayolinx_async._endpoints import TOKEN_PATH, Endpoint
 from ayolinx_async._endpoints import PaymentProduct as Product
 from ayolinx_async._reconcile import product_for_path, reconcile
-from ayolinx_async._resources import ewallet, payment_link, qris, retail, virtual_account
 from ayolinx_async.models._ewallet import EwalletStatusResponse
 from ayolinx_async.models._qris import QrisQueryResponse
 from ayolinx_async.models._retail import RetailQueryResponse
@@ -54,14 +53,14 @@ def _valid_until(r: SimRig) -> datetime:
 PRODUCTS = [
     Money(
         Product.QRIS,
-        qris.GENERATE_PATH,
+        Endpoint.QRIS_GENERATE.path,
         None,
         QrisQueryResponse,
         lambda r, ref: r.client.qris.generate(partner_reference_no=ref, amount=10000),  # type: ignore[attr-defined]
     ),
     Money(
         Product.EWALLET,
-        ewallet.PAYMENT_PATH,
+        Endpoint.EWALLET_PAYMENT.path,
         None,
         EwalletStatusResponse,
         lambda r, ref: r.client.ewallet.create_payment(  # type: ignore[attr-defined]
@@ -70,7 +69,7 @@ PRODUCTS = [
     ),
     Money(
         Product.VIRTUAL_ACCOUNT,
-        virtual_account.CREATE_PATH,
+        Endpoint.VA_CREATE.path,
         "VIRTUAL_ACCOUNT_BNI",
         VirtualAccountInquiryResponse,
         lambda r, ref: r.client.virtual_accounts.create(  # type: ignore[attr-defined]
@@ -83,7 +82,7 @@ PRODUCTS = [
     ),
     Money(
         Product.RETAIL,
-        retail.CREATE_PATH,
+        Endpoint.RETAIL_CREATE.path,
         "RETAIL_ALFAMIDI",
         RetailQueryResponse,
         lambda r, ref: r.client.retail.create(  # type: ignore[attr-defined]
@@ -134,7 +133,7 @@ async def test_an_uncertain_cancel_is_reconciled_to_the_cancelled_status(
 ) -> None:
     async with sim_rig(merchant_key) as r:
         await PRODUCTS[0].create(r, "ORD-CXL-1")
-        r.faults.inject(Fault.read_timeout(after_send=True), path=qris.CANCEL_PATH)
+        r.faults.inject(Fault.read_timeout(after_send=True), path=Endpoint.QRIS_CANCEL.path)
         with pytest.raises(OutcomeUnknownError) as info:
             await r.client.qris.cancel(original_partner_reference_no="ORD-CXL-1")  # type: ignore[attr-defined]
         assert info.value.partner_reference_no == "ORD-CXL-1"
@@ -143,19 +142,19 @@ async def test_an_uncertain_cancel_is_reconciled_to_the_cancelled_status(
         assert status.latest_transaction_status == "05"
         assert status.is_final
         assert not status.is_paid
-        assert r.sim_requests_to(qris.CANCEL_PATH) == 1
+        assert r.sim_requests_to(Endpoint.QRIS_CANCEL.path) == 1
 
 
 async def test_timeout_before_the_request_arrived_reconciles_to_not_found_and_is_safe_to_resend(
     merchant_key: rsa.RSAPrivateKey,
 ) -> None:
     async with sim_rig(merchant_key) as r:
-        r.faults.inject(Fault.read_timeout(after_send=False), path=qris.GENERATE_PATH)
+        r.faults.inject(Fault.read_timeout(after_send=False), path=Endpoint.QRIS_GENERATE.path)
         with pytest.raises(OutcomeUnknownError) as info:
             await PRODUCTS[0].create(r, "ORD-LOST-1")
         with pytest.raises(NotFoundError):
             await reconcile(r.client, info.value)
-        assert r.sim_requests_to(qris.GENERATE_PATH) == 0
+        assert r.sim_requests_to(Endpoint.QRIS_GENERATE.path) == 0
         created = await PRODUCTS[0].create(r, "ORD-LOST-1")  # now provably safe
         assert created.partner_reference_no == "ORD-LOST-1"
         assert (await reconcile(r.client, info.value)).latest_transaction_status == "01"
@@ -167,28 +166,28 @@ async def test_simulator_drop_and_error_faults_on_a_money_call(
     async with sim_rig(merchant_key) as r:
         await r.client.get_access_token()
         # "drop": the simulator acts, then closes the connection without an answer.
-        r.sim.inject_fault("drop", path=qris.GENERATE_PATH)
+        r.sim.inject_fault("drop", path=Endpoint.QRIS_GENERATE.path)
         with pytest.raises(OutcomeUnknownError) as dropped:
             await PRODUCTS[0].create(r, "ORD-DROP-1")
         assert isinstance(dropped.value.cause, ConnectionDroppedError)
         assert (await reconcile(r.client, dropped.value)).latest_transaction_status == "01"
         # "error": a 500 before acting. Still unknown to the client; reconcile says no.
-        r.sim.inject_fault("error", path=qris.GENERATE_PATH)
+        r.sim.inject_fault("error", path=Endpoint.QRIS_GENERATE.path)
         with pytest.raises(OutcomeUnknownError) as failed:
             await PRODUCTS[0].create(r, "ORD-ERR-1")
         assert isinstance(failed.value.cause, ServerError)
         with pytest.raises(NotFoundError):
             await reconcile(r.client, failed.value)
-        assert r.sim_requests_to(qris.GENERATE_PATH) == 2
+        assert r.sim_requests_to(Endpoint.QRIS_GENERATE.path) == 2
 
 
 async def test_read_only_call_rides_out_simulator_500s(merchant_key: rsa.RSAPrivateKey) -> None:
     async with sim_rig(merchant_key) as r:
         await PRODUCTS[0].create(r, "ORD-Q-1")
-        r.sim.inject_fault("error", count=2, path=qris.QUERY_PATH)
+        r.sim.inject_fault("error", count=2, path=Endpoint.QRIS_QUERY.path)
         result = await r.client.qris.query(original_partner_reference_no="ORD-Q-1")  # type: ignore[attr-defined]
         assert result.response.attempts == 3
-        assert r.sim_requests_to(qris.QUERY_PATH) == 3
+        assert r.sim_requests_to(Endpoint.QRIS_QUERY.path) == 3
         assert len(r.sleeps.delays) == 2
 
 
@@ -197,11 +196,11 @@ async def test_read_only_retry_after_the_server_acted_succeeds(
 ) -> None:
     async with sim_rig(merchant_key) as r:
         await PRODUCTS[0].create(r, "ORD-Q-2")
-        r.sim.inject_fault("drop", path=qris.QUERY_PATH)
+        r.sim.inject_fault("drop", path=Endpoint.QRIS_QUERY.path)
         result = await r.client.qris.query(original_partner_reference_no="ORD-Q-2")  # type: ignore[attr-defined]
         assert result.latest_transaction_status == "01"
         # dropped (acted), same id again -> 409xx00 duplicate, then a fresh id -> answered
-        ids = [rec.external_id for rec in r.faults.records_for(qris.QUERY_PATH)]
+        ids = [rec.external_id for rec in r.faults.records_for(Endpoint.QRIS_QUERY.path)]
         assert len(ids) == 3
         assert ids[0] == ids[1] != ids[2]
         assert result.response.attempts == 3
@@ -240,7 +239,7 @@ async def test_clock_ten_minutes_ahead_is_refused_by_the_simulator(
         assert info.value.response_code is not None
         assert info.value.response_code.http_status == 401
         assert len(r.faults.records_for(TOKEN_PATH)) == 1
-        assert r.sim_requests_to(qris.GENERATE_PATH) == 0
+        assert r.sim_requests_to(Endpoint.QRIS_GENERATE.path) == 0
 
 
 # -- reconcile's own rules (no network) ------------------------------------------------------
@@ -257,23 +256,23 @@ def _unknown(path: str, reference: str | None = "ORD-1") -> OutcomeUnknownError:
 
 
 def test_product_for_path_covers_every_money_call() -> None:
-    assert product_for_path(qris.GENERATE_PATH) is Product.QRIS
-    assert product_for_path(qris.CANCEL_PATH) is Product.QRIS
-    assert product_for_path(ewallet.PAYMENT_PATH) is Product.EWALLET
-    assert product_for_path(virtual_account.CREATE_PATH) is Product.VIRTUAL_ACCOUNT
-    assert product_for_path(retail.CREATE_PATH) is Product.RETAIL
-    assert product_for_path(payment_link.CREATE_PATH) is Product.PAYMENT_LINK
+    assert product_for_path(Endpoint.QRIS_GENERATE.path) is Product.QRIS
+    assert product_for_path(Endpoint.QRIS_CANCEL.path) is Product.QRIS
+    assert product_for_path(Endpoint.EWALLET_PAYMENT.path) is Product.EWALLET
+    assert product_for_path(Endpoint.VA_CREATE.path) is Product.VIRTUAL_ACCOUNT
+    assert product_for_path(Endpoint.RETAIL_CREATE.path) is Product.RETAIL
+    assert product_for_path(Endpoint.PAYMENT_LINK_CREATE.path) is Product.PAYMENT_LINK
     assert product_for_path("/v1.0/unknown") is None
 
 
 @pytest.mark.parametrize(
     ("target", "kwargs", "field"),
     [
-        (_unknown(payment_link.CREATE_PATH), {}, "product"),
+        (_unknown(Endpoint.PAYMENT_LINK_CREATE.path), {}, "product"),
         (_unknown("/v1.0/custom"), {}, "product"),
-        (_unknown(qris.GENERATE_PATH, reference=None), {}, "partner_reference_no"),
-        (_unknown(virtual_account.CREATE_PATH), {}, "channel"),
-        (_unknown(retail.CREATE_PATH), {}, "channel"),
+        (_unknown(Endpoint.QRIS_GENERATE.path, reference=None), {}, "partner_reference_no"),
+        (_unknown(Endpoint.VA_CREATE.path), {}, "channel"),
+        (_unknown(Endpoint.RETAIL_CREATE.path), {}, "channel"),
         ("ORD-1", {}, "product"),
         ("ORD-1", {"product": "loans"}, "product"),
         ("  ", {"product": "qris"}, "reference"),

@@ -19,8 +19,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ayolinx_async import Transport
-from ayolinx_async._client import TOKEN_PATH
-from ayolinx_async._resources import qris
+from ayolinx_async._endpoints import TOKEN_PATH, Endpoint
 from tests.reliability.gateway import Clock
 from tests.reliability.simrig import Ticking, sim_rig
 
@@ -139,9 +138,11 @@ async def test_revocation_in_the_middle_of_a_burst_costs_one_fetch(
             for _ in range(calls):
                 tg.start_soon(call)
         rejected = sum(
-            1 for rec in r.sim.requests() if rec.path == qris.QUERY_PATH and rec.http_status == 401
+            1
+            for rec in r.sim.requests()
+            if rec.path == Endpoint.QRIS_QUERY.path and rec.http_status == 401
         )
         assert len(results) == calls
         assert r.client.token_cache.fetch_count == 2
         assert rejected >= 1
-        assert len(r.faults.records_for(qris.QUERY_PATH)) == calls + rejected
+        assert len(r.faults.records_for(Endpoint.QRIS_QUERY.path)) == calls + rejected

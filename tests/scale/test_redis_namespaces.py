@@ -14,20 +14,17 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from ayolinx_async.callbacks import CallbackHandler, namespace_for
 from ayolinx_async.contrib.redis import RedisDedupeStore, RedisIssuedTokenStore
 from tests.callbacks.helpers import (
-    NOTIFY_PATH,
-    TOKEN_PATH,
-    VA_PATH,
+    CLIENT_KEY,
     FakeClock,
     Recorder,
     encode,
-    notify_headers,
+    issue_token,
+    make_handler,
     qris_body,
-    token_body,
-    token_headers,
+    send_notify,
+    send_va_payment,
     va_payment_body,
-    va_payment_headers,
 )
-from tests.conftest import CLIENT_KEY, CLIENT_SECRET
 
 pytestmark = pytest.mark.anyio
 
@@ -42,12 +39,11 @@ def _handler(
     client_key: str,
     recorder: Recorder,
 ) -> CallbackHandler:
-    return CallbackHandler(
+    return make_handler(
+        key,
+        clock,
         client_key=client_key,
-        client_secret=CLIENT_SECRET,
-        ayolinx_public_keys=key.public_key(),
         on_event=recorder,
-        clock=clock,
         dedupe_store=RedisDedupeStore(redis, prefix=prefix),
         token_store=RedisIssuedTokenStore(redis, prefix=prefix),
     )
@@ -70,9 +66,7 @@ async def test_two_merchants_never_see_each_others_dedupe_entries_or_tokens(
 
     body = _partner_only_notify()
     for handler in (a, b):
-        headers = notify_headers(ayolinx_key, body, clock.stamp())
-        response = await handler("POST", NOTIFY_PATH, headers, body)
-        assert response.status == 200
+        assert (await send_notify(handler, ayolinx_key, clock, body)).status == 200
     # Both merchants' listeners ran: B's notification was not taken for A's duplicate.
     assert (a_events.calls, b_events.calls) == (1, 1)
     keys = sorted(k.decode() for k in await redis_client.keys(f"{prefix}dedupe:*"))
@@ -81,15 +75,8 @@ async def test_two_merchants_never_see_each_others_dedupe_entries_or_tokens(
         for ck in (CLIENT_KEY, OTHER_KEY)
     )
 
-    issued = await b(
-        "POST",
-        TOKEN_PATH,
-        token_headers(ayolinx_key, clock.stamp(), client_key=OTHER_KEY),
-        token_body(),
-    )
-    b_token = issued.json()["accessToken"]
-    va = va_payment_body()
-    refused = await a("POST", VA_PATH, va_payment_headers(b_token, va, clock.stamp()), va)
+    b_token = await issue_token(b, ayolinx_key, clock, client_key=OTHER_KEY)
+    refused = await send_va_payment(a, b_token, clock, va_payment_body())
     assert refused.status == 401
     assert refused.json()["responseCode"] == "4012501"
     assert a_events.calls == 1
@@ -106,15 +93,10 @@ async def test_replicas_of_one_merchant_share_dedupe_and_tokens(
     second = _handler(redis_client, prefix, ayolinx_key, clock, CLIENT_KEY, events)
     body = _partner_only_notify()
     for handler in (first, second):
-        headers = notify_headers(ayolinx_key, body, clock.stamp())
-        assert (await handler("POST", NOTIFY_PATH, headers, body)).status == 200
+        assert (await send_notify(handler, ayolinx_key, clock, body)).status == 200
     assert events.calls == 1  # the second replica acknowledged a duplicate
 
-    issued = await first(
-        "POST", TOKEN_PATH, token_headers(ayolinx_key, clock.stamp()), token_body()
-    )
-    token = issued.json()["accessToken"]
-    va = va_payment_body()
-    paid = await second("POST", VA_PATH, va_payment_headers(token, va, clock.stamp()), va)
+    token = await issue_token(first, ayolinx_key, clock)
+    paid = await send_va_payment(second, token, clock, va_payment_body())
     assert paid.status == 200
     assert paid.json()["responseCode"] == "2002500"

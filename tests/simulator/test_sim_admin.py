@@ -14,7 +14,7 @@ from ayolinx_async.signing import load_public_key
 from ayolinx_async.simulator import (
     LookupFailed,
     MerchantAccount,
-    Product,
+    PaymentProduct,
     Simulator,
     TransitionRefused,
 )
@@ -190,7 +190,9 @@ async def test_auto_pay_skips_settled_transactions(
 # -- ledger rules --------------------------------------------------------------------------
 
 
-def _open(ledger: Ledger, ref: str, product: Product = Product.QRIS, partner: str = "P") -> None:
+def _open(
+    ledger: Ledger, ref: str, product: PaymentProduct = PaymentProduct.QRIS, partner: str = "P"
+) -> None:
     ledger.open(
         reference_no=ref,
         partner_reference_no=partner,
@@ -237,17 +239,17 @@ def test_ledger_transitions(path: list[str], allowed: bool) -> None:
 
 def test_ledger_lookup_by_partner_reference_must_be_unambiguous() -> None:
     ledger = Ledger()
-    _open(ledger, "R1", Product.QRIS, partner="SAME")
-    _open(ledger, "R2", Product.RETAIL, partner="SAME")
-    _open(ledger, "R3", Product.RETAIL, partner="ONLY")
+    _open(ledger, "R1", PaymentProduct.QRIS, partner="SAME")
+    _open(ledger, "R2", PaymentProduct.RETAIL, partner="SAME")
+    _open(ledger, "R3", PaymentProduct.RETAIL, partner="ONLY")
     assert ledger.get("ONLY").reference_no == "R3"
-    assert ledger.get("R2").product is Product.RETAIL
+    assert ledger.get("R2").product is PaymentProduct.RETAIL
     with pytest.raises(LookupFailed, match="ambiguous"):
         ledger.get("SAME")
     with pytest.raises(LookupFailed, match="no transaction"):
         ledger.get("MISSING")
     with pytest.raises(ValueError, match="duplicate"):
-        _open(ledger, "R4", Product.QRIS, partner="SAME")
+        _open(ledger, "R4", PaymentProduct.QRIS, partner="SAME")
 
 
 def test_external_id_registry_day_boundary_in_jakarta() -> None:

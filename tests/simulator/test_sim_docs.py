@@ -25,11 +25,11 @@ def test_published_code_table_matches_the_simulator() -> None:
 def test_code_table_covers_every_endpoint_and_case() -> None:
     table = code_table_markdown()
     for endpoint in Endpoint:
-        assert f"`{endpoint.path}` | `{endpoint.success}`" in table
+        assert f"`{endpoint.path}` | `{endpoint.success_code}`" in table
     for case in Case:
         assert f"`{case.http_status}xx{case.case}`" in table
     # The documented success codes (spec §7.2, §11).
-    assert [e.success for e in Endpoint] == [
+    assert [e.success_code for e in Endpoint] == [
         "2007300", "2004700", "2005100", "2007700", "2005400", "2005500",
         "2002700", "2003000", "00", "00", "2000100",
     ]  # fmt: skip

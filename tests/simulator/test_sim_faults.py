@@ -10,7 +10,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ayolinx_async import ConnectionDroppedError, OutcomeUnknownError
-from ayolinx_async.simulator import FaultKind, Faults, MerchantAccount, Simulator
+from ayolinx_async.simulator import Faults, MerchantAccount, Simulator, SimulatorFault
 from tests.fakes import FakeClock
 
 from .sim_helpers import RawCaller, qr_body
@@ -26,7 +26,7 @@ async def _no_sleep(seconds: float) -> None:
 
 async def test_injected_error_answers_500_and_does_not_act(raw: RawCaller, sim: Simulator) -> None:
     token = await raw.token()
-    sim.inject_fault(FaultKind.ERROR, path=GENERATE)
+    sim.inject_fault(SimulatorFault.ERROR, path=GENERATE)
     failed = await raw.call(GENERATE, qr_body("E-1"), token=token, external_id="100")
     assert failed.status_code == 500
     assert failed.json() == {"responseCode": "5004701", "responseMessage": "Internal Server Error"}
@@ -96,7 +96,7 @@ async def test_latency_is_real_time_even_with_a_fake_clock(
     assert elapsed >= 0.1
 
 
-def _fates(seed: int) -> list[FaultKind | None]:
+def _fates(seed: int) -> list[SimulatorFault | None]:
     from random import Random
 
     from ayolinx_async.simulator._faults import FaultPlan
@@ -109,8 +109,8 @@ def test_random_faults_are_seeded_and_roughly_at_rate() -> None:
     first, second, other = _fates(11), _fates(11), _fates(12)
     assert first == second
     assert first != other
-    errors = first.count(FaultKind.ERROR)
-    drops = first.count(FaultKind.DROP)
+    errors = first.count(SimulatorFault.ERROR)
+    drops = first.count(SimulatorFault.DROP)
     assert 35 <= errors <= 85  # ~60 expected
     assert 20 <= drops <= 70  # ~42 expected (0.7 * 0.3 * 200)
 

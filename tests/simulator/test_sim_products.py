@@ -17,7 +17,7 @@ from ayolinx_async._errors import (
     PermissionDeniedError,
 )
 from ayolinx_async._wire import JAKARTA, format_timestamp
-from ayolinx_async.simulator import DeliveryState, Product, Simulator, parse_emv
+from ayolinx_async.simulator import DeliveryState, PaymentProduct, Simulator, parse_emv
 from tests.fakes import FakeClock
 
 from .conftest import CALLBACK_URL
@@ -457,7 +457,7 @@ async def test_payment_link_full_flow(
     assert dup.value.response_code.value == "4090101"
 
     txn = sim.transaction(link_id)
-    assert txn.product is Product.PAYMENT_LINK
+    assert txn.product is PaymentProduct.PAYMENT_LINK
     assert txn.amount == Decimal("45000")
 
     callback = await _paid_and_notified(sim, merchant_app, link_id, channel="VIRTUAL_ACCOUNT_BNI")

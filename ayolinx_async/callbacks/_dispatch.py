@@ -1,0 +1,134 @@
+"""Exactly-once delivery to the merchant's listeners: claim the dedupe key, confirm (with
+``confirm_with``), run the listeners within ``listener_timeout``, then mark done or release."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+import anyio
+
+from .._errors import CallbackRejected
+from .._log import logger as _root_logger
+from ._confirm import ConfirmFailed, confirm
+from ._events import CallbackEvent
+from ._leases import LeaseKeeper
+from ._stores import DEDUPE_DONE, NamespacedDedupeStore
+
+if TYPE_CHECKING:
+    from .._client import AyolinxClient
+
+__all__ = ["Dispatcher", "EventListener", "ListenerFailed", "ListenerTimedOut"]
+
+_logger = _root_logger.getChild("callbacks")
+
+EventListener = Callable[[CallbackEvent], Awaitable[object]]
+
+
+class ListenerFailed(Exception):
+    """A merchant listener raised; the delivery must be retried by Ayolinx."""
+
+
+class ListenerTimedOut(Exception):
+    """The listeners overran ``listener_timeout`` and were cancelled; Ayolinx must retry."""
+
+
+class Dispatcher:
+    """Hands each verified event to the listeners once per dedupe key (see the module doc)."""
+
+    def __init__(
+        self,
+        *,
+        listeners: tuple[EventListener, ...],
+        dedupe: NamespacedDedupeStore,
+        dedupe_ttl: float,
+        lease: float,
+        listener_timeout: float,
+        confirm_with: AyolinxClient | None,
+        confirm_timeout: float,
+    ) -> None:
+        self._listeners = listeners
+        self._dedupe = dedupe
+        self._dedupe_ttl = dedupe_ttl
+        self._lease = lease
+        self._listener_timeout = listener_timeout
+        self._confirm_with = confirm_with
+        self._confirm_timeout = confirm_timeout
+        # Leases are renewed only when a delivery can outlive a third of one (issue 15): with
+        # the defaults (20 s listeners, 300 s lease) no delivery ever needs it.
+        budget = listener_timeout + (confirm_timeout if confirm_with else 0.0)
+        self._leases = LeaseKeeper(dedupe, lease) if budget >= lease / 3 else None
+
+    async def deliver(self, event: CallbackEvent) -> bool:
+        """Confirm (with ``confirm_with``) and run the listeners once per dedupe key; False for
+        an acknowledged duplicate.
+
+        A key held by another delivery that is still running answers 409, not 200: if that
+        delivery fails, Ayolinx must still have a retry pending. Every way out but success
+        releases the claim, so the redelivery runs the listeners.
+        """
+        key = event.dedupe_key
+        owner = secrets.token_hex(16)
+        if not await self._dedupe.claim(key, owner, self._lease):
+            if await self._dedupe.get(key) == DEDUPE_DONE:
+                _logger.info("duplicate callback %s acknowledged", key)
+                return False
+            raise CallbackRejected(
+                409, "00", "Conflict. The same callback is being processed", reason="in_progress"
+            )
+        leases = self._leases
+        try:
+            if leases is not None:
+                leases.track(key, owner)
+            await self._run_listeners(
+                await confirm(event, self._confirm_with, self._confirm_timeout), key
+            )
+        except (CallbackRejected, ConfirmFailed, ListenerTimedOut):
+            await self._release(key, owner)
+            raise
+        except Exception:
+            _logger.exception(
+                "callback listener failed for %s %s; answering 500 so Ayolinx retries",
+                type(event).__name__,
+                key,
+            )
+            await self._release(key, owner)
+            raise ListenerFailed from None
+        except BaseException:
+            await self._release(key, owner)
+            raise
+        finally:
+            if leases is not None:
+                leases.untrack(owner)
+        try:
+            await self._dedupe.complete(key, self._dedupe_ttl)
+        except Exception as exc:
+            # The listeners succeeded: acknowledge. The processing lease still blocks
+            # duplicates; answering 500 would only make Ayolinx re-run finished work.
+            _logger.warning(
+                "could not mark callback %s as done (%s); acknowledging anyway",
+                key,
+                type(exc).__name__,
+            )
+        return True
+
+    async def _release(self, key: str, owner: str) -> None:
+        with anyio.CancelScope(shield=True):
+            await self._dedupe.release(key, owner)
+
+    async def _run_listeners(self, event: CallbackEvent, key: str) -> None:
+        """Call the listeners in order, directly (no task), inside one cancel scope that ends
+        them at ``listener_timeout``."""
+        with anyio.move_on_after(self._listener_timeout) as scope:
+            for listener in self._listeners:
+                await listener(event)
+        if scope.cancelled_caught:
+            _logger.warning(
+                "callback listeners for %s %s overran %gs; cancelled, answering 504 so Ayolinx"
+                " retries",
+                type(event).__name__,
+                key,
+                self._listener_timeout,
+            )
+            raise ListenerTimedOut

@@ -1,0 +1,116 @@
+"""Callback field rules, built on the response models' parsers: what deduplication and the paid
+amount need is mandatory and strict (a 400 naming the field), everything else is read leniently
+by the same parsers the response models use."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from .._errors import CallbackRejected
+from ..models._enums import TransactionStatus
+from ..models._fields import Unreadable, read_wire
+from ..models._money import Amount
+from ..models._parsers import parse_status, parse_str
+
+__all__ = [
+    "as_dict",
+    "event_status",
+    "identifier",
+    "mandatory",
+    "optional_amount",
+    "paid_amount",
+    "read_event_fields",
+    "text_or_empty",
+]
+
+#: Identifiers and codes travel in dedupe keys, logs and status queries: printable ASCII only.
+_PRINTABLE = re.compile(r"[\x20-\x7e]+")
+_MAX_INTEGER_DIGITS = 13  # SNAP amounts are 16,2
+
+
+def identifier(value: object) -> str | None:
+    """An identifier as sent, ``None`` if absent or blank; :class:`Unreadable` if it is not
+    printable ASCII."""
+    text = parse_str(value)
+    if text is None or not text.strip():
+        return None
+    if not _PRINTABLE.fullmatch(text):
+        raise Unreadable()
+    return text
+
+
+def event_status(value: object) -> TransactionStatus | None:
+    """``latestTransactionStatus`` read as in responses (numbers zero-padded), printable only."""
+    text = identifier(value)
+    if text is None:
+        return None
+    return parse_status(value) or TransactionStatus(text.strip())
+
+
+def _callback_amount(data: object) -> Amount | None:
+    """A wire amount as responses read it, narrowed to what a payment can be: not negative and
+    at most 13 integer digits (SNAP 16,2)."""
+    amount = Amount.from_wire(data)
+    if amount is None or amount.value.is_signed():
+        return None
+    value = amount.value
+    return amount if not value or value.adjusted() < _MAX_INTEGER_DIGITS else None
+
+
+def paid_amount(data: object) -> Amount | None:
+    """A mandatory amount: ``None`` when absent, :class:`Unreadable` naming ``.value`` when
+    present but unusable (never guess what was paid)."""
+    if data is None:
+        return None
+    amount = _callback_amount(data)
+    if amount is None:
+        raise Unreadable("bad_amount", suffix=".value")
+    return amount
+
+
+def optional_amount(data: object) -> Amount | None:
+    """An informative amount (a fee): ``None`` when absent or unusable."""
+    return _callback_amount(data) if data is not None else None
+
+
+def as_dict(value: object) -> dict[str, Any]:
+    """A nested object as a plain dict (empty when absent or not an object)."""
+    return dict(value) if isinstance(value, Mapping) else {}
+
+
+def text_or_empty(value: object) -> str:
+    """A string field where absent means ``""``."""
+    return parse_str(value) or ""
+
+
+def _bad_field(name: str, reason: str = "bad_field") -> CallbackRejected:
+    return CallbackRejected(400, "01", f"Invalid Field Format {name}", reason=reason)
+
+
+def mandatory(body: Mapping[str, Any], *names: str) -> str:
+    """The first non-empty of ``names``; 400xx02 naming the first one if none is present,
+    400xx01 if any that is present is not printable ASCII."""
+    found = []
+    for name in names:
+        try:
+            text = identifier(body.get(name))
+        except Unreadable:
+            raise _bad_field(name) from None
+        if text is not None:
+            found.append(text)
+    if not found:
+        raise CallbackRejected(
+            400, "02", f"Invalid Mandatory Field {names[0]}", reason="missing_field"
+        )
+    return found[0]
+
+
+def read_event_fields(cls: type, body: Mapping[str, Any]) -> dict[str, Any]:
+    """The declared wire fields of an event class read from ``body``; a strict field's
+    refusal is a 400xx01 naming it."""
+    try:
+        return read_wire(cls, body)
+    except Unreadable as exc:
+        raise _bad_field(f"{exc.field}{exc.suffix}", exc.reason) from None

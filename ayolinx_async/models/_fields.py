@@ -1,0 +1,137 @@
+"""Wire fields declared once: an attrs field's ``metadata=wire(...)`` names its wire key, how
+a received value is parsed and how a sent value is rendered. ``render_wire`` (requests),
+``read_wire`` (responses, callbacks) and ``known_names`` (what ``extra`` leaves out) read it.
+
+A wire path is a key (``"amount"``) or a key inside a nested object
+(``"additionalInfo.channel"``); a field may list several paths, tried in order when reading.
+Fields are rendered in declaration order, so the declaration is also the wire order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import attrs
+
+__all__ = [
+    "Parse",
+    "Render",
+    "Unreadable",
+    "WireSpec",
+    "known_names",
+    "read_wire",
+    "render_wire",
+    "wire",
+]
+
+#: Reads one received value; total, or raises :class:`Unreadable` for a strict field.
+Parse = Callable[[Any], Any]
+#: ``(model, attribute, value)`` like an attrs validator; ``None`` means "not sent".
+Render = Callable[[Any, "attrs.Attribute[Any]", Any], Any]
+
+_KEY = "ayolinx_wire"
+
+
+class Unreadable(ValueError):
+    """A strict parser's refusal; :func:`read_wire` fills in ``field`` (the wire path)."""
+
+    def __init__(self, reason: str = "bad_field", *, suffix: str = "", field: str = "") -> None:
+        super().__init__(f"{field}{suffix}: {reason}")
+        self.reason = reason
+        self.suffix = suffix
+        self.field = field
+
+
+@attrs.frozen(slots=True)
+class WireSpec:
+    """Where a field lives on the wire and how it is read and written."""
+
+    paths: tuple[tuple[str, ...], ...]
+    parse: Parse | None
+    render: Render | None
+
+    @property
+    def top_level(self) -> frozenset[str]:
+        return frozenset(path[0] for path in self.paths)
+
+
+def wire(*paths: str, parse: Parse | None = None, render: Render | None = None) -> dict[str, Any]:
+    """attrs ``metadata`` declaring a wire field: ``attrs.field(metadata=wire("qrContent"))``."""
+    return {_KEY: WireSpec(tuple(tuple(p.split(".")) for p in paths), parse, render)}
+
+
+_Specs = tuple[tuple["attrs.Attribute[Any]", WireSpec], ...]
+_SPECS: dict[type, _Specs] = {}
+
+
+def _specs(cls: type) -> _Specs:
+    """The wire fields of ``cls`` in declaration order (classes do not change: cached)."""
+    specs = _SPECS.get(cls)
+    if specs is None:
+        specs = _SPECS[cls] = tuple(
+            (attribute, attribute.metadata[_KEY])
+            for attribute in attrs.fields(cls)
+            if isinstance(attribute.metadata.get(_KEY), WireSpec)
+        )
+    return specs
+
+
+def known_names(cls: type) -> frozenset[str]:
+    """The top-level wire keys ``cls`` models (everything else goes to ``extra``)."""
+    return frozenset(name for _, spec in _specs(cls) for name in spec.top_level)
+
+
+def render_wire(model: object) -> dict[str, Any]:
+    """The request body of ``model``: its wire fields in declaration order, ``None`` left out.
+
+    Nested fields (``additionalInfo.channel``) lead the object of that name, whose own field
+    (the caller's extra keys) follows them.
+    """
+    body: dict[str, Any] = {}
+    nested: dict[str, dict[str, Any]] = {}
+    for attribute, spec in _specs(type(model)):
+        value = getattr(model, attribute.name)
+        rendered = spec.render(model, attribute, value) if spec.render is not None else value
+        if rendered is None:
+            continue
+        head, *rest = spec.paths[0]
+        if rest:
+            nested.setdefault(head, {})[rest[0]] = rendered
+        elif isinstance(rendered, Mapping):
+            body[head] = {**nested.pop(head, {}), **rendered}
+        else:
+            body[head] = rendered
+    body.update(nested)
+    return body
+
+
+def read_wire(cls: type, body: Mapping[str, Any]) -> dict[str, Any]:
+    """Constructor arguments for the wire fields of ``cls`` read from ``body``: each path in
+    turn, the first truthy parse wins. A strict parser's :class:`Unreadable` names its path."""
+    values: dict[str, Any] = {}
+    for attribute, spec in _specs(cls):
+        parse = spec.parse if spec.parse is not None else _as_sent
+        value = None
+        for path in spec.paths:
+            try:
+                value = parse(_lookup(body, path))
+            except Unreadable as exc:
+                raise Unreadable(exc.reason, suffix=exc.suffix, field=".".join(path)) from None
+            if value:
+                break
+        values[attribute.name] = value
+    return values
+
+
+def _lookup(body: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    value: Any = body
+    for key in path:
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(key)
+    return value
+
+
+def _as_sent(value: object) -> object:
+    return value
