@@ -29,15 +29,16 @@ def load_example(name: str) -> ModuleType:
 
 
 @asynccontextmanager
-async def serve_uvicorn(app: Any) -> AsyncIterator[str]:
-    """Serve an ASGI app with uvicorn on a free 127.0.0.1 port; yields its base URL."""
+async def serve_uvicorn(app: Any, *, port: int = 0, lifespan: str = "off") -> AsyncIterator[str]:
+    """Serve an ASGI app with uvicorn on 127.0.0.1 (a free port unless ``port`` is given;
+    ``lifespan="on"`` runs the app's start-up and shutdown); yields its base URL."""
     config = uvicorn.Config(
         app,
         host="127.0.0.1",
-        port=0,
+        port=port,
         log_config=None,
         log_level="warning",
-        lifespan="off",
+        lifespan=lifespan,
         access_log=False,
     )
     server = uvicorn.Server(config)

@@ -33,6 +33,7 @@ __all__ = ["COMMANDS", "TOOLS", "Command", "ExitCode", "build_parser", "main"]
 
 #: Tools for integrating with the real Ayolinx (keys, signatures, live calls), in help order.
 TOOLS: tuple[str, ...] = (
+    "ayolinx_async._cli.doctor",
     "ayolinx_async._cli.keygen",
     "ayolinx_async._cli.sign",
     "ayolinx_async._cli.verify",
@@ -47,7 +48,7 @@ COMMANDS: tuple[str, ...] = (
 )
 
 _EPILOG = """\
-integration tools: keygen, sign, verify-callback, token, call
+integration tools: doctor, keygen, sign, verify-callback, token, call
 offline:           demo, simulator
 
 exit status: 0 ok; 1 signature invalid or Ayolinx answered a failure; 2 usage;

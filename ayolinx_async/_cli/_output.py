@@ -22,6 +22,7 @@ __all__ = [
     "BODY_ENCODINGS",
     "CliError",
     "ExitCode",
+    "NetworkError",
     "OneLineParser",
     "UsageError",
     "add_global_options",
@@ -73,6 +74,13 @@ class UsageError(CliError):
 
     exit_code = ExitCode.USAGE
     category = "usage error"
+
+
+class NetworkError(CliError):
+    """No usable connection: a port that cannot be bound, a host that cannot be reached (exit 4)."""
+
+    exit_code = ExitCode.NETWORK
+    category = "network error"
 
 
 def describe_error(exc: BaseException) -> tuple[ExitCode, str, str]:

@@ -5,8 +5,9 @@ environment, never from the command line: the private key from ``--private-key-f
 ``AYOLINX_PRIVATE_KEY`` / ``AYOLINX_PRIVATE_KEY_FILE``, its password from
 ``--private-key-password-file`` or ``AYOLINX_PRIVATE_KEY_PASSWORD``, the client secret from
 ``--client-secret-file`` or ``AYOLINX_CLIENT_SECRET``, the access token from
-``--access-token-file`` or ``AYOLINX_ACCESS_TOKEN``. The token is masked in the output unless
-``--show-secrets``; the client secret and private key are never printed.
+``--access-token-file`` or ``AYOLINX_ACCESS_TOKEN``. The string-to-sign is shown exactly (it
+holds the token); the token's own line and the Authorization header are masked unless
+``--show-secrets``. The client secret and private key are never printed.
 """
 
 from __future__ import annotations
@@ -121,7 +122,7 @@ def _configure(parser: argparse.ArgumentParser) -> None:
         "--client-key", help="client key for the X-PARTNER-ID header (default: $AYOLINX_CLIENT_KEY)"
     )
     service.add_argument(
-        "--show-secrets", action="store_true", help="print the access token instead of a mask"
+        "--show-secrets", action="store_true", help="unmask the token line and Authorization header"
     )
     _add_timestamp(service)
     _add_body(service)
@@ -372,7 +373,7 @@ def _sign_service(args: argparse.Namespace) -> SignResult:
     return SignResult(
         scheme="service",
         algorithm="HMAC-SHA512, client secret, base64",
-        string_to_sign=service_string_to_sign(method, path, shown, body, timestamp),
+        string_to_sign=message,  # exact, token included: it is compared byte for byte
         signature=signature,
         fields=fields,
         headers=headers,

@@ -3,13 +3,17 @@
 
 ``app.add_routes(callback_routes(handler))`` or ``app.add_subapp("/hooks", callback_app(handler))``;
 the signed path is the full path Ayolinx called.
+
+``setup_client(app)`` keeps one :class:`~ayolinx_async.AyolinxClient` for the app's lifetime (a
+``cleanup_ctx``); handlers read it as ``request.app[AYOLINX_CLIENT]``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+from .._client import AyolinxClient
 from .._errors import ConfigurationError
 
 try:
@@ -23,7 +27,18 @@ from ..callbacks._answers import CallbackResponse
 from ..callbacks._handler import CallbackHandler
 from ..callbacks._routes import Route
 
-__all__ = ["add_callback_routes", "callback_app", "callback_endpoint", "callback_routes"]
+__all__ = [
+    "AYOLINX_CLIENT",
+    "add_callback_routes",
+    "callback_app",
+    "callback_endpoint",
+    "callback_routes",
+    "client_context",
+    "setup_client",
+]
+
+#: The app key under which :func:`setup_client` keeps the client: ``app[AYOLINX_CLIENT]``.
+AYOLINX_CLIENT = web.AppKey("ayolinx_client", AyolinxClient)
 
 
 async def _read_body(request: web.Request, limit: int) -> bytes | None:
@@ -80,3 +95,26 @@ def callback_app(handler: CallbackHandler, **app_options: Any) -> web.Applicatio
     app = web.Application(**app_options)
     add_callback_routes(app, handler)
     return app
+
+
+def client_context(
+    client: AyolinxClient | Callable[[], AyolinxClient] = AyolinxClient.from_env,
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    """An aiohttp ``cleanup_ctx`` that opens one :class:`AyolinxClient` at startup, stores it
+    as ``app[AYOLINX_CLIENT]`` and closes it at cleanup."""
+
+    async def run(app: web.Application) -> AsyncIterator[None]:
+        opened = client if isinstance(client, AyolinxClient) else client()
+        async with opened:
+            app[AYOLINX_CLIENT] = opened
+            yield
+
+    return run
+
+
+def setup_client(
+    app: web.Application,
+    client: AyolinxClient | Callable[[], AyolinxClient] = AyolinxClient.from_env,
+) -> None:
+    """Give ``app`` one :class:`AyolinxClient` for its lifetime (see :func:`client_context`)."""
+    app.cleanup_ctx.append(client_context(client))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -33,7 +34,7 @@ def clean_env(**extra: str) -> dict[str, str]:
         k: v
         for k, v in os.environ.items()
         if not k.startswith("AYOLINX_")
-        and k.upper() not in {"HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"}
+        and k.upper() not in {"HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"}
     }
     env["NO_PROXY"] = "127.0.0.1,localhost"
     env.update(extra)
@@ -100,6 +101,12 @@ def free_port() -> int:
         return port
 
 
+def exported(text: str) -> dict[str, str]:
+    """The ``export NAME=VALUE`` lines of ``ayolinx simulator``'s output, values unquoted."""
+    pairs = [shlex.split(line)[1] for line in text.splitlines() if line.startswith("export ")]
+    return dict(pair.split("=", 1) for pair in pairs)
+
+
 @attrs.frozen(kw_only=True)
 class Served:
     """A running ``ayolinx simulator``: its base URL and the AYOLINX_* lines it printed."""
@@ -138,8 +145,7 @@ def simulator_process(workdir: Path) -> Iterator[Served]:
                 assert proc.poll() is None, err_path.read_text()
                 assert time.monotonic() < deadline, "the simulator did not start"
                 time.sleep(0.05)
-        lines = [line.strip() for line in out_path.read_text().splitlines()]
-        env = dict(line.split("=", 1) for line in lines if line.startswith("AYOLINX_"))
+        env = exported(out_path.read_text())
         assert env["AYOLINX_BASE_URL"] == base_url
         yield Served(base_url=base_url, env=env)
     finally:

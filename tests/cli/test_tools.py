@@ -158,7 +158,7 @@ def test_sign_token_verified_by_openssl(merchant_files: Path, tmp_path: Path) ->
     assert from_env["signature"] == out["signature"]
 
 
-def test_sign_service_matches_openssl_hmac_and_hides_the_token(tmp_path: Path) -> None:
+def test_sign_service_matches_openssl_hmac_and_masks_only_the_token_line(tmp_path: Path) -> None:
     body_file = tmp_path / "body.json"
     body_file.write_bytes(PRETTY_BODY)
     token_file = tmp_path / "token.txt"
@@ -171,7 +171,6 @@ def test_sign_service_matches_openssl_hmac_and_hides_the_token(tmp_path: Path) -
     result = cli(*args, "--json", env=env)
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout)
-    assert TOKEN not in result.stdout
     assert CLIENT_SECRET not in result.stdout
 
     # The body digest is openssl's SHA-256 of the exact file bytes (raw is the default).
@@ -187,9 +186,11 @@ def test_sign_service_matches_openssl_hmac_and_hides_the_token(tmp_path: Path) -
         "dgst", "-sha512", "-hmac", CLIENT_SECRET, "-binary", input_bytes=message.encode()
     )
     assert out["signature"] == base64.b64encode(mac.stdout).decode()
-    # Masked: the token's place shows its length and a short hash only.
-    assert out["string_to_sign"].startswith("POST:/v1.0/qr/qr-mpm-generate:<access-token 40 chars")
-    assert out["string_to_sign"].endswith(f":{digest}:{TIMESTAMP}")
+    # The string-to-sign is exact, token included, so it compares byte for byte; only the
+    # token's own field and the Authorization header are masked.
+    assert out["string_to_sign"] == message
+    assert re.fullmatch(r"<access-token 40 chars sha256:[0-9a-f]{8}>", out["access_token"])
+    assert out["headers"]["Authorization"] == f"Bearer {out['access_token']}"
     assert out["headers"]["X-PARTNER-ID"] == CLIENT_KEY
     # The file is not what the SDK would send: say so, with the compact digest.
     compact = encode_body(json.loads(PRETTY_BODY))
@@ -197,14 +198,19 @@ def test_sign_service_matches_openssl_hmac_and_hides_the_token(tmp_path: Path) -
     assert any("line break" in note for note in out["notes"])
 
     shown = cli(*args, "--json", "--show-secrets", env=env)
-    assert json.loads(shown.stdout)["string_to_sign"] == message
+    unmasked = json.loads(shown.stdout)
+    assert unmasked["string_to_sign"] == message
+    assert unmasked["access_token"] == TOKEN
+    assert unmasked["headers"]["Authorization"] == f"Bearer {TOKEN}"
     assert CLIENT_SECRET not in shown.stdout  # the secret is never printed
 
     human = cli(*args, env=env)
     assert human.returncode == 0
     assert out["signature"] in human.stdout
-    assert TOKEN not in human.stdout
     assert re.search(rf"body sha256 +{digest}\n", human.stdout)
+    assert re.search(rf"\n  string-to-sign +{re.escape(message)}\n", human.stdout)
+    assert re.search(rf"\n  access token +{re.escape(out['access_token'])}\n", human.stdout)
+    assert human.stdout.count(TOKEN) == 1  # only inside the string-to-sign
 
 
 def test_sign_service_re_encodes_like_the_sdk(tmp_path: Path) -> None:
