@@ -19,10 +19,8 @@ status query before the listener sees it.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Awaitable, Callable
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -64,15 +62,17 @@ def _opened(amount: Decimal) -> dict[str, Any]:
 
 def create_app(
     *,
-    client_key: str,
-    client_secret: str,
-    ayolinx_public_key: PublicKeySource,
+    client_key: str | None = None,
+    client_secret: str | None = None,
+    ayolinx_public_key: PublicKeySource | None = None,
     callback_path: str = DEFAULT_NOTIFY_PATH,
     on_event: Listener | None = None,
+    from_env: bool = False,
     **handler_options: Any,
 ) -> web.Application:
     """Build the merchant app; ``on_event`` (if given) runs before the order book is updated,
-    ``handler_options`` go to :class:`CallbackHandler` (clock, stores, tolerance …)."""
+    ``handler_options`` go to :class:`CallbackHandler` (clock, stores, tolerance …);
+    ``from_env=True`` reads the credentials with :meth:`CallbackHandler.from_env` instead."""
     orders: dict[str, dict[str, Any]] = {}
 
     async def record(event: CallbackEvent) -> None:
@@ -104,14 +104,23 @@ def create_app(
         }
         log.info("order %s is now %s (%s)", order, event.status.name, type(event).__name__)
 
-    handler = CallbackHandler(
-        client_key=client_key,
-        client_secret=client_secret,
-        ayolinx_public_keys=ayolinx_public_key,
-        on_event=[on_event, record] if on_event else record,
-        routes=(NotifyRoute(path=callback_path), TokenRoute(), VaPaymentRoute()),
-        **handler_options,
-    )
+    listeners = [on_event, record] if on_event else record
+    if from_env:
+        # A missing variable is a ConfigurationError naming it, never a KeyError.
+        handler = CallbackHandler.from_env(on_event=listeners, **handler_options)
+    else:
+        if client_key is None or client_secret is None or ayolinx_public_key is None:
+            raise TypeError(
+                "pass client_key, client_secret and ayolinx_public_key, or from_env=True"
+            )
+        handler = CallbackHandler(
+            client_key=client_key,
+            client_secret=client_secret,
+            ayolinx_public_keys=ayolinx_public_key,
+            on_event=listeners,
+            routes=(NotifyRoute(path=callback_path), TokenRoute(), VaPaymentRoute()),
+            **handler_options,
+        )
 
     async def open_order(request: web.Request) -> web.Response:
         """``PUT /orders/{order}`` with ``{"amount": "25000.00"}``: the amount it must be paid."""
@@ -142,16 +151,11 @@ def create_app(
 
 
 def app_from_env() -> web.Application:
-    """``AYOLINX_CLIENT_KEY``, ``AYOLINX_CLIENT_SECRET``, ``AYOLINX_PUBLIC_KEY`` (PEM) or
-    ``AYOLINX_PUBLIC_KEY_FILE``, optional ``AYOLINX_CALLBACK_PATH``."""
-    env = os.environ
-    key: PublicKeySource = env.get("AYOLINX_PUBLIC_KEY") or Path(env["AYOLINX_PUBLIC_KEY_FILE"])
-    return create_app(
-        client_key=env["AYOLINX_CLIENT_KEY"],
-        client_secret=env["AYOLINX_CLIENT_SECRET"],
-        ayolinx_public_key=key,
-        callback_path=env.get("AYOLINX_CALLBACK_PATH", DEFAULT_NOTIFY_PATH),
-    )
+    """Configured from ``AYOLINX_CLIENT_KEY``, ``AYOLINX_CLIENT_SECRET``, ``AYOLINX_PUBLIC_KEY``
+    (PEM) or ``AYOLINX_PUBLIC_KEY_FILE``, and optionally ``AYOLINX_CALLBACK_PATH``; a missing
+    variable stops start-up with a message naming it."""
+    logging.basicConfig(level=logging.INFO)
+    return create_app(from_env=True)
 
 
 if __name__ == "__main__":
