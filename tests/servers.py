@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, Literal
 
 import uvicorn
 from aiohttp import web
@@ -29,7 +29,9 @@ def load_example(name: str) -> ModuleType:
 
 
 @asynccontextmanager
-async def serve_uvicorn(app: Any, *, port: int = 0, lifespan: str = "off") -> AsyncIterator[str]:
+async def serve_uvicorn(
+    app: Any, *, port: int = 0, lifespan: Literal["auto", "on", "off"] = "off"
+) -> AsyncIterator[str]:
     """Serve an ASGI app with uvicorn on 127.0.0.1 (a free port unless ``port`` is given;
     ``lifespan="on"`` runs the app's start-up and shutdown); yields its base URL."""
     config = uvicorn.Config(

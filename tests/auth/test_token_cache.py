@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import anyio
@@ -88,7 +89,7 @@ async def test_failed_cold_fetch_is_shared_not_repeated_per_waiter(
     assert all(isinstance(o, ServerError) for o in outcomes)
 
 
-async def _catch(fn):  # type: ignore[no-untyped-def]
+async def _catch(fn: Callable[[], Awaitable[object]]) -> object:
     try:
         return await fn()
     except Exception as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
@@ -143,7 +143,7 @@ def va_payment_headers(
 
 
 def make_handler(
-    ayolinx_key: rsa.RSAPrivateKey, clock: FakeClock, **options: Any
+    ayolinx_key: rsa.RSAPrivateKey, clock: Callable[[], float], **options: Any
 ) -> CallbackHandler:
     """A handler for the test merchant trusting ``ayolinx_key``; ``options`` override the rest
     (``client_key``, ``on_event`` (default: a fresh :class:`Recorder`), keys, stores, timeouts)."""

@@ -21,6 +21,7 @@ from ayolinx_async.callbacks import (
     NotificationKind,
     NotifyRoute,
     PaymentLinkNotification,
+    PaymentNotification,
     QrisNotification,
     RetailNotification,
     TokenRoute,
@@ -91,7 +92,7 @@ def assert_snap_json(response: CallbackResponse, status: int, code: str) -> dict
     assert body["responseCode"] == code
     assert isinstance(body["responseMessage"], str)
     assert body["responseMessage"]
-    return body
+    return dict(body)
 
 
 async def notify(
@@ -140,6 +141,7 @@ async def test_each_notify_is_verified_typed_and_acknowledged(
     assert event.channel == channel
     assert event.raw == body
     assert event.path == NOTIFY_PATH
+    assert isinstance(event, PaymentNotification)
     assert event.amount is not None
     assert isinstance(event.amount.value, Decimal)
 
@@ -654,6 +656,7 @@ async def test_route_kind_hint_and_unknown_products(
         assert (await handler("POST", path, headers, body)).status == 200
     qris, unknown = recorder.events
     assert type(qris) is QrisNotification
+    assert isinstance(unknown, PaymentNotification)
     assert unknown.kind is NotificationKind.UNKNOWN
     assert unknown.status.value == "09"
     assert not unknown.status.is_known

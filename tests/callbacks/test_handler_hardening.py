@@ -30,6 +30,7 @@ from ayolinx_async.callbacks import (
     MemoryDedupeStore,
     MemoryIssuedTokenStore,
     NotifyRoute,
+    PaymentNotification,
     QrisNotification,
     secret_notify_path,
 )
@@ -378,6 +379,7 @@ async def test_foreign_rp1_callback_for_my_order_number_is_not_delivered(
         assert again.status == 409
         (event,) = world.recorder.events
         assert event.confirmed
+        assert isinstance(event, PaymentNotification)
         assert event.amount is not None
         assert event.amount.value == 25000
 

@@ -478,7 +478,7 @@ def test_crash_after_a_matching_hmac_shows_no_secret_in_locals(
     verifier: CallbackVerifier, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An unexpected error on the success path (here: right after the HMAC matched)."""
-    real = verify_module.verify_hmac
+    real = verify_module.verify_hmac  # type: ignore[attr-defined]
 
     def crash_after(secret: str, message: str, signature: str, algorithm: str) -> bool:
         assert real(secret, message, signature, algorithm)

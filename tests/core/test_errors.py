@@ -60,6 +60,8 @@ async def test_error_classes(credentials: Credentials, status: int, code: str, c
             )
     err = info.value
     assert type(err) is cls
+    assert isinstance(err, APIError)
+    assert err.response_code is not None
     assert err.response_code.value == code
     assert err.service_code == code[3:5]
     assert err.case_code == code[5:]

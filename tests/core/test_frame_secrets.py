@@ -38,6 +38,7 @@ class RecordingSigner:
 def _client(
     credentials: Credentials, answer: httpx.MockTransport
 ) -> tuple[AyolinxClient, RecordingSigner]:
+    assert credentials.private_key is not None
     key = load_private_key(credentials.private_key)
     signer = RecordingSigner(LocalSigner(key, credentials.client_secret))
     client = AyolinxClient(

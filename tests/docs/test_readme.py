@@ -43,7 +43,8 @@ def test_readme_block_runs(line: int, code: str, tmp_path: Path) -> None:
     ("line", "code"), _blocks(_SHELL), ids=lambda v: f"line{v}" if isinstance(v, int) else ""
 )
 def test_readme_shell_block_runs(line: int, code: str, tmp_path: Path) -> None:
-    """Shell blocks marked ``<!-- test: shell -->`` run under ``bash -e`` as typed, with the ``ayolinx`` command of this installation first on ``PATH``."""
+    """Shell blocks marked ``<!-- test: shell -->`` run under ``bash -e`` as typed, with the
+    ``ayolinx`` command of this installation first on ``PATH``."""
     bindir = str(Path(sys.executable).parent)
     env = {**os.environ, "PATH": bindir + os.pathsep + os.environ.get("PATH", "")}
     for name in [n for n in env if n.startswith("AYOLINX_") or n.upper().endswith("_PROXY")]:

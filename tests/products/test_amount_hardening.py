@@ -360,7 +360,7 @@ def test_wire_amount_is_the_intended_amount_or_validation_error(
 def test_payment_link_prices_are_whole_and_exact_or_refused(value: object) -> None:
     meant = _intended(value)
     try:
-        item = PaymentLinkItem(name="Kopi", price=value)
+        item = PaymentLinkItem(name="Kopi", price=value)  # type: ignore[arg-type]
     except ValidationError:
         assert meant is None or meant != meant.to_integral_value()
         return

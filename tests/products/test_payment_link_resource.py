@@ -116,7 +116,7 @@ async def test_minimal_link_and_default_country_code(credentials: Credentials) -
         (lambda: PaymentLinkItem(name="x", price="-1"), "price"),
         (lambda: PaymentLinkItem(name="x", price=0), "price"),
         (lambda: PaymentLinkItem(name="x", price=1, quantity=0), "quantity"),
-        (lambda: PaymentLinkItem(name="x", price=1, quantity="1"), "quantity"),
+        (lambda: PaymentLinkItem(name="x", price=1, quantity="1"), "quantity"),  # type: ignore[arg-type]
         (lambda: PaymentLinkItem(name="", price=1), "name"),
     ],
 )

@@ -50,7 +50,7 @@ from .wire_helpers import api_response, jakarta
 )
 def test_check_text_names_field_and_rule(value: object, kind: str, rule: str) -> None:
     with pytest.raises(ValidationError) as info:
-        check_text(value, field="some_field", max_length=10, kind=kind)
+        check_text(value, field="some_field", max_length=10, kind=kind)  # type: ignore[arg-type]
     assert info.value.field == "some_field"
     assert rule in info.value.rule
 

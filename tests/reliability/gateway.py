@@ -254,11 +254,11 @@ class Rig:
 
     async def query(self, reference: str) -> Any:
         """A read-only call: ``client.qris.query``."""
-        return await self.client.qris.query(original_partner_reference_no=reference)  # type: ignore[attr-defined]
+        return await self.client.qris.query(original_partner_reference_no=reference)
 
     async def generate(self, reference: str, amount: str = "10000") -> Any:
         """A money-moving call: ``client.qris.generate``."""
-        return await self.client.qris.generate(partner_reference_no=reference, amount=amount)  # type: ignore[attr-defined]
+        return await self.client.qris.generate(partner_reference_no=reference, amount=amount)
 
     async def call(self, kind: str, reference: str) -> Any:
         """``query`` for ``kind="read-only"``, ``generate`` for ``"money-moving"``."""

@@ -22,6 +22,8 @@ from ayolinx_async import (
     ServerError,
 )
 from ayolinx_async._errors import (
+    APIError,
+    AyolinxError,
     ConflictError,
     InvalidTokenError,
     ReadTimeoutError,
@@ -171,12 +173,12 @@ def test_parse_retry_after_reads_seconds_and_dates() -> None:
 # -- decide() as a table ------------------------------------------------------------------------
 
 
-def _api(cls: type, status: int, code: str) -> Exception:
+def _api(cls: type[APIError], status: int, code: str) -> APIError:
     return cls(http_status=status, response_code=ResponseCode.parse(code), message="m")
 
 
 _POLICY = RetryPolicy(jitter=False, max_retries=2)
-_CASES: list[tuple[str, Exception, dict[str, object], Action]] = [
+_CASES: list[tuple[str, AyolinxError, dict[str, object], Action]] = [
     ("read 503 -> wait", _api(ServerError, 503, "5034700"), {}, Action.RETRY),
     ("read 429 -> wait", _api(RateLimitError, 429, "4294700"), {}, Action.RETRY),
     ("read timeout -> wait", ReadTimeoutError("t"), {}, Action.RETRY),
@@ -275,7 +277,7 @@ _CASES: list[tuple[str, Exception, dict[str, object], Action]] = [
 
 @pytest.mark.parametrize(("name", "error", "given", "expected"), _CASES, ids=[c[0] for c in _CASES])
 def test_decide_table(
-    name: str, error: Exception, given: dict[str, object], expected: Action
+    name: str, error: AyolinxError, given: dict[str, object], expected: Action
 ) -> None:
     arguments: dict[str, object] = {
         "money_moving": False,

@@ -98,6 +98,7 @@ async def test_a_thousand_failing_calls_leak_no_connection(credentials: Credenti
         connections = list(pool.connections)  # type: ignore[attr-defined]
         busy = [c for c in connections if not (c.is_idle() or c.is_closed())]
         assert busy == []  # nothing is stuck mid-request
+        assert limits.max_keepalive_connections is not None
         assert len(connections) <= limits.max_keepalive_connections
         assert pool._requests == []  # type: ignore[attr-defined]  # nobody waits for a slot
         # Every socket the server still holds is an idle keep-alive connection in the pool.

@@ -155,7 +155,7 @@ async def test_max_retries_per_client_and_per_view(
         assert r.attempts(QUERY) == 1
         patient = r.client.with_options(max_retries=4)
         with pytest.raises(ConnectError):
-            await patient.qris.query(original_partner_reference_no=REF)  # type: ignore[attr-defined]
+            await patient.qris.query(original_partner_reference_no=REF)
         assert r.attempts(QUERY) == 1 + 5
         with pytest.raises(ConnectError):
             await r.query(REF)  # the root client is unchanged
@@ -177,7 +177,7 @@ async def test_with_options_shares_token_cache_and_transport_and_closes_nothing(
         assert view.transport is r.client.transport
         assert view.token_cache is r.client.token_cache
         await r.query(REF)
-        await view.qris.query(original_partner_reference_no=REF)  # type: ignore[attr-defined]
+        await view.qris.query(original_partner_reference_no=REF)
         nested = view.with_options(max_retries=3)
         await nested.request(QUERY, {"originalPartnerReferenceNo": REF}, idempotent=True)
         assert r.gateway.token_requests == 1  # one token for the client and all its views
@@ -203,7 +203,7 @@ async def test_per_call_timeout_bounds_the_attempt(
             elif how == "per-call":
                 await r.client.request(GENERATE, body, timeout=0.05)
             else:
-                await r.client.qris.generate(  # type: ignore[attr-defined]
+                await r.client.qris.generate(
                     partner_reference_no=REF, amount=1000, timeout=Timeout(connect=1, total=0.05)
                 )
 

@@ -56,14 +56,14 @@ PRODUCTS = [
         Endpoint.QRIS_GENERATE.path,
         None,
         QrisQueryResponse,
-        lambda r, ref: r.client.qris.generate(partner_reference_no=ref, amount=10000),  # type: ignore[attr-defined]
+        lambda r, ref: r.client.qris.generate(partner_reference_no=ref, amount=10000),
     ),
     Money(
         Product.EWALLET,
         Endpoint.EWALLET_PAYMENT.path,
         None,
         EwalletStatusResponse,
-        lambda r, ref: r.client.ewallet.create_payment(  # type: ignore[attr-defined]
+        lambda r, ref: r.client.ewallet.create_payment(
             partner_reference_no=ref, amount=5000, return_url="https://shop.example/back"
         ),
     ),
@@ -72,7 +72,7 @@ PRODUCTS = [
         Endpoint.VA_CREATE.path,
         "VIRTUAL_ACCOUNT_BNI",
         VirtualAccountInquiryResponse,
-        lambda r, ref: r.client.virtual_accounts.create(  # type: ignore[attr-defined]
+        lambda r, ref: r.client.virtual_accounts.create(
             channel="VIRTUAL_ACCOUNT_BNI",
             trx_id=ref,
             customer_no="81234567",
@@ -85,7 +85,7 @@ PRODUCTS = [
         Endpoint.RETAIL_CREATE.path,
         "RETAIL_ALFAMIDI",
         RetailQueryResponse,
-        lambda r, ref: r.client.retail.create(  # type: ignore[attr-defined]
+        lambda r, ref: r.client.retail.create(
             partner_reference_no=ref,
             amount=20000,
             channel="RETAIL_ALFAMIDI",
@@ -135,7 +135,7 @@ async def test_an_uncertain_cancel_is_reconciled_to_the_cancelled_status(
         await PRODUCTS[0].create(r, "ORD-CXL-1")
         r.faults.inject(Fault.read_timeout(after_send=True), path=Endpoint.QRIS_CANCEL.path)
         with pytest.raises(OutcomeUnknownError) as info:
-            await r.client.qris.cancel(original_partner_reference_no="ORD-CXL-1")  # type: ignore[attr-defined]
+            await r.client.qris.cancel(original_partner_reference_no="ORD-CXL-1")
         assert info.value.partner_reference_no == "ORD-CXL-1"
         status = await reconcile(r.client, info.value)
         assert type(status) is QrisQueryResponse
@@ -185,7 +185,7 @@ async def test_read_only_call_rides_out_simulator_500s(merchant_key: rsa.RSAPriv
     async with sim_rig(merchant_key) as r:
         await PRODUCTS[0].create(r, "ORD-Q-1")
         r.sim.inject_fault("error", count=2, path=Endpoint.QRIS_QUERY.path)
-        result = await r.client.qris.query(original_partner_reference_no="ORD-Q-1")  # type: ignore[attr-defined]
+        result = await r.client.qris.query(original_partner_reference_no="ORD-Q-1")
         assert result.response.attempts == 3
         assert r.sim_requests_to(Endpoint.QRIS_QUERY.path) == 3
         assert len(r.sleeps.delays) == 2
@@ -197,7 +197,7 @@ async def test_read_only_retry_after_the_server_acted_succeeds(
     async with sim_rig(merchant_key) as r:
         await PRODUCTS[0].create(r, "ORD-Q-2")
         r.sim.inject_fault("drop", path=Endpoint.QRIS_QUERY.path)
-        result = await r.client.qris.query(original_partner_reference_no="ORD-Q-2")  # type: ignore[attr-defined]
+        result = await r.client.qris.query(original_partner_reference_no="ORD-Q-2")
         assert result.latest_transaction_status == "01"
         # dropped (acted), same id again -> 409xx00 duplicate, then a fresh id -> answered
         ids = [rec.external_id for rec in r.faults.records_for(Endpoint.QRIS_QUERY.path)]
@@ -234,7 +234,7 @@ async def test_clock_ten_minutes_ahead_is_refused_by_the_simulator(
         ) as skewed,
     ):
         with pytest.raises(AuthenticationError) as info:
-            await skewed.qris.generate(partner_reference_no="ORD-SKEW-1", amount=1000)  # type: ignore[attr-defined]
+            await skewed.qris.generate(partner_reference_no="ORD-SKEW-1", amount=1000)
         assert info.value.path == TOKEN_PATH
         assert info.value.response_code is not None
         assert info.value.response_code.http_status == 401

@@ -64,19 +64,17 @@ async def test_ten_thousand_calls_two_expiries_no_failures(
             try:
                 async with limiter:
                     if index % (CALLS // CREATES) == 0:
-                        await r.client.qris.generate(  # type: ignore[attr-defined]
+                        await r.client.qris.generate(
                             partner_reference_no=f"ORD-SCALE-{index}", amount=10_000
                         )
                     else:
-                        await r.client.qris.query(  # type: ignore[attr-defined]
-                            original_partner_reference_no="ORD-SCALE-0"
-                        )
+                        await r.client.qris.query(original_partner_reference_no="ORD-SCALE-0")
             except Exception as exc:  # collected, not raised: the assertion shows them all
                 failures.append(exc)
             else:
                 done += 1
 
-        await r.client.qris.generate(partner_reference_no="ORD-SCALE-0", amount=10_000)  # type: ignore[attr-defined]
+        await r.client.qris.generate(partner_reference_no="ORD-SCALE-0", amount=10_000)
         started = time.perf_counter()
         async with anyio.create_task_group() as tg:
             for index in range(1, CALLS + 1):
@@ -124,15 +122,13 @@ async def test_revocation_in_the_middle_of_a_burst_costs_one_fetch(
 
     async with sim_rig(merchant_key, wrap=wrap) as r:
         sim_ref.append(r.sim)
-        await r.client.qris.generate(partner_reference_no="ORD-REV-0", amount=10_000)  # type: ignore[attr-defined]
+        await r.client.qris.generate(partner_reference_no="ORD-REV-0", amount=10_000)
         limiter = anyio.CapacityLimiter(IN_FLIGHT)
         results: list[object] = []
 
         async def call() -> None:
             async with limiter:
-                results.append(
-                    await r.client.qris.query(original_partner_reference_no="ORD-REV-0")  # type: ignore[attr-defined]
-                )
+                results.append(await r.client.qris.query(original_partner_reference_no="ORD-REV-0"))
 
         async with anyio.create_task_group() as tg:
             for _ in range(calls):

@@ -28,7 +28,7 @@ def test_four_processes_cold_cache_one_token_request(
     prefix: str,
 ) -> None:
     # A slow token endpoint, so every process is still waiting while the first one fetches.
-    slow_token = Faults(latency=0.2, paths={TOKEN_PATH})
+    slow_token = Faults(latency=0.2, paths={TOKEN_PATH})  # type: ignore[arg-type]
     with served_simulator(merchant_private_pem, faults=slow_token) as (simulator, base_url):
         config = worker_config(
             credentials, key_file, shared_redis, base_url, prefix, calls=CALLS_PER_PROCESS

@@ -274,7 +274,7 @@ async def _runs(redis: aioredis.Redis, prefix: str, key_suffix: str) -> list[str
     """``instance:outcome`` of each listener run logged for dedupe keys ending in key_suffix."""
     found = []
     for entry in await redis.lrange(f"{prefix}runs", 0, -1):
-        instance, outcome, key = entry.decode().split(":", 2)
+        instance, outcome, key = (entry if isinstance(entry, str) else entry.decode()).split(":", 2)
         if key.endswith(key_suffix):
             found.append(f"{instance}:{outcome}")
     return found
@@ -386,7 +386,10 @@ async def test_token_issued_by_one_process_accepted_by_the_other(
         assert issued.status_code == 200
         token = issued.json()["accessToken"]
         # Only a digest is stored: the token itself appears nowhere in Redis.
-        keys = [k.decode() for k in await redis_client.keys(f"{prefix}issued:*")]
+        keys = [
+            k if isinstance(k, str) else k.decode()
+            for k in await redis_client.keys(f"{prefix}issued:*")
+        ]
         assert keys
         assert all(token not in k for k in keys)
         for key in keys:

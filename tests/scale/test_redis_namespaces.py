@@ -31,6 +31,11 @@ pytestmark = pytest.mark.anyio
 OTHER_KEY = "CKSandbox-00000000-merchant-b"
 
 
+def _text(value: bytes | str) -> str:
+    """A Redis reply as text, whether the client decodes responses or not."""
+    return value.decode() if isinstance(value, bytes) else value
+
+
 def _handler(
     redis: aioredis.Redis,
     prefix: str,
@@ -69,7 +74,7 @@ async def test_two_merchants_never_see_each_others_dedupe_entries_or_tokens(
         assert (await send_notify(handler, ayolinx_key, clock, body)).status == 200
     # Both merchants' listeners ran: B's notification was not taken for A's duplicate.
     assert (a_events.calls, b_events.calls) == (1, 1)
-    keys = sorted(k.decode() for k in await redis_client.keys(f"{prefix}dedupe:*"))
+    keys = sorted(_text(k) for k in await redis_client.keys(f"{prefix}dedupe:*"))
     assert keys == sorted(
         f"{prefix}dedupe:{namespace_for(ck)}:partner:ORD-QRIS-1:00:ntb:9876543210"
         for ck in (CLIENT_KEY, OTHER_KEY)
@@ -80,7 +85,7 @@ async def test_two_merchants_never_see_each_others_dedupe_entries_or_tokens(
     assert refused.status == 401
     assert refused.json()["responseCode"] == "4012501"
     assert a_events.calls == 1
-    (token_key,) = [k.decode() for k in await redis_client.keys(f"{prefix}issued:*")]
+    (token_key,) = [_text(k) for k in await redis_client.keys(f"{prefix}issued:*")]
     assert token_key.startswith(f"{prefix}issued:{namespace_for(OTHER_KEY)}:")
 
 

@@ -116,7 +116,7 @@ def test_random_faults_are_seeded_and_roughly_at_rate() -> None:
 
 
 def test_fault_filters_and_validation() -> None:
-    faults = Faults(error_rate=1.0, paths=[GENERATE], include_token=False)
+    faults = Faults(error_rate=1.0, paths=[GENERATE], include_token=False)  # type: ignore[list-item]
     assert faults.applies_to(GENERATE, is_token=False)
     assert not faults.applies_to("/v1.0/qr/qr-mpm-query", is_token=False)
     assert not Faults(include_token=False).applies_to("/v1.0/access-token/b2b", is_token=True)
