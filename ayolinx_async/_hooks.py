@@ -60,6 +60,26 @@ class AttemptSender:
     on_request: Hook | None = None
     on_response: Hook | None = None
 
+    async def _report(
+        self,
+        event: RequestEvent | None,
+        status_code: int | None,
+        response_code: str | None,
+        elapsed: float,
+        *,
+        error: str | None = None,
+    ) -> None:
+        """Run the ``on_response`` hook (when there is one) on an attempt's outcome."""
+        if event is not None and self.on_response is not None:
+            outcome = ResponseEvent(
+                request=event,
+                status_code=status_code,
+                response_code=response_code,
+                elapsed=elapsed,
+                error=error,
+            )
+            await emit(self.on_response, outcome)
+
     async def send(
         self,
         path: str,
@@ -112,17 +132,7 @@ class AttemptSender:
                 attempt,
                 elapsed,
             )
-            if event is not None and self.on_response is not None:
-                await emit(
-                    self.on_response,
-                    ResponseEvent(
-                        request=event,
-                        status_code=None,
-                        response_code=None,
-                        elapsed=elapsed,
-                        error=type(exc).__name__,
-                    ),
-                )
+            await self._report(event, None, None, elapsed, error=type(exc).__name__)
             raise
         elapsed = time.perf_counter() - started
         if logger.isEnabledFor(20) or (event is not None and self.on_response is not None):
@@ -136,16 +146,7 @@ class AttemptSender:
                 attempt,
                 elapsed,
             )
-            if event is not None and self.on_response is not None:
-                await emit(
-                    self.on_response,
-                    ResponseEvent(
-                        request=event,
-                        status_code=response.status_code,
-                        response_code=code,
-                        elapsed=elapsed,
-                    ),
-                )
+            await self._report(event, response.status_code, code, elapsed)
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
                 "POST %s response headers %s (X-EXTERNAL-ID=%s attempt=%d)",

@@ -11,8 +11,9 @@ from .._config import Environment
 from .._endpoints import Endpoint
 from .._errors import OutcomeUnknownError, ResponseDecodeError, ValidationError
 from .._response import APIResponse
+from .._wire import body_channel, body_reference
 from ..models._checks import UrlParam
-from ..models._common import TransactionStatusResponse
+from ..models._common import ResponseModel
 from ..transport._base import Timeout
 
 if TYPE_CHECKING:
@@ -20,7 +21,8 @@ if TYPE_CHECKING:
 
 _T = TypeVar("_T")
 _M = TypeVar("_M")
-_Status = TypeVar("_Status", bound=TransactionStatusResponse)
+_Request = TypeVar("_Request", bound="_WireModel")
+_Response = TypeVar("_Response", bound=ResponseModel)
 
 #: Keywords of a resource method that are about the call, not the request model.
 _CALL_KEYWORDS = frozenset({"self", "request", "external_id", "timeout"})
@@ -30,11 +32,6 @@ _URL_SHORTCUTS = ("notification_url", "return_url")
 
 class _WireModel(Protocol):
     def to_wire(self) -> dict[str, Any]: ...
-
-
-class _StatusQuery(_WireModel, Protocol):
-    @property
-    def original_partner_reference_no(self) -> str: ...
 
 
 def required(field: str, value: _T | None) -> _T:
@@ -116,20 +113,40 @@ class Resource:
         """True when the client talks to the production host (picks per-environment defaults)."""
         return self._client.base_url == Environment.PRODUCTION.base_url
 
+    async def _call(
+        self,
+        endpoint: Endpoint,
+        model: type[_Request],
+        response: type[_Response],
+        keywords: Mapping[str, Any],
+        **defaults: Any,
+    ) -> _Response:
+        """A resource method's body: its request (given, or built from its keywords, i.e. its
+        ``locals()``) sent to ``endpoint`` and read as ``response``."""
+        request = build_request(model, keywords["request"], keywords, **defaults)
+        return await self._send(
+            endpoint,
+            request,
+            response.from_response,
+            external_id=keywords["external_id"],
+            timeout=keywords["timeout"],
+        )
+
     async def _send(
         self,
         endpoint: Endpoint,
         request: _WireModel,
         build: Callable[[APIResponse], _T],
         *,
-        reference: str,
         external_id: str | None,
         timeout: float | Timeout | None,
     ) -> _T:
         """Serialise the (already validated) model, send it to ``endpoint`` (its path and
-        whether it moves money come from the catalogue) and build the typed answer."""
+        whether it moves money come from the catalogue) and build the typed answer; the
+        reference recorded on errors is the one the body names."""
         body = request.to_wire()
         money_moving = endpoint.money_moving
+        reference = body_reference(body)
         api = await self._client.post(
             endpoint.path,
             body,
@@ -139,27 +156,7 @@ class Resource:
             reference=reference,
         )
         return typed_response(
-            api, build, money_moving=money_moving, reference=reference, channel=_channel_of(body)
-        )
-
-    async def _query_status(
-        self,
-        endpoint: Endpoint,
-        request: _StatusQuery,
-        response_type: type[_Status],
-        *,
-        external_id: str | None,
-        timeout: float | Timeout | None,
-    ) -> _Status:
-        """Send a status query, keyed on your reference: read-only, so the client may retry
-        it on transient failures."""
-        return await self._send(
-            endpoint,
-            request,
-            response_type.from_response,
-            reference=request.original_partner_reference_no,
-            external_id=external_id,
-            timeout=timeout,
+            api, build, money_moving=money_moving, reference=reference, channel=body_channel(body)
         )
 
 
@@ -195,9 +192,3 @@ def typed_response(
             external_id=api.external_id,
             headers=api.headers,
         ) from exc
-
-
-def _channel_of(body: Mapping[str, Any]) -> str | None:
-    info = body.get("additionalInfo")
-    channel = info.get("channel") if isinstance(info, Mapping) else None
-    return channel if isinstance(channel, str) else None

@@ -15,7 +15,7 @@ from ..models._ewallet import (
     EwalletStatusResponse,
 )
 from ..transport._base import Timeout
-from ._base import Resource, build_request
+from ._base import Resource
 
 if TYPE_CHECKING:
     from .._client import AyolinxClient
@@ -64,16 +64,12 @@ class EwalletResource(Resource):
 
         ``return_url`` becomes a PAY_RETURN entry and ``notification_url`` a NOTIFICATION one.
         """
-        request = build_request(
-            EwalletPaymentRequest, request, locals(), valid_up_to_format=self.valid_up_to_format
-        )
-        return await self._send(
+        return await self._call(
             Endpoint.EWALLET_PAYMENT,
-            request,
-            EwalletPaymentResponse.from_response,
-            reference=request.partner_reference_no,
-            external_id=external_id,
-            timeout=timeout,
+            EwalletPaymentRequest,
+            EwalletPaymentResponse,
+            locals(),
+            valid_up_to_format=self.valid_up_to_format,
         )
 
     async def inquire_status(
@@ -88,11 +84,6 @@ class EwalletResource(Resource):
         timeout: float | Timeout | None = None,
     ) -> EwalletStatusResponse:
         """Read a DANA payment's status by your reference (read-only)."""
-        request = build_request(EwalletStatusRequest, request, locals())
-        return await self._query_status(
-            Endpoint.EWALLET_STATUS,
-            request,
-            EwalletStatusResponse,
-            external_id=external_id,
-            timeout=timeout,
+        return await self._call(
+            Endpoint.EWALLET_STATUS, EwalletStatusRequest, EwalletStatusResponse, locals()
         )

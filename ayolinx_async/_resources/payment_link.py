@@ -50,7 +50,6 @@ class PaymentLinksResource(Resource):
             Endpoint.PAYMENT_LINK_CREATE,
             request,
             functools.partial(PaymentLinkCreateResponse.from_response, request=request),
-            reference=request.partner_reference_no,
             external_id=external_id,
             timeout=timeout,
         )

@@ -17,7 +17,7 @@ from ..models._qris import (
     QrisQueryResponse,
 )
 from ..transport._base import Timeout
-from ._base import Resource, build_request
+from ._base import Resource
 
 __all__ = ["GENERATE_PATH", "QUERY_PATH", "CANCEL_PATH", "QrisResource"]
 
@@ -54,14 +54,8 @@ class QrisResource(Resource):
         timeout: float | Timeout | None = None,
     ) -> QrisGenerateResponse:
         """Create a dynamic QR for ``amount`` (money-moving: never blindly re-sent)."""
-        request = build_request(QrisGenerateRequest, request, locals())
-        return await self._send(
-            Endpoint.QRIS_GENERATE,
-            request,
-            QrisGenerateResponse.from_response,
-            reference=request.partner_reference_no,
-            external_id=external_id,
-            timeout=timeout,
+        return await self._call(
+            Endpoint.QRIS_GENERATE, QrisGenerateRequest, QrisGenerateResponse, locals()
         )
 
     async def query(
@@ -76,14 +70,7 @@ class QrisResource(Resource):
         timeout: float | Timeout | None = None,
     ) -> QrisQueryResponse:
         """Read a QR's status by your reference (read-only: retried on transient failures)."""
-        request = build_request(QrisQueryRequest, request, locals())
-        return await self._query_status(
-            Endpoint.QRIS_QUERY,
-            request,
-            QrisQueryResponse,
-            external_id=external_id,
-            timeout=timeout,
-        )
+        return await self._call(Endpoint.QRIS_QUERY, QrisQueryRequest, QrisQueryResponse, locals())
 
     async def cancel(
         self,
@@ -98,12 +85,6 @@ class QrisResource(Resource):
         timeout: float | Timeout | None = None,
     ) -> QrisCancelResponse:
         """Void an unpaid QR (money-moving). There is no refund endpoint (spec §11.3)."""
-        request = build_request(QrisCancelRequest, request, locals())
-        return await self._send(
-            Endpoint.QRIS_CANCEL,
-            request,
-            QrisCancelResponse.from_response,
-            reference=request.original_partner_reference_no,
-            external_id=external_id,
-            timeout=timeout,
+        return await self._call(
+            Endpoint.QRIS_CANCEL, QrisCancelRequest, QrisCancelResponse, locals()
         )

@@ -15,7 +15,7 @@ from ..models._retail import (
     RetailQueryResponse,
 )
 from ..transport._base import Timeout
-from ._base import Resource, build_request
+from ._base import Resource
 
 if TYPE_CHECKING:
     from .._client import AyolinxClient
@@ -62,16 +62,12 @@ class RetailResource(Resource):
         timeout: float | Timeout | None = None,
     ) -> RetailCreateResponse:
         """Issue a payment code to quote at the counter (money-moving)."""
-        request = build_request(
-            RetailCreateRequest, request, locals(), valid_up_to_format=self.valid_up_to_format
-        )
-        return await self._send(
+        return await self._call(
             Endpoint.RETAIL_CREATE,
-            request,
-            RetailCreateResponse.from_response,
-            reference=request.partner_reference_no,
-            external_id=external_id,
-            timeout=timeout,
+            RetailCreateRequest,
+            RetailCreateResponse,
+            locals(),
+            valid_up_to_format=self.valid_up_to_format,
         )
 
     async def query(
@@ -85,11 +81,6 @@ class RetailResource(Resource):
         timeout: float | Timeout | None = None,
     ) -> RetailQueryResponse:
         """Read a retail payment's status by your reference and channel (read-only)."""
-        request = build_request(RetailQueryRequest, request, locals())
-        return await self._query_status(
-            Endpoint.RETAIL_QUERY,
-            request,
-            RetailQueryResponse,
-            external_id=external_id,
-            timeout=timeout,
+        return await self._call(
+            Endpoint.RETAIL_QUERY, RetailQueryRequest, RetailQueryResponse, locals()
         )

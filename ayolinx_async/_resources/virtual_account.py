@@ -21,7 +21,7 @@ from ..models._virtual_account import (
     default_partner_service_id,
 )
 from ..transport._base import Timeout
-from ._base import Resource, build_request, required
+from ._base import Resource, required
 
 if TYPE_CHECKING:
     from .._client import AyolinxClient
@@ -94,19 +94,12 @@ class VirtualAccountsResource(Resource):
         needs ``total_amount``); ``O`` (open) must not have one."""
         if request is None and not partner_service_id:
             partner_service_id = self.partner_service_id_for(required("channel", channel))
-        request = build_request(
+        return await self._call(
+            Endpoint.VA_CREATE,
             VirtualAccountCreateRequest,
-            request,
+            VirtualAccountCreateResponse,
             locals(),
             pad_partner_service_id=self.pad_partner_service_id,
-        )
-        return await self._send(
-            Endpoint.VA_CREATE,
-            request,
-            VirtualAccountCreateResponse.from_response,
-            reference=request.trx_id,
-            external_id=external_id,
-            timeout=timeout,
         )
 
     async def inquire(
@@ -120,11 +113,9 @@ class VirtualAccountsResource(Resource):
         timeout: float | Timeout | None = None,
     ) -> VirtualAccountInquiryResponse:
         """Read a VA bill's status; ``original_partner_reference_no`` is your ``trx_id``."""
-        request = build_request(VirtualAccountInquiryRequest, request, locals())
-        return await self._query_status(
+        return await self._call(
             Endpoint.VA_INQUIRY,
-            request,
+            VirtualAccountInquiryRequest,
             VirtualAccountInquiryResponse,
-            external_id=external_id,
-            timeout=timeout,
+            locals(),
         )

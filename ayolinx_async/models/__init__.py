@@ -1,93 +1,20 @@
-"""Typed request and response models, one module per product plus the shared value types."""
+"""Typed request and response models, one module per product plus the shared value types.
 
-from ._common import (
-    Amount,
-    AmountInput,
-    Channel,
-    ResponseModel,
-    TransactionStatus,
-    TransactionStatusResponse,
-    UrlParam,
-    UrlParamType,
-    ValidUpToFormat,
-    format_jakarta,
-    parse_amount,
-    parse_time,
-    to_amount,
-)
-from ._ewallet import (
-    EwalletPaymentRequest,
-    EwalletPaymentResponse,
-    EwalletStatusRequest,
-    EwalletStatusResponse,
-)
-from ._payment_link import PaymentLinkCreateRequest, PaymentLinkCreateResponse, PaymentLinkItem
-from ._qris import (
-    QrisCancelRequest,
-    QrisCancelResponse,
-    QrisGenerateRequest,
-    QrisGenerateResponse,
-    QrisQueryRequest,
-    QrisQueryResponse,
-)
-from ._retail import (
-    RetailCreateRequest,
-    RetailCreateResponse,
-    RetailQueryRequest,
-    RetailQueryResponse,
-)
-from ._virtual_account import (
-    PRODUCTION_PARTNER_SERVICE_IDS,
-    SANDBOX_PARTNER_SERVICE_IDS,
-    VirtualAccountCreateRequest,
-    VirtualAccountCreateResponse,
-    VirtualAccountData,
-    VirtualAccountInquiryRequest,
-    VirtualAccountInquiryResponse,
-    VirtualAccountMode,
-    VirtualAccountTrxType,
-    default_partner_service_id,
-)
+The contract is the union of the modules' ``__all__``: a name is declared once, where it lives.
+"""
 
-__all__ = [
-    "PRODUCTION_PARTNER_SERVICE_IDS",
-    "SANDBOX_PARTNER_SERVICE_IDS",
-    "Amount",
-    "AmountInput",
-    "Channel",
-    "EwalletPaymentRequest",
-    "EwalletPaymentResponse",
-    "EwalletStatusRequest",
-    "EwalletStatusResponse",
-    "PaymentLinkCreateRequest",
-    "PaymentLinkCreateResponse",
-    "PaymentLinkItem",
-    "QrisCancelRequest",
-    "QrisCancelResponse",
-    "QrisGenerateRequest",
-    "QrisGenerateResponse",
-    "QrisQueryRequest",
-    "QrisQueryResponse",
-    "ResponseModel",
-    "RetailCreateRequest",
-    "RetailCreateResponse",
-    "RetailQueryRequest",
-    "RetailQueryResponse",
-    "TransactionStatus",
-    "TransactionStatusResponse",
-    "UrlParam",
-    "UrlParamType",
-    "ValidUpToFormat",
-    "VirtualAccountCreateRequest",
-    "VirtualAccountCreateResponse",
-    "VirtualAccountData",
-    "VirtualAccountInquiryRequest",
-    "VirtualAccountInquiryResponse",
-    "VirtualAccountMode",
-    "VirtualAccountTrxType",
-    "default_partner_service_id",
-    "format_jakarta",
-    "parse_amount",
-    "parse_time",
-    "to_amount",
-]
+from . import _common, _ewallet, _payment_link, _qris, _retail, _virtual_account
+from ._common import *  # noqa: F403
+from ._ewallet import *  # noqa: F403
+from ._payment_link import *  # noqa: F403
+from ._qris import *  # noqa: F403
+from ._retail import *  # noqa: F403
+from ._virtual_account import *  # noqa: F403
+
+__all__: list[str] = []
+__all__ += _common.__all__
+__all__ += _ewallet.__all__
+__all__ += _payment_link.__all__
+__all__ += _qris.__all__
+__all__ += _retail.__all__
+__all__ += _virtual_account.__all__

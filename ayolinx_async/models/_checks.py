@@ -22,7 +22,6 @@ __all__ = [
     "optional_text_field",
     "render_code",
     "render_url_params",
-    "reserved_keys",
     "text_field",
     "to_additional_info",
     "to_channel",
@@ -151,20 +150,6 @@ def to_additional_info(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
     except (TypeError, ValueError):
         raise ValidationError("additional_info", "must be JSON-serialisable") from None
     return MappingProxyType(dict(value))
-
-
-def reserved_keys(*names: str) -> _Validator:
-    """attrs validator: extra ``additionalInfo`` keys must not shadow keys a dedicated argument
-    sets (``channel`` …); refusing is clearer than letting one silently win."""
-
-    def _validate(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-        for name in names:
-            if name in value:
-                raise ValidationError(
-                    f"{attribute.name}.{name}", "is set by its own argument; use that instead"
-                )
-
-    return _validate
 
 
 def render_url_params(

@@ -15,19 +15,17 @@ from ._checks import (
     UrlParam,
     instance_field,
     optional_text_field,
-    render_code,
     render_url_params,
-    reserved_keys,
     text_field,
-    to_additional_info,
     to_channel,
     to_url_params,
 )
 from ._common import ResponseModel, TransactionStatusResponse
 from ._enums import Channel, ValidUpToFormat
-from ._fields import render_wire, wire
+from ._fields import wire
 from ._money import Amount, check_idr, render_amount, to_request_amount
 from ._parsers import parse_mapping, parse_str
+from ._requests import CHANNEL_WIRE, ReferencedStatusQuery, WireRequest, info_last
 from ._times import optional_aware_datetime, render_valid_up_to_field
 
 __all__ = [
@@ -35,12 +33,11 @@ __all__ = [
     "EwalletPaymentResponse",
     "EwalletStatusRequest",
     "EwalletStatusResponse",
-    "ValidUpToFormat",
 ]
 
 
-@attrs.frozen(kw_only=True, slots=True)
-class EwalletPaymentRequest:
+@attrs.frozen(kw_only=True, slots=True, field_transformer=info_last)
+class EwalletPaymentRequest(WireRequest):
     """Body of ``POST /direct-debit/core/v1/debit/payment-host-to-host`` ("Get Payment Url").
 
     ``valid_up_to`` is sent as Unix seconds by default, the form working integrations use;
@@ -64,15 +61,7 @@ class EwalletPaymentRequest:
         default=(), converter=to_url_params, metadata=wire("urlParams", render=render_url_params)
     )
     channel: Channel = attrs.field(
-        default=Channel.EMONEY_DANA_SNAP,
-        converter=to_channel,
-        metadata=wire("additionalInfo.channel", render=render_code),
-    )
-    additional_info: Mapping[str, Any] = attrs.field(
-        factory=dict,
-        converter=to_additional_info,
-        validator=reserved_keys("channel"),
-        metadata=wire("additionalInfo"),
+        default=Channel.EMONEY_DANA_SNAP, converter=to_channel, metadata=CHANNEL_WIRE
     )
     sub_merchant_id: str | None = attrs.field(
         default=None, validator=optional_text_field(32), metadata=wire("subMerchantId")
@@ -85,10 +74,6 @@ class EwalletPaymentRequest:
 
     def __attrs_post_init__(self) -> None:
         check_idr(self.amount, field="amount", allow_non_idr=self.allow_non_idr)
-
-    def to_wire(self) -> dict[str, Any]:
-        """The request body, fields in the order working integrations send them."""
-        return render_wire(self)
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -112,33 +97,13 @@ class EwalletPaymentResponse(ResponseModel):
     )
 
 
-@attrs.frozen(kw_only=True, slots=True)
-class EwalletStatusRequest:
+@attrs.frozen(kw_only=True, slots=True, field_transformer=info_last)
+class EwalletStatusRequest(ReferencedStatusQuery):
     """Body of ``POST /direct-debit/core/v1/debit/status`` (documented, spec §11.5)."""
 
-    original_partner_reference_no: str = attrs.field(
-        validator=text_field(64, kind="reference"), metadata=wire("originalPartnerReferenceNo")
-    )
-    original_reference_no: str | None = attrs.field(
-        default=None,
-        validator=optional_text_field(64, kind="reference"),
-        metadata=wire("originalReferenceNo"),
-    )
     channel: Channel = attrs.field(
-        default=Channel.EMONEY_DANA_SNAP,
-        converter=to_channel,
-        metadata=wire("additionalInfo.channel", render=render_code),
+        default=Channel.EMONEY_DANA_SNAP, converter=to_channel, metadata=CHANNEL_WIRE
     )
-    additional_info: Mapping[str, Any] = attrs.field(
-        factory=dict,
-        converter=to_additional_info,
-        validator=reserved_keys("channel"),
-        metadata=wire("additionalInfo"),
-    )
-
-    def to_wire(self) -> dict[str, Any]:
-        """The request body: your reference, Ayolinx's if known, then ``additionalInfo``."""
-        return render_wire(self)
 
 
 @attrs.frozen(kw_only=True, slots=True)

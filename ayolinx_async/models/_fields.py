@@ -20,6 +20,7 @@ __all__ = [
     "Unreadable",
     "WireSpec",
     "known_names",
+    "nested_keys",
     "read_wire",
     "render_wire",
     "wire",
@@ -75,6 +76,18 @@ def _specs(cls: type) -> _Specs:
             if isinstance(attribute.metadata.get(_KEY), WireSpec)
         )
     return specs
+
+
+def nested_keys(attribute: attrs.Attribute[Any]) -> dict[str, tuple[str, ...]]:
+    """The keys a field sets inside nested objects: ``{"additionalInfo": ("channel",)}``."""
+    spec = attribute.metadata.get(_KEY)
+    if not isinstance(spec, WireSpec):
+        return {}
+    nested: dict[str, tuple[str, ...]] = {}
+    for head, *rest in spec.paths:
+        if rest:
+            nested[head] = (*nested.get(head, ()), rest[0])
+    return nested
 
 
 def known_names(cls: type) -> frozenset[str]:

@@ -17,19 +17,17 @@ from ._checks import (
     UrlParam,
     instance_field,
     optional_text_field,
-    render_code,
     render_url_params,
-    reserved_keys,
     text_field,
-    to_additional_info,
     to_channel,
     to_url_params,
 )
 from ._common import ResponseModel, TransactionStatusResponse
 from ._enums import Channel
-from ._fields import render_wire, wire
+from ._fields import wire
 from ._money import Amount, check_idr, render_amount, to_request_amount
 from ._parsers import parse_mapping, parse_str
+from ._requests import CHANNEL_WIRE, ReferencedStatusQuery, WireRequest, info_last
 from ._times import optional_aware_datetime, parse_time, render_time
 
 __all__ = [
@@ -42,8 +40,8 @@ __all__ = [
 ]
 
 
-@attrs.frozen(kw_only=True, slots=True)
-class QrisGenerateRequest:
+@attrs.frozen(kw_only=True, slots=True, field_transformer=info_last)
+class QrisGenerateRequest(WireRequest):
     """Body of ``POST /v1.0/qr/qr-mpm-generate``.
 
     ``valid_up_to`` is sent as ISO-8601 ``+07:00`` (accepted by the sandbox, notes §4.1);
@@ -67,20 +65,12 @@ class QrisGenerateRequest:
         default=None, validator=optional_text_field(16), metadata=wire("terminalId")
     )
     channel: Channel = attrs.field(
-        default=Channel.BNC_QRIS,
-        converter=to_channel,
-        metadata=wire("additionalInfo.channel", render=render_code),
+        default=Channel.BNC_QRIS, converter=to_channel, metadata=CHANNEL_WIRE
     )
     sub_merchant_id: str | None = attrs.field(
         default=None,
         validator=optional_text_field(32),
         metadata=wire("additionalInfo.subMerchantId"),
-    )
-    additional_info: Mapping[str, Any] = attrs.field(
-        factory=dict,
-        converter=to_additional_info,
-        validator=reserved_keys("channel", "subMerchantId"),
-        metadata=wire("additionalInfo"),
     )
     url_params: tuple[UrlParam, ...] = attrs.field(
         default=(), converter=to_url_params, metadata=wire("urlParams", render=render_url_params)
@@ -99,10 +89,6 @@ class QrisGenerateRequest:
 
     def __attrs_post_init__(self) -> None:
         check_idr(self.amount, field="amount", allow_non_idr=self.allow_non_idr)
-
-    def to_wire(self) -> dict[str, Any]:
-        """The request body, fields in the order integrations send them."""
-        return render_wire(self)
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -158,33 +144,13 @@ class QrisGenerateResponse(ResponseModel):
         return qr_terminal(self._content(), border=border)
 
 
-@attrs.frozen(kw_only=True, slots=True)
-class QrisQueryRequest:
+@attrs.frozen(kw_only=True, slots=True, field_transformer=info_last)
+class QrisQueryRequest(ReferencedStatusQuery):
     """Body of ``POST /v1.0/qr/qr-mpm-query``: keyed on your ``partnerReferenceNo``."""
 
-    original_partner_reference_no: str = attrs.field(
-        validator=text_field(64, kind="reference"), metadata=wire("originalPartnerReferenceNo")
-    )
-    original_reference_no: str | None = attrs.field(
-        default=None,
-        validator=optional_text_field(64, kind="reference"),
-        metadata=wire("originalReferenceNo"),
-    )
     channel: Channel = attrs.field(
-        default=Channel.BNC_QRIS,
-        converter=to_channel,
-        metadata=wire("additionalInfo.channel", render=render_code),
+        default=Channel.BNC_QRIS, converter=to_channel, metadata=CHANNEL_WIRE
     )
-    additional_info: Mapping[str, Any] = attrs.field(
-        factory=dict,
-        converter=to_additional_info,
-        validator=reserved_keys("channel"),
-        metadata=wire("additionalInfo"),
-    )
-
-    def to_wire(self) -> dict[str, Any]:
-        """The request body: your reference, Ayolinx's if known, then ``additionalInfo``."""
-        return render_wire(self)
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -192,40 +158,19 @@ class QrisQueryResponse(TransactionStatusResponse):
     """QRIS status: ``original_reference_no`` is Ayolinx's transaction id (first seen here)."""
 
 
-@attrs.frozen(kw_only=True, slots=True)
-class QrisCancelRequest:
+@attrs.frozen(kw_only=True, slots=True, field_transformer=info_last)
+class QrisCancelRequest(ReferencedStatusQuery):
     """Body of ``POST /v1.0/qr/qr-mpm-cancel``: voids an **unpaid** QR (there is no refund API).
 
     ``original_reference_no`` and ``reason`` (≤ 256) are SNAP optionals.
     """
 
-    original_partner_reference_no: str = attrs.field(
-        validator=text_field(64, kind="reference"), metadata=wire("originalPartnerReferenceNo")
-    )
-    original_reference_no: str | None = attrs.field(
-        default=None,
-        validator=optional_text_field(64, kind="reference"),
-        metadata=wire("originalReferenceNo"),
-    )
     reason: str | None = attrs.field(
         default=None, validator=optional_text_field(256), metadata=wire("reason")
     )
     channel: Channel = attrs.field(
-        default=Channel.BNC_QRIS,
-        converter=to_channel,
-        metadata=wire("additionalInfo.channel", render=render_code),
+        default=Channel.BNC_QRIS, converter=to_channel, metadata=CHANNEL_WIRE
     )
-    additional_info: Mapping[str, Any] = attrs.field(
-        factory=dict,
-        converter=to_additional_info,
-        validator=reserved_keys("channel"),
-        metadata=wire("additionalInfo"),
-    )
-
-    def to_wire(self) -> dict[str, Any]:
-        """The request body: your reference, Ayolinx's and the reason if given, then
-        ``additionalInfo``."""
-        return render_wire(self)
 
 
 @attrs.frozen(kw_only=True, slots=True)

@@ -17,19 +17,17 @@ from ._checks import (
     UrlParam,
     instance_field,
     optional_text_field,
-    render_code,
     render_url_params,
-    reserved_keys,
     text_field,
-    to_additional_info,
     to_channel,
     to_url_params,
 )
 from ._common import ResponseModel, TransactionStatusResponse
 from ._enums import Channel, ValidUpToFormat
-from ._fields import render_wire, wire
+from ._fields import wire
 from ._money import Amount, check_idr, render_amount, to_request_amount
 from ._parsers import parse_mapping, parse_str
+from ._requests import CHANNEL_WIRE, StatusQuery, WireRequest, info_last
 from ._times import aware_datetime, parse_time, render_valid_up_to_field
 
 __all__ = [
@@ -46,8 +44,8 @@ def _retail_channel(_: Any, attribute: attrs.Attribute[Any], value: Channel) -> 
         raise ValidationError(attribute.name, f"{value} is not a retail channel")
 
 
-@attrs.frozen(kw_only=True, slots=True)
-class RetailCreateRequest:
+@attrs.frozen(kw_only=True, slots=True, field_transformer=info_last)
+class RetailCreateRequest(WireRequest):
     """Body of ``POST /v1.0/retail/create`` (documented field table, spec §11.8).
 
     The ``validUpTo`` format is not documented; ISO-8601 ``+07:00`` is sent by default and
@@ -76,15 +74,7 @@ class RetailCreateRequest:
         default=(), converter=to_url_params, metadata=wire("urlParams", render=render_url_params)
     )
     channel: Channel = attrs.field(
-        converter=to_channel,
-        validator=_retail_channel,
-        metadata=wire("additionalInfo.channel", render=render_code),
-    )
-    additional_info: Mapping[str, Any] = attrs.field(
-        factory=dict,
-        converter=to_additional_info,
-        validator=reserved_keys("channel"),
-        metadata=wire("additionalInfo"),
+        converter=to_channel, validator=_retail_channel, metadata=CHANNEL_WIRE
     )
     valid_up_to_format: ValidUpToFormat = attrs.field(
         default=ValidUpToFormat.ISO_8601, validator=instance_field(ValidUpToFormat)
@@ -93,10 +83,6 @@ class RetailCreateRequest:
 
     def __attrs_post_init__(self) -> None:
         check_idr(self.amount, field="amount", allow_non_idr=self.allow_non_idr)
-
-    def to_wire(self) -> dict[str, Any]:
-        """The request body, fields in the order of the documented table."""
-        return render_wire(self)
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -119,28 +105,13 @@ class RetailCreateResponse(ResponseModel):
     )
 
 
-@attrs.frozen(kw_only=True, slots=True)
-class RetailQueryRequest:
+@attrs.frozen(kw_only=True, slots=True, field_transformer=info_last)
+class RetailQueryRequest(StatusQuery):
     """Body of ``POST /v1.0/retail/query`` (spec §11.9): your reference and the channel."""
 
-    original_partner_reference_no: str = attrs.field(
-        validator=text_field(64, kind="reference"), metadata=wire("originalPartnerReferenceNo")
-    )
     channel: Channel = attrs.field(
-        converter=to_channel,
-        validator=_retail_channel,
-        metadata=wire("additionalInfo.channel", render=render_code),
+        converter=to_channel, validator=_retail_channel, metadata=CHANNEL_WIRE
     )
-    additional_info: Mapping[str, Any] = attrs.field(
-        factory=dict,
-        converter=to_additional_info,
-        validator=reserved_keys("channel"),
-        metadata=wire("additionalInfo"),
-    )
-
-    def to_wire(self) -> dict[str, Any]:
-        """The request body: your reference, then ``additionalInfo`` led by the channel."""
-        return render_wire(self)
 
 
 @attrs.frozen(kw_only=True, slots=True)

@@ -22,9 +22,7 @@ from ._checks import (
     instance_field,
     optional_text_field,
     render_code,
-    reserved_keys,
     text_field,
-    to_additional_info,
     to_channel,
 )
 from ._common import ResponseModel, TransactionStatusResponse
@@ -32,6 +30,7 @@ from ._enums import Channel, _OpenStrEnum
 from ._fields import known_names, read_wire, render_wire, wire
 from ._money import Amount, AmountInput, check_idr, coerce_amount, render_amount
 from ._parsers import parse_mapping, parse_str
+from ._requests import CHANNEL_WIRE, StatusQuery, WireRequest, info_last
 from ._times import optional_aware_datetime, parse_time, render_time
 
 __all__ = [
@@ -145,8 +144,8 @@ def _render_virtual_account_no(
     return model.wire_virtual_account_no
 
 
-@attrs.frozen(kw_only=True, slots=True)
-class VirtualAccountCreateRequest:
+@attrs.frozen(kw_only=True, slots=True, field_transformer=info_last)
+class VirtualAccountCreateRequest(WireRequest):
     """Body of ``POST /v1.0/transfer-va/create-va`` (SNAP lengths from spec §11.6).
 
     ``mode`` defaults to merchant-generated when ``virtual_account_no`` is given, else
@@ -194,15 +193,7 @@ class VirtualAccountCreateRequest:
         metadata=wire("expiredDate", render=render_time),
     )
     channel: Channel = attrs.field(
-        converter=to_channel,
-        validator=_va_channel,
-        metadata=wire("additionalInfo.channel", render=render_code),
-    )
-    additional_info: Mapping[str, Any] = attrs.field(
-        factory=dict,
-        converter=to_additional_info,
-        validator=reserved_keys("channel"),
-        metadata=wire("additionalInfo"),
+        converter=to_channel, validator=_va_channel, metadata=CHANNEL_WIRE
     )
     mode: VirtualAccountMode | None = attrs.field(
         default=None,
@@ -334,31 +325,16 @@ class VirtualAccountCreateResponse(ResponseModel):
         return data.expired_date if data is not None else None
 
 
-@attrs.frozen(kw_only=True, slots=True)
-class VirtualAccountInquiryRequest:
+@attrs.frozen(kw_only=True, slots=True, field_transformer=info_last)
+class VirtualAccountInquiryRequest(StatusQuery):
     """Body of ``POST /v1.0/transfer-va/inquiry-va`` (documented example, spec §11.7).
 
     ``original_partner_reference_no`` is your ``trx_id``; the bank ``channel`` is required.
     """
 
-    original_partner_reference_no: str = attrs.field(
-        validator=text_field(64, kind="reference"), metadata=wire("originalPartnerReferenceNo")
-    )
     channel: Channel = attrs.field(
-        converter=to_channel,
-        validator=_va_channel,
-        metadata=wire("additionalInfo.channel", render=render_code),
+        converter=to_channel, validator=_va_channel, metadata=CHANNEL_WIRE
     )
-    additional_info: Mapping[str, Any] = attrs.field(
-        factory=dict,
-        converter=to_additional_info,
-        validator=reserved_keys("channel"),
-        metadata=wire("additionalInfo"),
-    )
-
-    def to_wire(self) -> dict[str, Any]:
-        """The request body: your ``trx_id``, then ``additionalInfo`` led by the bank channel."""
-        return render_wire(self)
 
 
 @attrs.frozen(kw_only=True, slots=True)
