@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Self
 
 import attrs
 
@@ -29,6 +29,9 @@ from ._money import Amount, check_idr, render_amount, to_request_amount
 from ._parsers import parse_mapping, parse_str
 from ._requests import CHANNEL_WIRE, ReferencedStatusQuery, WireRequest, info_last
 from ._times import optional_aware_datetime, parse_time, render_time
+
+if TYPE_CHECKING:
+    from .._response import APIResponse
 
 __all__ = [
     "QrisCancelRequest",
@@ -103,7 +106,8 @@ class QrisGenerateResponse(ResponseModel):
     partner_reference_no: str | None = attrs.field(
         default=None, metadata=wire("partnerReferenceNo", parse=parse_str)
     )
-    qr_content: str | None = attrs.field(default=None, metadata=wire("qrContent", parse=parse_str))
+    #: Always present: a success without it is refused (see :meth:`from_response`).
+    qr_content: str = attrs.field(metadata=wire("qrContent", parse=parse_str))
     expired_date: datetime | None = attrs.field(
         default=None, metadata=wire("expiredDate", parse=parse_time)
     )
@@ -115,14 +119,21 @@ class QrisGenerateResponse(ResponseModel):
         factory=dict, repr=False, metadata=wire("additionalInfo", parse=parse_mapping)
     )
 
-    def _content(self) -> str:
-        if not self.qr_content:
+    @classmethod
+    def from_response(cls, api: APIResponse) -> Self:
+        """The typed QR; a "success" without ``qrContent`` is a :class:`ResponseDecodeError`
+        (on ``generate`` the QR may exist: the client then raises ``OutcomeUnknownError``)."""
+        if not parse_str(api.body.get("qrContent")):
             raise ResponseDecodeError(
-                "the QRIS response has no qrContent to render",
-                http_status=self.response.http_status,
-                raw=self.response.raw,
-                external_id=self.response.external_id,
+                "the QRIS generate answer has no qrContent",
+                http_status=api.http_status,
+                raw=api.raw,
+                external_id=api.external_id,
+                path=api.path,
             )
+        return super().from_response(api)
+
+    def _content(self) -> str:
         return self.qr_content
 
     def to_svg(self, *, scale: int = 4, border: int = 4) -> str:

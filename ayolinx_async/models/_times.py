@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -68,13 +68,14 @@ _EPOCH_TEXT = re.compile(r"[0-9]{1,18}")
 
 
 def _from_epoch(seconds: float) -> datetime | None:
-    """Unix seconds (or milliseconds, if implausibly large) as UTC; ``None`` if out of range."""
+    """Unix seconds (or milliseconds, if implausibly large) in Jakarta time, the zone Ayolinx
+    documents and answers in; ``None`` if out of range."""
     if not math.isfinite(seconds):
         return None
     if seconds > 1e11:
         seconds /= 1000
     try:
-        return datetime.fromtimestamp(seconds, UTC)
+        return datetime.fromtimestamp(seconds, JAKARTA)
     except (OverflowError, OSError, ValueError):
         return None
 

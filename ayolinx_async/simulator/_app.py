@@ -29,16 +29,8 @@ from ..signing._keys import PrivateKeySource, load_private_key
 from ..transport._httpx import HttpxTransport
 from ._accounts import MerchantAccount, generate_rsa_key, public_pem
 from ._admin import handle_admin
-from ._asgi import (
-    ASGIReceive,
-    ASGISend,
-    BodyTooLarge,
-    Scope,
-    read_request,
-    run_lifespan,
-    send_json,
-)
-from ._background import Background
+from ._asgi import ASGIReceive, ASGISend, BodyTooLarge, Scope, read_request, run_lifespan, send_json
+from ._background import Background, only_exception
 from ._delivery import DEFAULT_SCHEDULE, Courier, Delivery, Job
 from ._desk import Desk, ProductSettings, parse_admin_amount
 from ._faults import FaultPlan, Faults, SimulatorFault
@@ -269,6 +261,13 @@ class Simulator:
         self._background.cancel()  # call drain() first to let retries and timers finish
         try:
             return await stack.__aexit__(exc_type, exc, tb)
+        except BaseExceptionGroup as group:
+            # The task group wraps what left the ``async with`` body: hand back the original
+            # exception, so a caller's ``except ConfigurationError`` works.
+            single = only_exception(group)
+            if single is None:
+                raise
+            raise single from single.__cause__
         finally:
             self._background.reset()
             self._delivery_client = None

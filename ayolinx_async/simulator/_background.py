@@ -10,7 +10,7 @@ from typing import Any
 import anyio
 from anyio.abc import TaskGroup
 
-__all__ = ["Background"]
+__all__ = ["Background", "only_exception"]
 
 logger = logging.getLogger("ayolinx_async.simulator")
 
@@ -70,3 +70,16 @@ class Background:
                 self._pending = 0
                 self._idle.set()
                 self._idle = None
+
+
+def only_exception(group: BaseExceptionGroup[BaseException]) -> BaseException | None:
+    """The one exception inside a (nested) group, or ``None`` when there are several."""
+    leaves: list[BaseException] = []
+    pending: list[BaseException] = [group]
+    while pending:
+        current = pending.pop()
+        if isinstance(current, BaseExceptionGroup):
+            pending.extend(current.exceptions)
+        else:
+            leaves.append(current)
+    return leaves[0] if len(leaves) == 1 else None

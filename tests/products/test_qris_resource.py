@@ -10,7 +10,13 @@ from typing import Any
 
 import pytest
 
-from ayolinx_async import ConfigurationError, Credentials, ResponseDecodeError, ValidationError
+from ayolinx_async import (
+    ConfigurationError,
+    Credentials,
+    OutcomeUnknownError,
+    ResponseDecodeError,
+    ValidationError,
+)
 from ayolinx_async.models import (
     Amount,
     Channel,
@@ -170,13 +176,21 @@ def test_qr_pictures_need_the_qr_extra(monkeypatch: pytest.MonkeyPatch) -> None:
         result.to_svg()
 
 
-def test_qr_picture_without_qr_content_is_a_decode_error() -> None:
-    result = QrisGenerateResponse.from_response(
-        api_response({"responseCode": "2004700", "responseMessage": "Successful"})
-    )
-    assert result.qr_content is None
+def test_a_success_without_qr_content_is_a_decode_error() -> None:
+    """``qr_content`` is a ``str`` on every typed success: no ``None`` check for users."""
     with pytest.raises(ResponseDecodeError, match="qrContent"):
-        result.to_png()
+        QrisGenerateResponse.from_response(
+            api_response({"responseCode": "2004700", "responseMessage": "Successful"})
+        )
+
+
+async def test_generate_without_qr_content_is_an_unknown_outcome(credentials: Credentials) -> None:
+    """The QR may exist at Ayolinx: the caller must query, never retry blindly."""
+    client, _ = make_client(credentials, {"responseCode": "2004700", "responseMessage": "OK"})
+    async with client:
+        with pytest.raises(OutcomeUnknownError) as info:
+            await client.qris.generate(partner_reference_no="ORD-QR-0", amount=1000)
+    assert isinstance(info.value.cause, ResponseDecodeError)
 
 
 async def test_query_on_the_wire(credentials: Credentials) -> None:

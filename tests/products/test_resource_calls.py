@@ -145,11 +145,14 @@ async def test_pipeline_flags_and_pass_through(
     client, wire = make_client(credentials, {})
     seen: list[dict[str, Any]] = []
 
-    async def fake_call(call_path: str, body: Mapping[str, Any], **kwargs: Any) -> APIResponse:
+    async def fake_post(call_path: str, body: Mapping[str, Any], **kwargs: Any) -> APIResponse:
         seen.append({"path": call_path, "body": body, **kwargs})
-        return api_response({"responseCode": "2000000", "responseMessage": "OK"})
+        return api_response(
+            {"responseCode": "2000000", "responseMessage": "OK", "qrContent": "000201"}
+        )
 
-    monkeypatch.setattr(client, "_call", fake_call)
+    # Resources reach the client through its public seam, ``post``.
+    monkeypatch.setattr(client, "post", fake_post)
     async with client:
         await call(client)
     assert len(seen) == 1

@@ -214,3 +214,17 @@ async def test_simulator_options_accept_given_credentials(
     bad = argparse.Namespace(**{**vars(args), "client_secret": None})
     with pytest.raises(ConfigurationError, match="both --client-key and --client-secret-file"):
         build_simulator(bad)
+
+
+@pytest.mark.anyio
+async def test_an_error_inside_async_with_simulator_is_the_original_exception() -> None:
+    """Not an ExceptionGroup: a caller's ``except ConfigurationError`` must work (issue 14)."""
+    from ayolinx_async import ConfigurationError
+    from ayolinx_async.simulator import Simulator
+
+    with pytest.raises(ConfigurationError, match="closed") as info:
+        async with Simulator() as sim:
+            client = sim.client()
+            await client.aclose()
+            await client.get_access_token()  # a closed client: ConfigurationError
+    assert not isinstance(info.value, BaseExceptionGroup)
