@@ -36,6 +36,7 @@ from ._retries import (
     RetryPolicy,
     coerce_timeout,
 )
+from ._telemetry import build_telemetry
 from ._wire import (
     BodyEncoding,
     new_external_id,
@@ -77,13 +78,19 @@ class ClientOptions(TypedDict, total=False):
     success_rule: SuccessRule
     on_request: Hook | None
     on_response: Hook | None
+    telemetry: bool | None
+    tracer_provider: Any
+    meter_provider: Any
+    propagate_context: bool
 
 
 class AyolinxClient:
     """Async client for the Ayolinx OpenAPI. Use as ``async with AyolinxClient(...) as client``.
 
     Construction does no network I/O. Keys are loaded (and checked) here, so a bad key fails
-    before the first payment.
+    before the first payment. ``telemetry=True`` (or ``AYOLINX_OTEL=1``; the ``[otel]`` extra)
+    traces and measures every call with your ``tracer_provider``/``meter_provider`` (default:
+    the global ones); ``propagate_context=True`` also sends W3C ``traceparent`` to Ayolinx.
     """
 
     _core: ClientCore
@@ -110,6 +117,10 @@ class AyolinxClient:
         success_rule: SuccessRule = default_success_rule,
         on_request: Hook | None = None,
         on_response: Hook | None = None,
+        telemetry: bool | None = None,
+        tracer_provider: Any = None,
+        meter_provider: Any = None,
+        propagate_context: bool = False,
     ) -> None:
         _log.configure_from_env()
         if not isinstance(credentials, Credentials):
@@ -140,6 +151,13 @@ class AyolinxClient:
             retry = RetryPolicy()
         if max_retries is not None:
             retry = attrs.evolve(retry, max_retries=max_retries)
+        tel = build_telemetry(
+            telemetry,
+            base_url=url,
+            tracer_provider=tracer_provider,
+            meter_provider=meter_provider,
+            propagate_context=propagate_context,
+        )
         sender = AttemptSender(
             transport=transport, base_url=url, on_request=on_request, on_response=on_response
         )
@@ -175,7 +193,9 @@ class AyolinxClient:
                 "X-PARTNER-ID": credentials.client_key,
                 "User-Agent": USER_AGENT,
             },
+            telemetry=tel,
         )
+        core.token_cache.telemetry = tel
         self._init(
             core,
             CallOptions(timeout=options_timeout, retry=retry),
@@ -290,6 +310,15 @@ class AyolinxClient:
     @property
     def token_cache(self) -> TokenCache:
         return self._core.token_cache
+
+    @property
+    def tracker(self) -> Any:
+        """The payment tracker ``track=True`` uses (set by ``PaymentTracker(client, ...)``)."""
+        return self._core.tracker
+
+    @tracker.setter
+    def tracker(self, value: Any) -> None:
+        self._core.tracker = value
 
     @property
     def transport(self) -> Transport:

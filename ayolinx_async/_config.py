@@ -16,7 +16,7 @@ __all__ = ["Credentials", "Environment"]
 
 
 class Environment(enum.Enum):
-    """Ayolinx hosts (spec §2). Pass ``base_url=`` to the client for anything else."""
+    """Ayolinx hosts (docs/protocol.md §2). Pass ``base_url=`` to the client for anything else."""
 
     SANDBOX = "https://sandbox.ayolinx.id"
     PRODUCTION = "https://openapi.ayolinx.id"
@@ -41,7 +41,8 @@ def _mask(value: str) -> str:
 
 @attrs.frozen(kw_only=True, slots=True, repr=False)
 class Credentials:
-    """What Ayolinx's back office gives a merchant, plus the merchant's own RSA key (spec §3.1).
+    """What Ayolinx's back office gives a merchant, plus the merchant's own RSA key
+    (docs/protocol.md §3).
 
     ``client_key`` is sent as X-CLIENT-KEY / X-PARTNER-ID. ``client_secret`` keys the HMAC.
     ``private_key`` is PEM text/bytes, a path or a loaded key (omit it with a custom signer).

@@ -1,9 +1,9 @@
 """The error tree.
 
 Every exception the SDK raises derives from :class:`AyolinxError`. API errors carry the parsed
-SNAP ``responseCode`` (spec §7); transport errors say whether the request may have reached the
-server, which is what decides if a money-moving call is safe to send again. Messages never
-contain secrets, tokens, signatures or key material.
+SNAP ``responseCode`` (docs/protocol.md §12); transport errors say whether the request may have
+reached the server, which is what decides if a money-moving call is safe to send again. Messages
+never contain secrets, tokens, signatures or key material.
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ class ResponseCode:
 
     @classmethod
     def parse(cls, value: object) -> ResponseCode:
-        """Split a code into its parts; anything else is kept opaque (spec §7.1)."""
+        """Split a code into its parts; anything else is kept opaque (docs/protocol.md §12.1)."""
         text = "" if value is None else str(value)
         if cls is ResponseCode:
             return _parse_code(text)

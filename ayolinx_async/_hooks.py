@@ -15,7 +15,7 @@ import anyio
 import attrs
 
 from ._errors import AyolinxError, TransportError
-from ._log import logger, redact_headers
+from ._log import call_fields, logger, redact_headers
 from ._response import peek_code
 from ._secret import RedactedHeaders
 from .transport._base import HttpRequest, HttpResponse, Timeout, Transport
@@ -109,7 +109,11 @@ class AttemptSender:
                 await emit(self.on_request, event)
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
-                "POST %s request headers %s (attempt=%d)", path, redact_headers(headers), attempt
+                "POST %s request headers %s (attempt=%d)",
+                path,
+                redact_headers(headers),
+                attempt,
+                extra=call_fields(path, external_id, attempt, None),
             )
         started = time.perf_counter()
         try:
@@ -131,6 +135,15 @@ class AttemptSender:
                 external_id,
                 attempt,
                 elapsed,
+                extra=call_fields(
+                    path,
+                    external_id,
+                    attempt,
+                    elapsed,
+                    status_code=None,
+                    response_code=None,
+                    error_type=type(exc).__name__,
+                ),
             )
             await self._report(event, None, None, elapsed, error=type(exc).__name__)
             raise
@@ -145,6 +158,14 @@ class AttemptSender:
                 external_id,
                 attempt,
                 elapsed,
+                extra=call_fields(
+                    path,
+                    external_id,
+                    attempt,
+                    elapsed,
+                    status_code=response.status_code,
+                    response_code=code,
+                ),
             )
             await self._report(event, response.status_code, code, elapsed)
         if logger.isEnabledFor(logging.DEBUG):
@@ -154,6 +175,7 @@ class AttemptSender:
                 redact_headers(response.headers),
                 external_id,
                 attempt,
+                extra=call_fields(path, external_id, attempt, elapsed),
             )
         return response
 

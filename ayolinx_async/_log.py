@@ -10,6 +10,8 @@ import logging
 import os
 from collections.abc import Mapping
 
+from ._telemetry._names import operation_for
+
 logger = logging.getLogger("ayolinx_async")
 logger.addHandler(logging.NullHandler())
 
@@ -32,6 +34,21 @@ SAFE_HEADERS = frozenset(
 def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
     """Keep allow-listed headers only (names lower-cased)."""
     return {k.lower(): v for k, v in headers.items() if k.lower() in SAFE_HEADERS}
+
+
+def call_fields(
+    path: str, external_id: str | None, attempt: int, duration: float | None, **more: object
+) -> dict[str, object]:
+    """The ``extra`` of a call's log records: JSON loggers (structlog, python-json-logger) get
+    these as record attributes instead of parsing the text, which stays as it was."""
+    return {
+        "operation": operation_for(path),
+        "path": path,
+        "external_id": external_id,
+        "attempt": attempt,
+        "duration": duration,
+        **more,
+    }
 
 
 class _StderrUnlessTheAppLogs(logging.StreamHandler):  # type: ignore[type-arg]

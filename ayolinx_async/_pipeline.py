@@ -5,8 +5,11 @@ timestamp and signature, goes out through the attempt sender and is decoded; aft
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -15,6 +18,7 @@ from ._config import Credentials
 from ._errors import ConfigurationError, OutcomeUnknownError, ResponseError, TransportError
 from ._hints import annotate
 from ._hooks import AttemptSender
+from ._log import call_fields, logger
 from ._response import APIResponse, SuccessRule, decode_response
 from ._retries import (
     Action,
@@ -38,6 +42,9 @@ from .signing._signers import Signer
 from .signing._strings import _service_string, body_digest
 from .transport._base import Timeout, Transport
 
+if TYPE_CHECKING:
+    from ._telemetry import CallTrace, Telemetry
+
 __all__ = ["CallOptions", "ClientCore", "get_token", "send_call", "signed_headers"]
 
 
@@ -60,6 +67,10 @@ class ClientCore:
     closed: bool = False
     #: Headers identical on every service call, built once.
     static_headers: dict[str, str] = attrs.field(factory=dict)
+    #: Traces and metrics (``telemetry=True``); ``None`` when off, the only check paid then.
+    telemetry: Telemetry | None = None
+    #: The payment tracker ``track=True`` hands created payments to (set by the tracker).
+    tracker: Any = None
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -128,69 +139,114 @@ async def send_call(
     retries = 0
     id_attempts = 0  # attempts sent with the current X-EXTERNAL-ID
     token_refreshed = False
-    while True:
-        attempts += 1
-        id_attempts += 1
-        token: AccessToken | None = None
-        attempt_timeout = (
-            call_timeout
-            if attempts == 1
-            else remaining_timeout(call_timeout, deadline, core.clock())
-        )
-        try:
-            token = await core.token_cache.get(attempt_timeout)
-            headers = await signed_headers(core, path, token, digest, ext_id)
-            response = await core.sender.send(
-                path, headers, content, ext_id, attempts, attempt_timeout
+    started = time.perf_counter()
+    tel = core.telemetry
+    trace: CallTrace | None
+    with _NO_TRACE if tel is None else tel.call(path, money_moving=money_moving) as trace:
+        while True:
+            attempts += 1
+            id_attempts += 1
+            token: AccessToken | None = None
+            attempt_timeout = (
+                call_timeout
+                if attempts == 1
+                else remaining_timeout(call_timeout, deadline, core.clock())
             )
             try:
-                return decode_response(
-                    response,
-                    path=path,
-                    external_id=ext_id,
-                    attempts=attempts,
-                    success_rule=core.success_rule,
+                token = await core.token_cache.get(attempt_timeout)
+                if trace is not None:
+                    trace.attempt_started(attempts, ext_id)
+                headers = await signed_headers(core, path, token, digest, ext_id)
+                if trace is not None:
+                    trace.inject(headers)
+                response = await core.sender.send(
+                    path, headers, content, ext_id, attempts, attempt_timeout
                 )
-            except ResponseError as exc:
-                hint_context = headers.get("X-TIMESTAMP")
-                annotate(exc, base_url=core.base_url, token_call=False, timestamp=hint_context)
-                raise
-        except (TransportError, ResponseError) as exc:
-            now = core.clock()
-            decision = decide(
-                exc,
-                money_moving=money_moving,
-                token_obtained=token is not None,
-                retries=retries,
-                id_attempts=id_attempts,
-                token_refreshed=token_refreshed,
-                policy=policy,
-                retry_after=retry_after_of(exc, now),
-                now=now,
-                deadline=deadline,
-                min_attempt=min_attempt(call_timeout),
-            )
-            action = decision.action
-            if action is Action.RETRY:
-                retries += 1
-                await core.sleep(decision.delay)
-            elif action is Action.RETRY_NEW_ID:
-                ext_id = core.external_id_factory()
-                id_attempts = 0
-            elif action is Action.REFRESH_TOKEN and token is not None:
-                token_refreshed = True
-                core.token_cache.invalidate(token)
-            elif action is Action.OUTCOME_UNKNOWN:
-                raise OutcomeUnknownError(
-                    path=path,
-                    external_id=ext_id,
-                    partner_reference_no=reference or body_reference(body),
-                    attempts=attempts,
-                    cause=exc,
-                    channel=body_channel(body),
-                ) from exc
-            else:
-                raise
+                try:
+                    result = decode_response(
+                        response,
+                        path=path,
+                        external_id=ext_id,
+                        attempts=attempts,
+                        success_rule=core.success_rule,
+                    )
+                except ResponseError as exc:
+                    hint_context = headers.get("X-TIMESTAMP")
+                    annotate(exc, base_url=core.base_url, token_call=False, timestamp=hint_context)
+                    raise
+                code = result.response_code.value
+                if trace is not None:
+                    trace.attempt_ok(result.http_status, code)
+                _finished(path, ext_id, attempts, started, "ok", code)
+                return result
+            except (TransportError, ResponseError) as exc:
+                now = core.clock()
+                decision = decide(
+                    exc,
+                    money_moving=money_moving,
+                    token_obtained=token is not None,
+                    retries=retries,
+                    id_attempts=id_attempts,
+                    token_refreshed=token_refreshed,
+                    policy=policy,
+                    retry_after=retry_after_of(exc, now),
+                    now=now,
+                    deadline=deadline,
+                    min_attempt=min_attempt(call_timeout),
+                )
+                action = decision.action
+                if trace is not None:
+                    trace.attempt_failed(exc, action.value)
+                if action is Action.RETRY:
+                    retries += 1
+                    await core.sleep(decision.delay)
+                elif action is Action.RETRY_NEW_ID:
+                    ext_id = core.external_id_factory()
+                    id_attempts = 0
+                elif action is Action.REFRESH_TOKEN and token is not None:
+                    token_refreshed = True
+                    core.token_cache.invalidate(token)
+                elif action is Action.OUTCOME_UNKNOWN:
+                    _finished(path, ext_id, attempts, started, "unknown", _code_of(exc))
+                    raise OutcomeUnknownError(
+                        path=path,
+                        external_id=ext_id,
+                        partner_reference_no=reference or body_reference(body),
+                        attempts=attempts,
+                        cause=exc,
+                        channel=body_channel(body),
+                    ) from exc
+                else:
+                    _finished(path, ext_id, attempts, started, "failed", _code_of(exc))
+                    raise
+
+
+_NO_TRACE = contextlib.nullcontext()
+
+
+def _code_of(exc: BaseException) -> str | None:
+    """The SNAP ``responseCode`` a failure carries, if an answer arrived."""
+    code = getattr(exc, "response_code", None)
+    return code.value if code is not None else None
+
+
+def _finished(
+    path: str, external_id: str, attempts: int, started: float, outcome: str, code: str | None
+) -> None:
+    """The call's last log record (debug): its outcome and fields, for JSON loggers."""
+    if logger.isEnabledFor(logging.DEBUG):
+        duration = time.perf_counter() - started
+        logger.debug(
+            "POST %s %s after %d attempt(s) (X-EXTERNAL-ID=%s %.3fs)",
+            path,
+            outcome,
+            attempts,
+            external_id,
+            duration,
+            extra=call_fields(
+                path, external_id, attempts, duration, response_code=code, outcome=outcome
+            ),
+        )
 
 
 async def signed_headers(

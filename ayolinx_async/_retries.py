@@ -1,5 +1,5 @@
 """Payment-safe retries: the policy (how long to wait) and :func:`decide`, the one pure function
-that says what to do after a failed attempt (design §3 "Retries")."""
+that says what to do after a failed attempt (docs/architecture.md §3.1)."""
 
 from __future__ import annotations
 
@@ -203,7 +203,7 @@ def maybe_acted(error: AyolinxError) -> bool:
         return True
     if isinstance(error, ResponseDecodeError):
         return error.http_status >= 500 or 200 <= error.http_status < 300
-    # 202xx00 "request in progress" (spec §7.3): accepted, not finished.
+    # 202xx00 "request in progress" (docs/protocol.md §12.2): accepted, not finished.
     status = http_status_of(error)
     return status is not None and 200 <= status < 300
 

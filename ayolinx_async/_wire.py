@@ -32,7 +32,7 @@ JAKARTA = timezone(timedelta(hours=7), "WIB")
 
 
 class BodyEncoding(enum.Enum):
-    """How a request body is serialised before it is hashed and sent (spec §5.2, notes §3.4)."""
+    """How a request body is serialised before it is hashed and sent (docs/protocol.md §9, §7)."""
 
     #: Compact JSON, UTF-8, ``/`` and non-ASCII left as they are (Java/Go/Python integrations).
     COMPACT = "compact"
@@ -109,7 +109,7 @@ _EXTERNAL_ID = re.compile(r"^[0-9A-Za-z]{1,36}$")
 
 
 def validate_external_id(value: str) -> str:
-    """Check a caller-supplied X-EXTERNAL-ID: 1-36 ASCII letters or digits (spec §4)."""
+    """Check a caller-supplied X-EXTERNAL-ID: 1-36 ASCII letters or digits (docs/protocol.md §4)."""
     if not isinstance(value, str) or not _EXTERNAL_ID.match(value):
         raise ValidationError("external_id", "must be 1-36 ASCII letters or digits")
     return value

@@ -1,14 +1,16 @@
-"""Benchmarks for ayolinx-async (``python -m benchmarks [names…]``; not part of the test run).
+"""Benchmarks for ayolinx-async (``python -m benchmarks [--quick] [names…]``, ``nox -s bench``;
+not part of the test run).
 
-Every benchmark measures the SDK against a hand-written floor *in the same run* and reports the
-ratio, because absolute numbers drift on shared machines while ratios hold.
+Every number is a ratio to a floor measured in the same run, on the same layer, in interleaved
+rounds: absolute numbers drift on shared machines while ratios hold. The run rewrites
+``benchmarks/README.md`` with its tables, the commit it ran on, the machine and the date.
 """
 
 #: Benchmark name -> module (run in this order when no name is given).
 BENCHMARKS = {
-    "p1": "benchmarks.p1_overhead",
-    "p2": "benchmarks.p2_stampede",
-    "p3": "benchmarks.p3_loopback",
-    "p4": "benchmarks.p4_callbacks",
-    "memory": "benchmarks.memory",
+    "throughput": "benchmarks.throughput",
+    "stampede": "benchmarks.stampede",
+    "callbacks": "benchmarks.callbacks",
+    "imports": "benchmarks.imports",
+    "tracker": "benchmarks.tracker",
 }

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import gc
 import os
 import platform
 import statistics
 import sys
-import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 
@@ -105,34 +103,11 @@ def machine() -> str:
     )
 
 
-async def timed(op: Callable[[], Awaitable[object]], calls: int) -> float:
-    """Seconds per call for ``calls`` sequential awaits of ``op`` (after a full GC)."""
-    gc.collect()
-    started = time.perf_counter()
-    for _ in range(calls):
-        await op()
-    return (time.perf_counter() - started) / calls
+def ratios(numerators: Sequence[float], denominators: Sequence[float]) -> list[float]:
+    """Per-round ratios: each round measured both sides back to back."""
+    return [a / b for a, b in zip(numerators, denominators, strict=True)]
 
 
-async def interleaved(
-    variants: Mapping[str, Callable[[], Awaitable[object]]], *, rounds: int, calls: int
-) -> dict[str, list[float]]:
-    """Per-round seconds/call for each variant, variants alternating order every round so that
-    drift on a noisy machine hits all of them alike."""
-    names = list(variants)
-    samples: dict[str, list[float]] = {name: [] for name in names}
-    for index in range(rounds):
-        order = names if index % 2 == 0 else names[::-1]
-        for name in order:
-            samples[name].append(await timed(variants[name], calls))
-    return samples
-
-
-def median(values: Sequence[float]) -> float:
-    return statistics.median(values)
-
-
-def paired_ratio(numerators: Sequence[float], denominators: Sequence[float]) -> float:
-    """Median of per-round ratios: each round measured both sides back to back, so load that
-    comes and goes between rounds cancels out of each ratio."""
-    return median([a / b for a, b in zip(numerators, denominators, strict=True)])
+def ratio_cell(values: Sequence[float]) -> str:
+    """``median [min-max]`` of per-round ratios."""
+    return f"{statistics.median(values):.2f} [{min(values):.2f}-{max(values):.2f}]"

@@ -88,7 +88,7 @@ class Orders:
             and previous["status"] == TransactionStatus.SUCCESS
             and not event.status.is_success
         ):
-            # A terminal status after success must never overwrite it (field notes §8.4).
+            # A terminal status after success must never overwrite it (docs/protocol.md §14).
             log.warning("order %s: %s after SUCCESS ignored", order, event.status)
             return
         self.state[order] = {

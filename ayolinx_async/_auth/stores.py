@@ -1,7 +1,7 @@
 """Shared token stores: one Ayolinx token per (base URL, client key) across clients/processes.
 
 A store holds the token and a short refresh lock, so that of many processes only one asks
-Ayolinx for a new token while the others wait and pick it up (design §2 ``auth/stores.py``).
+Ayolinx for a new token while the others wait and pick it up (docs/architecture.md §5.2).
 The in-memory store shares a token between clients in one process; ``contrib.redis`` shares
 it between processes and hosts.
 """

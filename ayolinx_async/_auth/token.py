@@ -21,6 +21,7 @@ __all__ = ["AccessToken", "RefreshPolicy", "TokenCache"]
 from .._log import logger
 
 if TYPE_CHECKING:
+    from .._telemetry import Telemetry
     from ..transport._base import Timeout
     from .stores import TokenStore
 
@@ -113,6 +114,8 @@ class TokenCache:
         self._failure: tuple[int, Exception] | None = None
         self.fetch_count = 0
         """How many token requests this cache has made itself (for tests and metrics)."""
+        self.telemetry: Telemetry | None = None
+        """Where refresh spans and counters go (set by the client with ``telemetry=True``)."""
 
     def peek(self) -> AccessToken | None:
         """The cached token, fresh or not, without any I/O."""
@@ -153,11 +156,7 @@ class TokenCache:
             attempt = self._attempts
             self._fetching = True
             try:
-                token = await (
-                    self._fetch_now(timeout)
-                    if self._store is None
-                    else self._shared_refresh(timeout)
-                )
+                token = await self._obtain(timeout)
             except Exception as exc:
                 self._failure = (attempt, exc)
                 now = self._clock()
@@ -173,6 +172,19 @@ class TokenCache:
                 self._fetching = False
             self._failure = None
             self._entry = self._entry_for(token)
+            return token
+
+    async def _obtain(self, timeout: Timeout | None) -> AccessToken:
+        """One refresh: from the token endpoint, or through the shared store; traced when
+        telemetry is on (whether the token came from the store is an attribute)."""
+        fetch = self._fetch_now if self._store is None else self._shared_refresh
+        tel = self.telemetry
+        if tel is None:
+            return await fetch(timeout)
+        with tel.token_refresh(shared_store=self._store is not None) as trace:
+            fetched = self.fetch_count
+            token = await fetch(timeout)
+            trace.from_store = self.fetch_count == fetched
             return token
 
     async def _fetch_now(self, timeout: Timeout | None) -> AccessToken:

@@ -45,11 +45,13 @@ TOOLS: tuple[str, ...] = (
 COMMANDS: tuple[str, ...] = (
     "ayolinx_async._cli.demo",
     "ayolinx_async._cli.serve",
+    "ayolinx_async._cli.tracker",
 )
 
 _EPILOG = """\
 integration tools: doctor, keygen, sign, verify-callback, token, call
 offline:           demo, simulator
+payment tracker:   tracker status|run
 
 exit status: 0 ok; 1 signature invalid or Ayolinx answered a failure; 2 usage;
 3 configuration (missing AYOLINX_* variables, unusable key); 4 network (no usable answer);

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 import attrs
 
 from .._config import Environment
-from .._endpoints import Endpoint
-from .._errors import OutcomeUnknownError, ResponseDecodeError, ValidationError
+from .._endpoints import Endpoint, PaymentProduct
+from .._errors import ConfigurationError, OutcomeUnknownError, ResponseDecodeError, ValidationError
 from .._response import APIResponse
 from .._wire import body_channel, body_reference
 from ..models._checks import UrlParam
@@ -25,7 +25,7 @@ _Request = TypeVar("_Request", bound="_WireModel")
 _Response = TypeVar("_Response", bound=ResponseModel)
 
 #: Keywords of a resource method that are about the call, not the request model.
-_CALL_KEYWORDS = frozenset({"self", "request", "external_id", "timeout"})
+_CALL_KEYWORDS = frozenset({"self", "request", "external_id", "timeout", "track"})
 #: Shortcuts that become ``urlParams`` entries.
 _URL_SHORTCUTS = ("notification_url", "return_url")
 
@@ -102,6 +102,18 @@ def build_url_params(
     return tuple(result)
 
 
+class PaymentTrackerLike(Protocol):
+    """What ``track=`` takes: a ``tracking.PaymentTracker`` (duck-typed: resources sit below it)."""
+
+    async def track_created(
+        self, product: PaymentProduct, request: object, body: Mapping[str, Any], response: object
+    ) -> object: ...
+
+    async def track_uncertain(
+        self, error: OutcomeUnknownError, request: object, body: Mapping[str, Any]
+    ) -> object: ...
+
+
 class Resource:
     """Base of a resource group (``client.qris`` …): validated model in, typed model out."""
 
@@ -124,13 +136,53 @@ class Resource:
         """A resource method's body: its request (given, or built from its keywords, i.e. its
         ``locals()``) sent to ``endpoint`` and read as ``response``."""
         request = build_request(model, keywords["request"], keywords, **defaults)
-        return await self._send(
+        return await self._send_tracked(
             endpoint,
             request,
             response.from_response,
             external_id=keywords["external_id"],
             timeout=keywords["timeout"],
+            track=self._tracker_for(keywords.get("track")),
         )
+
+    def _tracker_for(self, track: PaymentTrackerLike | bool | None) -> PaymentTrackerLike | None:
+        """``track=True`` means the client's own tracker (the one made with
+        ``PaymentTracker(client, ...)``); ``False``/``None`` means none."""
+        if track is None or track is False:
+            return None
+        if track is True:
+            found = self._client.tracker
+            if found is None:
+                raise ConfigurationError(
+                    "track=True needs a tracker: create PaymentTracker(client, store=...) first"
+                )
+            return found  # type: ignore[no-any-return]
+        return track
+
+    async def _send_tracked(
+        self,
+        endpoint: Endpoint,
+        request: _WireModel,
+        build: Callable[[APIResponse], _T],
+        *,
+        external_id: str | None,
+        timeout: float | Timeout | None,
+        track: PaymentTrackerLike | None,
+    ) -> _T:
+        """``_send``, and with ``track=`` the created payment (or an uncertain create) is
+        handed to the payment tracker."""
+        try:
+            answer = await self._send(
+                endpoint, request, build, external_id=external_id, timeout=timeout
+            )
+        except OutcomeUnknownError as exc:
+            if track is not None:
+                # The tracker's polling (reconcile) finds out whether it happened.
+                await track.track_uncertain(exc, request, request.to_wire())
+            raise
+        if track is not None and endpoint.product is not None:
+            await track.track_created(endpoint.product, request, request.to_wire(), answer)
+        return answer
 
     async def _send(
         self,

@@ -1,4 +1,4 @@
-"""``client.ewallet``: DANA payment URL and status (spec §11.4-§11.5)."""
+"""``client.ewallet``: DANA payment URL and status (docs/protocol.md §17.4-§17.5)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from ..models._ewallet import (
     EwalletStatusResponse,
 )
 from ..transport._base import Timeout
-from ._base import Resource
+from ._base import PaymentTrackerLike, Resource
 
 if TYPE_CHECKING:
     from .._client import AyolinxClient
@@ -31,7 +31,7 @@ class EwalletResource(Resource):
     """E-wallet payments (``EMONEY_DANA_SNAP``): the payer is redirected to DANA.
 
     ``valid_up_to_format`` sets how ``validUpTo`` is rendered when a call does not say
-    (default Unix seconds, the form seen working; spec §13.14).
+    (default Unix seconds, the form seen working; docs/protocol.md §19.12).
     """
 
     def __init__(
@@ -59,6 +59,7 @@ class EwalletResource(Resource):
         additional_info: Mapping[str, Any] | None = None,
         external_id: str | None = None,
         timeout: float | Timeout | None = None,
+        track: PaymentTrackerLike | bool | None = None,
     ) -> EwalletPaymentResponse:
         """Start a DANA payment and get the URL to send the payer to (money-moving).
 

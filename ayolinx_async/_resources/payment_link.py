@@ -1,4 +1,4 @@
-"""``client.payment_links``: hosted payment pages (spec §11.10)."""
+"""``client.payment_links``: hosted payment pages (docs/protocol.md §17.10)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from ..models._payment_link import (
     PaymentLinkItem,
 )
 from ..transport._base import Timeout
-from ._base import Resource, build_request
+from ._base import PaymentTrackerLike, Resource, build_request
 
 __all__ = ["CREATE_PATH", "PaymentLinksResource"]
 
@@ -42,14 +42,16 @@ class PaymentLinksResource(Resource):
         url_params: Iterable[UrlParam] | None = None,
         external_id: str | None = None,
         timeout: float | Timeout | None = None,
+        track: PaymentTrackerLike | bool | None = None,
     ) -> PaymentLinkCreateResponse:
         """Create a link (money-moving). The response's ``link_id`` is Ayolinx's id for it;
-        ``partner_reference_no`` stays yours (spec §11.10)."""
+        ``partner_reference_no`` stays yours (docs/protocol.md §17.10)."""
         request = build_request(PaymentLinkCreateRequest, request, locals())
-        return await self._send(
+        return await self._send_tracked(
             Endpoint.PAYMENT_LINK_CREATE,
             request,
             functools.partial(PaymentLinkCreateResponse.from_response, request=request),
             external_id=external_id,
             timeout=timeout,
+            track=self._tracker_for(track),
         )

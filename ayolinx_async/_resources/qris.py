@@ -1,4 +1,4 @@
-"""``client.qris``: generate, query and cancel dynamic QRIS codes (spec §11.1-§11.3)."""
+"""``client.qris``: generate, query and cancel dynamic QRIS codes (docs/protocol.md §17.1-§17.3)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from ..models._qris import (
     QrisQueryResponse,
 )
 from ..transport._base import Timeout
-from ._base import Resource
+from ._base import PaymentTrackerLike, Resource
 
 __all__ = ["GENERATE_PATH", "QUERY_PATH", "CANCEL_PATH", "QrisResource"]
 
@@ -52,6 +52,7 @@ class QrisResource(Resource):
         additional_info: Mapping[str, Any] | None = None,
         external_id: str | None = None,
         timeout: float | Timeout | None = None,
+        track: PaymentTrackerLike | bool | None = None,
     ) -> QrisGenerateResponse:
         """Create a dynamic QR for ``amount`` (money-moving: never blindly re-sent)."""
         return await self._call(
@@ -84,7 +85,8 @@ class QrisResource(Resource):
         external_id: str | None = None,
         timeout: float | Timeout | None = None,
     ) -> QrisCancelResponse:
-        """Void an unpaid QR (money-moving). There is no refund endpoint (spec §11.3)."""
+        """Void an unpaid QR (money-moving). There is no refund endpoint
+        (docs/protocol.md §17.3)."""
         return await self._call(
             Endpoint.QRIS_CANCEL, QrisCancelRequest, QrisCancelResponse, locals()
         )

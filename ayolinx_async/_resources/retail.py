@@ -1,4 +1,4 @@
-"""``client.retail``: convenience-store payment codes (spec §11.8-§11.9)."""
+"""``client.retail``: convenience-store payment codes (docs/protocol.md §17.8-§17.9)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from ..models._retail import (
     RetailQueryResponse,
 )
 from ..transport._base import Timeout
-from ._base import Resource
+from ._base import PaymentTrackerLike, Resource
 
 if TYPE_CHECKING:
     from .._client import AyolinxClient
@@ -30,8 +30,9 @@ QUERY_PATH = Endpoint.RETAIL_QUERY.path
 class RetailResource(Resource):
     """Pay at Alfamidi, Pegadaian, Pos Indonesia, Dan+Dan … with a payment code.
 
-    A successful create answers ``responseCode "00"`` (spec §13.8), which the client's default
-    success rule accepts; ``valid_up_to_format`` picks the ``validUpTo`` form (ISO by default).
+    A successful create answers ``responseCode "00"`` (docs/protocol.md §19.11), which the client's
+    default success rule accepts; ``valid_up_to_format`` picks the ``validUpTo`` form
+    (ISO by default).
     """
 
     def __init__(
@@ -60,6 +61,7 @@ class RetailResource(Resource):
         additional_info: Mapping[str, Any] | None = None,
         external_id: str | None = None,
         timeout: float | Timeout | None = None,
+        track: PaymentTrackerLike | bool | None = None,
     ) -> RetailCreateResponse:
         """Issue a payment code to quote at the counter (money-moving)."""
         return await self._call(

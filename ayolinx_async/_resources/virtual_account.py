@@ -1,4 +1,5 @@
-"""``client.virtual_accounts``: create and inquire bank virtual accounts (spec §10-§11.7)."""
+"""``client.virtual_accounts``: create and inquire bank virtual accounts
+(docs/protocol.md §16-§17.7)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from ..models._virtual_account import (
     default_partner_service_id,
 )
 from ..transport._base import Timeout
-from ._base import Resource, required
+from ._base import PaymentTrackerLike, Resource, required
 
 if TYPE_CHECKING:
     from .._client import AyolinxClient
@@ -37,8 +38,8 @@ class VirtualAccountsResource(Resource):
     """Bank virtual accounts (BNI, CIMB, Mandiri, BRI …).
 
     ``partnerServiceId`` comes, in order, from the call's ``partner_service_id``, this
-    resource's ``partner_service_ids`` overrides, then the spec §10 table for the client's
-    environment (production when ``client.base_url`` is the production host, else sandbox).
+    resource's ``partner_service_ids`` overrides, then the docs/protocol.md §16 table for the
+    client's environment (production when ``client.base_url`` is the production host, else sandbox).
     """
 
     def __init__(
@@ -89,6 +90,7 @@ class VirtualAccountsResource(Resource):
         additional_info: Mapping[str, Any] | None = None,
         external_id: str | None = None,
         timeout: float | Timeout | None = None,
+        track: PaymentTrackerLike | bool | None = None,
     ) -> VirtualAccountCreateResponse:
         """Register a VA bill (money-moving). ``trx_type`` defaults to ``C`` (closed amount,
         needs ``total_amount``); ``O`` (open) must not have one."""

@@ -1,4 +1,4 @@
-"""Merchant side: receive what Ayolinx sends (spec §5.3-§5.4, §12).
+"""Merchant side: receive what Ayolinx sends (docs/protocol.md §10.1-§10.3, §18).
 
 :class:`CallbackHandler` is the framework-agnostic endpoint; adapters for FastAPI, Starlette /
 plain ASGI and aiohttp live in :mod:`ayolinx_async.integrations`.

@@ -1,5 +1,5 @@
-"""The handler's answers: strict JSON with a SNAP code (spec §12.1), built before any listener
-runs so a body that cannot be echoed is refused instead of acknowledged badly."""
+"""The handler's answers: strict JSON with a SNAP code (docs/protocol.md §18.1), built before any
+listener runs so a body that cannot be echoed is refused instead of acknowledged badly."""
 
 from __future__ import annotations
 

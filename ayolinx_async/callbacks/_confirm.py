@@ -34,7 +34,8 @@ class ConfirmFailed(Exception):
     """The confirming status query failed (transport, 5xx, timeout); Ayolinx must retry."""
 
 
-#: The status query that can confirm each event class (payment links have none, spec §11.10).
+#: The status query that can confirm each event class (payment links have none,
+#: docs/protocol.md §17.10).
 _PRODUCT_OF: dict[type, PaymentProduct] = {
     QrisNotification: PaymentProduct.QRIS,
     EwalletNotification: PaymentProduct.EWALLET,

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,7 @@ from ._stores import DEDUPE_DONE, NamespacedDedupeStore
 
 if TYPE_CHECKING:
     from .._client import AyolinxClient
+    from .._telemetry import CallbackTrace
 
 __all__ = ["Dispatcher", "EventListener", "ListenerFailed", "ListenerTimedOut"]
 
@@ -60,29 +62,35 @@ class Dispatcher:
         budget = listener_timeout + (confirm_timeout if confirm_with else 0.0)
         self._leases = LeaseKeeper(dedupe, lease) if budget >= lease / 3 else None
 
-    async def deliver(self, event: CallbackEvent) -> bool:
+    async def deliver(self, event: CallbackEvent, trace: CallbackTrace | None = None) -> bool:
         """Confirm (with ``confirm_with``) and run the listeners once per dedupe key; False for
         an acknowledged duplicate.
 
         A key held by another delivery that is still running answers 409, not 200: if that
         delivery fails, Ayolinx must still have a retry pending. Every way out but success
-        releases the claim, so the redelivery runs the listeners.
+        releases the claim, so the redelivery runs the listeners. ``trace`` (telemetry on)
+        hears the dedupe result and how long the listeners ran.
         """
         key = event.dedupe_key
         owner = secrets.token_hex(16)
         if not await self._dedupe.claim(key, owner, self._lease):
-            if await self._dedupe.get(key) == DEDUPE_DONE:
+            done = await self._dedupe.get(key) == DEDUPE_DONE
+            if trace is not None:
+                trace.deduped("duplicate" if done else "in_progress")
+            if done:
                 _logger.info("duplicate callback %s acknowledged", key)
                 return False
             raise CallbackRejected(
                 409, "00", "Conflict. The same callback is being processed", reason="in_progress"
             )
+        if trace is not None:
+            trace.deduped("new")
         leases = self._leases
         try:
             if leases is not None:
                 leases.track(key, owner)
             await self._run_listeners(
-                await confirm(event, self._confirm_with, self._confirm_timeout), key
+                await confirm(event, self._confirm_with, self._confirm_timeout), key, trace
             )
         except (CallbackRejected, ConfirmFailed, ListenerTimedOut):
             await self._release(key, owner)
@@ -117,12 +125,19 @@ class Dispatcher:
         with anyio.CancelScope(shield=True):
             await self._dedupe.release(key, owner)
 
-    async def _run_listeners(self, event: CallbackEvent, key: str) -> None:
+    async def _run_listeners(
+        self, event: CallbackEvent, key: str, trace: CallbackTrace | None
+    ) -> None:
         """Call the listeners in order, directly (no task), inside one cancel scope that ends
         them at ``listener_timeout``."""
-        with anyio.move_on_after(self._listener_timeout) as scope:
-            for listener in self._listeners:
-                await listener(event)
+        started = time.perf_counter()
+        try:
+            with anyio.move_on_after(self._listener_timeout) as scope:
+                for listener in self._listeners:
+                    await listener(event)
+        finally:
+            if trace is not None:
+                trace.listeners_ran(time.perf_counter() - started)
         if scope.cancelled_caught:
             _logger.warning(
                 "callback listeners for %s %s overran %gs; cancelled, answering 504 so Ayolinx"

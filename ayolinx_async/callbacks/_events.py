@@ -73,7 +73,8 @@ def _extra(
 
 @attrs.frozen(kw_only=True, slots=True)
 class PaymentNotification:
-    """A verified non-SNAP "Payment Notify" (spec §12.2). Subclasses add per-product fields.
+    """A verified non-SNAP "Payment Notify" (docs/protocol.md §18.2). Subclasses add
+    per-product fields.
 
     ``status`` is ``latestTransactionStatus``; ``original_reference_no`` is Ayolinx's reference
     and ``original_partner_reference_no`` yours. ``extra`` holds top-level fields this class
@@ -117,7 +118,8 @@ class PaymentNotification:
 
     @property
     def dedupe_key(self) -> str:
-        """``originalReferenceNo:latestTransactionStatus`` (spec §8): one key per status change."""
+        """``originalReferenceNo:latestTransactionStatus`` (docs/protocol.md §14): one key per
+        status change."""
         if self.original_reference_no:
             return f"{self.original_reference_no}:{self.status.value}"
         # Without Ayolinx's reference, your reference may repeat across payments (a reusable
@@ -151,7 +153,8 @@ class PaymentNotification:
 
 @attrs.frozen(kw_only=True, slots=True)
 class QrisNotification(PaymentNotification):
-    """QRIS notify (spec §12.3): payer, issuer and fee details from ``additionalInfo``."""
+    """QRIS notify (docs/protocol.md §18.3): payer, issuer and fee details from
+    ``additionalInfo``."""
 
     kind: ClassVar[NotificationKind] = NotificationKind.QRIS
 
@@ -162,7 +165,7 @@ class QrisNotification(PaymentNotification):
     customer_number: str | None = attrs.field(
         default=None, repr=False, metadata=wire("customerNumber", parse=parse_str)
     )
-    # The docs write rRN, the real sandbox payload RRN (spec §12.3).
+    # The docs write rRN, the real sandbox payload RRN (docs/protocol.md §18.3).
     rrn: str | None = attrs.field(
         default=None,
         metadata=wire(
@@ -194,7 +197,7 @@ class QrisNotification(PaymentNotification):
 
 @attrs.frozen(kw_only=True, slots=True)
 class EwalletNotification(PaymentNotification):
-    """E-wallet (DANA) notify; may carry ``transactionStatusDesc`` (notes §8.3)."""
+    """E-wallet (DANA) notify; may carry ``transactionStatusDesc`` (docs/protocol.md §7)."""
 
     kind: ClassVar[NotificationKind] = NotificationKind.EWALLET
 
@@ -205,11 +208,12 @@ class EwalletNotification(PaymentNotification):
 
 @attrs.frozen(kw_only=True, slots=True)
 class VirtualAccountNotification(PaymentNotification):
-    """Non-SNAP VA notify (spec §12.2): ``originalPartnerReferenceNo`` is your ``trxId``."""
+    """Non-SNAP VA notify (docs/protocol.md §18.2): ``originalPartnerReferenceNo`` is
+    your ``trxId``."""
 
     kind: ClassVar[NotificationKind] = NotificationKind.VIRTUAL_ACCOUNT
 
-    # Top level or additionalInfo: the notify page's field list is cut off (spec §12.2).
+    # Top level or additionalInfo: the notify page's field list is cut off (docs/protocol.md §18.2).
     virtual_account_no: str | None = attrs.field(
         default=None,
         metadata=wire("virtualAccountNo", "additionalInfo.virtualAccountNo", parse=parse_str),
@@ -221,14 +225,14 @@ class VirtualAccountNotification(PaymentNotification):
 
 @attrs.frozen(kw_only=True, slots=True)
 class RetailNotification(PaymentNotification):
-    """Convenience-store notify (spec §12.2)."""
+    """Convenience-store notify (docs/protocol.md §18.2)."""
 
     kind: ClassVar[NotificationKind] = NotificationKind.RETAIL
 
 
 @attrs.frozen(kw_only=True, slots=True)
 class PaymentLinkNotification(PaymentNotification):
-    """A payment-link callback (spec §12.5): the paying channel's notify plus ``plh``.
+    """A payment-link callback (docs/protocol.md §18.5): the paying channel's notify plus ``plh``.
 
     ``plh`` is the link ID returned at creation; ``via`` is the product the payer used.
     """
@@ -301,7 +305,8 @@ def parse_notification(
     return cls.from_body(body, raw=raw, path=path, timestamp=timestamp)
 
 
-#: Fields echoed back in ``virtualAccountData`` (spec §12.4b), in this order, when present.
+#: Fields echoed back in ``virtualAccountData`` (docs/protocol.md §18.4.2), in this
+#: order, when present.
 _VA_ECHO = (
     "partnerServiceId",
     "customerNo",
@@ -317,7 +322,7 @@ _VA_ECHO = (
 
 @attrs.frozen(kw_only=True, slots=True)
 class VaPaymentRequest:
-    """A verified SNAP ``POST /v1.0/transfer-va/payment`` from Ayolinx (spec §12.4b).
+    """A verified SNAP ``POST /v1.0/transfer-va/payment`` from Ayolinx (docs/protocol.md §18.4.2).
 
     It reports a completed VA payment, so ``status`` is always SUCCESS. Identifiers keep the
     space padding the bank sent (``partnerServiceId`` is often left-padded to 8 characters).

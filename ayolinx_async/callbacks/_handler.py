@@ -18,18 +18,19 @@ import math
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .._config import Credentials
 from .._errors import CallbackRejected, ConfigurationError
 from .._log import logger as _root_logger
 from .._secret import Secret
+from .._telemetry import build_telemetry
 from ..signing import PublicKeySource
 from ._answers import NOTIFY_ACK, CallbackResponse, error_response, json_response, va_answer
 from ._confirm import ConfirmFailed
 from ._dispatch import Dispatcher, EventListener, ListenerFailed, ListenerTimedOut
 from ._environment import read_environment
-from ._events import parse_notification, parse_va_payment
+from ._events import CallbackEvent, parse_notification, parse_va_payment
 from ._routes import NotifyRoute, Route, TokenRoute, VaPaymentRoute, route_table
 from ._stores import (
     DedupeStore,
@@ -43,6 +44,7 @@ from ._verify import DEFAULT_TIMESTAMP_TOLERANCE, CallbackVerifier, Headers, Hea
 
 if TYPE_CHECKING:
     from .._client import AyolinxClient
+    from .._telemetry import CallbackTrace
 
 __all__ = [
     "DEFAULT_CONFIRM_TIMEOUT",
@@ -65,11 +67,18 @@ DEFAULT_LISTENER_TIMEOUT = 20.0
 DEFAULT_CONFIRM_TIMEOUT = 10.0
 
 
+class CallbackFeed(Protocol):
+    """What ``tracker=`` takes: anything with an async ``feed(event)`` (a ``PaymentTracker``)."""
+
+    async def feed(self, event: CallbackEvent) -> object: ...
+
+
 class CallbackHandler:
     """Receives everything Ayolinx sends to the merchant; see the module docstring.
 
     ``on_event``: one async callable or a sequence of them, awaited in order with each verified
-    :data:`CallbackEvent`; if any raises, Ayolinx gets a 500 and will redeliver.
+    :data:`CallbackEvent`; if any raises, Ayolinx gets a 500 and will redeliver. ``tracker``: a
+    ``tracking.PaymentTracker`` fed every verified event first (its ``feed``).
     ``routes``: the endpoints served (default: notify at ``/ayolinx/notify``, the token endpoint
     and the SNAP VA payment endpoint at their documented paths).
     ``clock`` returns epoch seconds and drives timestamp checks, token expiry and the memory
@@ -85,7 +94,8 @@ class CallbackHandler:
     (payment links, unknown products, no channel for VA/retail) arrive with ``confirmed=False``.
     ``confirm_timeout`` bounds that query. ``namespace``: prefix of every dedupe and token key
     (default: a digest of ``client_key``, so merchants sharing one store never collide; ``""``
-    for the unprefixed keys of 0.1).
+    for the unprefixed keys of 0.1). ``telemetry=True`` (or ``AYOLINX_OTEL=1``) gives each
+    request a server span and the callback metrics, on ``tracer_provider``/``meter_provider``.
     """
 
     def __init__(
@@ -94,7 +104,8 @@ class CallbackHandler:
         client_key: str,
         client_secret: str,
         ayolinx_public_keys: PublicKeySource | Sequence[PublicKeySource],
-        on_event: EventListener | Sequence[EventListener],
+        on_event: EventListener | Sequence[EventListener] = (),
+        tracker: CallbackFeed | None = None,
         routes: Sequence[Route] | None = None,
         timestamp_tolerance: float = DEFAULT_TIMESTAMP_TOLERANCE,
         token_ttl: int = DEFAULT_TOKEN_TTL,
@@ -110,6 +121,9 @@ class CallbackHandler:
         confirm_with: AyolinxClient | None = None,
         confirm_timeout: float = DEFAULT_CONFIRM_TIMEOUT,
         namespace: str | None = None,
+        telemetry: bool | None = None,
+        tracer_provider: Any = None,
+        meter_provider: Any = None,
     ) -> None:
         if not isinstance(client_key, str) or not client_key.strip():
             raise ConfigurationError("client_key must be a non-empty string")
@@ -117,8 +131,14 @@ class CallbackHandler:
             raise ConfigurationError("client_secret must be a non-empty string")
         client_secret = Secret(client_secret)  # frame locals of a later error show no secret
         listeners = (on_event,) if callable(on_event) else tuple(on_event)
+        if tracker is not None:
+            # First, so the outcome is recorded before anything else; if it cannot be (the
+            # tracker's store is down) the callback is answered 500 and Ayolinx redelivers.
+            listeners = (tracker.feed, *listeners)
         if not listeners or not all(callable(fn) for fn in listeners):
-            raise ConfigurationError("on_event must be an async callable or a sequence of them")
+            raise ConfigurationError(
+                "on_event must be an async callable or a sequence of them (or pass tracker=)"
+            )
         if isinstance(max_body_size, bool) or not isinstance(max_body_size, int):
             raise ConfigurationError("max_body_size must be an int (bytes)")
         if max_body_size < 1024:
@@ -138,6 +158,9 @@ class CallbackHandler:
         if confirm_with is not None and not hasattr(confirm_with, "qris"):
             raise ConfigurationError("confirm_with must be an AyolinxClient")
         table = route_table(routes)
+        self._telemetry = build_telemetry(
+            telemetry, tracer_provider=tracer_provider, meter_provider=meter_provider
+        )
         self._client_key = client_key
         self._listeners: tuple[EventListener, ...] = listeners
         self._routes = table
@@ -180,7 +203,7 @@ class CallbackHandler:
         cls,
         credentials: Credentials,
         *,
-        on_event: EventListener | Sequence[EventListener],
+        on_event: EventListener | Sequence[EventListener] = (),
         **options: Any,
     ) -> CallbackHandler:
         """Build from :class:`~ayolinx_async.Credentials` (its ``ayolinx_public_key`` is
@@ -199,7 +222,7 @@ class CallbackHandler:
     def from_env(
         cls,
         *,
-        on_event: EventListener | Sequence[EventListener],
+        on_event: EventListener | Sequence[EventListener] = (),
         environ: Mapping[str, str] | None = None,
         **options: Any,
     ) -> CallbackHandler:
@@ -291,11 +314,32 @@ class CallbackHandler:
         ``path`` is the URL path Ayolinx called (the query string is ignored); ``route`` skips
         the lookup by path (framework routers that mount under a prefix pass it).
         """
+        view = Headers(headers)
+        headers = view  # the raw pairs hold the Bearer token: not kept in this frame
+        tel = self._telemetry
+        if tel is None:
+            return await self._handle(method, path, view, body, route, None)
+        with tel.callback(method) as trace:
+            answer = await self._handle(method, path, view, body, route, trace)
+            trace.answered(answer.status)
+            return answer
+
+    async def _handle(
+        self,
+        method: str,
+        path: str,
+        view: Headers,
+        body: bytes,
+        route: Route | None,
+        trace: CallbackTrace | None,
+    ) -> CallbackResponse:
         request_path = path.partition("?")[0]
         if route is None:
             route = self._routes.get(request_path)
             if route is None:
                 return error_response(404, "4040002", "Invalid Routing")
+        if trace is not None:
+            trace.routed(_ROUTE_NAMES.get(type(route), "custom"))
         service = route.service_code
         if method.upper() != "POST":
             status, resp_headers, resp_body = error_response(
@@ -305,22 +349,29 @@ class CallbackHandler:
         if len(body) > self._max_body:
             return self.payload_too_large(route)
         try:
-            view = Headers(headers)
-            headers = view  # the raw pairs hold the Bearer token: not kept in this frame
             signed_path = route.signed_path or request_path
             if isinstance(route, TokenRoute):
-                return json_response(200, await self._issuer.issue(view, body))
+                issued = await self._issuer.issue(view, body)
+                if trace is not None:
+                    trace.verified()
+                return json_response(200, issued)
             if isinstance(route, NotifyRoute):
                 timestamp = self._verifier.verify_notification(
                     path=signed_path, headers=view, body=body
                 )
+                if trace is not None:
+                    trace.verified()
                 event = parse_notification(
                     body, path=request_path, timestamp=timestamp, kind=route.kind
                 )
-                await self._dispatcher.deliver(event)
+                if trace is not None:
+                    trace.event(type(event).__name__)
+                await self._dispatcher.deliver(event, trace)
                 return NOTIFY_ACK
-            return await self._va_payment(view, body, request_path, signed_path)
+            return await self._va_payment(view, body, request_path, signed_path, trace)
         except CallbackRejected as exc:
+            if trace is not None:
+                trace.rejected(exc.reason)
             code = exc.response_code(service)
             _logger.info("callback rejected (service %s): %s (%s)", service, exc.reason, code)
             return error_response(exc.http_status, code, exc.message)
@@ -337,7 +388,12 @@ class CallbackHandler:
             return error_response(500, f"500{service}01", "Internal Server Error")
 
     async def _va_payment(
-        self, view: Headers, body: bytes, request_path: str, signed_path: str
+        self,
+        view: Headers,
+        body: bytes,
+        request_path: str,
+        signed_path: str,
+        trace: CallbackTrace | None,
     ) -> CallbackResponse:
         authorization = _one_authorization(view)
         token = await self._issuer.validate(authorization)
@@ -349,6 +405,8 @@ class CallbackHandler:
         timestamp = self._verifier.verify_service_signature(
             path=signed_path, access_token=token, headers=view, body=body
         )
+        if trace is not None:
+            trace.verified()
         event = parse_va_payment(
             body,
             path=request_path,
@@ -356,9 +414,20 @@ class CallbackHandler:
             external_id=view.get("X-EXTERNAL-ID"),
             partner_id=partner_id,
         )
+        if trace is not None:
+            trace.event(type(event).__name__)
         answer = va_answer(event)
-        await self._dispatcher.deliver(event)
+        await self._dispatcher.deliver(event, trace)
         return answer
+
+
+#: Route names for spans and metric labels: never the path (a secret notify path is a
+#: credential of sorts).
+_ROUTE_NAMES: dict[type, str] = {
+    NotifyRoute: "notify",
+    TokenRoute: "token",
+    VaPaymentRoute: "va_payment",
+}
 
 
 def _one_authorization(view: Headers) -> Secret | None:

@@ -1,4 +1,4 @@
-"""The merchant's own ``POST /v1.0/access-token/b2b`` (spec §12.4a, notes §8.1).
+"""The merchant's own ``POST /v1.0/access-token/b2b`` (docs/protocol.md §18.4.1).
 
 Ayolinx asks the merchant for a token before a SNAP VA payment call. The issuer checks Ayolinx's
 RSA signature over ``X-CLIENT-KEY|X-TIMESTAMP`` and that the client key is ours, hands out an

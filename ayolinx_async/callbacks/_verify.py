@@ -1,4 +1,4 @@
-"""Verification of requests Ayolinx sends to the merchant (spec §5.3, §5.4, §12).
+"""Verification of requests Ayolinx sends to the merchant (docs/protocol.md §10.1, §10.3, §18).
 
 Three checks, each over exactly what arrived: the RSA signature of a non-SNAP notify (over the raw
 body bytes and the merchant's own callback path), the RSA signature of a token request
@@ -44,12 +44,13 @@ __all__ = [
     "load_public_keys",
 ]
 
-#: SNAP service codes used in the answers (spec §7): notify, VA payment, access token.
+#: SNAP service codes used in the answers (docs/protocol.md §12): notify, VA payment, access token.
 SERVICE_NOTIFY: Final = "56"
 SERVICE_VA_PAYMENT: Final = "25"
 SERVICE_TOKEN: Final = "73"
 
-#: Ayolinx retries for about an hour (spec §12.1), so a tighter window would drop real retries.
+#: Ayolinx retries for about an hour (docs/protocol.md §18.1), so a tighter window would
+#: drop real retries.
 DEFAULT_TIMESTAMP_TOLERANCE: Final = 3600.0
 
 _MAX_SIGNATURE_CHARS = 4096  # base64 of an RSA-8192 signature is 1368 chars
@@ -66,7 +67,8 @@ def _instant(value: str) -> float:
     """Epoch seconds of an X-TIMESTAMP; bursts of callbacks share a handful of seconds.
 
     Tolerates an offset without its colon (``+0700``): Java's ``Z`` pattern, which the
-    e-wallet page names (spec §13.3), prints it so. The signature covers the literal header.
+    e-wallet page names (docs/protocol.md §19.3), prints it so. The signature covers
+    the literal header.
     """
     if _COLONLESS_OFFSET.search(value):
         value = value[:-2] + ":" + value[-2:]
@@ -184,8 +186,8 @@ class CallbackVerifier:
 
     ``public_keys``: Ayolinx's RSA key(s); a signature valid under any of them passes.
     ``client_secret`` keys the SNAP VA payment HMAC (``hmac_algorithms``: ``sha512`` and/or
-    ``sha256``, since the docs disagree, spec §13.2). ``tolerance``: seconds a timestamp may be
-    off in either direction. ``clock``: returns epoch seconds.
+    ``sha256``, since the docs disagree, docs/protocol.md §19.7). ``tolerance``: seconds a timestamp
+    may be off in either direction. ``clock``: returns epoch seconds.
     """
 
     __slots__ = ("__secret", "_algorithms", "_clock", "_keys", "_tolerance")
@@ -263,7 +265,7 @@ class CallbackVerifier:
         body: bytes,
         method: str = "POST",
     ) -> str:
-        """Verify a non-SNAP notify (spec §5.3); return its ``X-TIMESTAMP``.
+        """Verify a non-SNAP notify (docs/protocol.md §10.1); return its ``X-TIMESTAMP``.
 
         ``path`` is the merchant's own callback path as Ayolinx called it; ``body`` the raw
         received bytes (never re-serialised JSON).
@@ -278,8 +280,8 @@ class CallbackVerifier:
         return timestamp
 
     def verify_token_request(self, *, client_key: str, headers: HeaderSource | Headers) -> str:
-        """Verify Ayolinx's call to the merchant's token endpoint (spec §12.4a); return the
-        ``X-TIMESTAMP``. ``X-CLIENT-KEY`` must be ``client_key`` (compared in constant time)."""
+        """Verify Ayolinx's call to the merchant's token endpoint (docs/protocol.md §18.4.1); return
+        the ``X-TIMESTAMP``. ``X-CLIENT-KEY`` must be ``client_key`` (compared in constant time)."""
         headers = view = Headers(headers)
         sent_key = view.one("X-CLIENT-KEY")
         signature = self._signature(view)
@@ -300,7 +302,8 @@ class CallbackVerifier:
         body: bytes,
         method: str = "POST",
     ) -> str:
-        """Verify the HMAC of a SNAP call (VA payment, spec §5.4); return its ``X-TIMESTAMP``.
+        """Verify the HMAC of a SNAP call (VA payment, docs/protocol.md §10.3); return its
+        ``X-TIMESTAMP``.
 
         String to sign: ``POST:<path>:<token>:<sha256hex(body)>:<X-TIMESTAMP>``, keyed by the
         client secret; each configured algorithm is tried, compared in constant time. The token,

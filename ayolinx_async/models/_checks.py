@@ -70,7 +70,8 @@ _TEXT_RULES: dict[TextKind, tuple[re.Pattern[str] | None, str]] = {
 
 def check_text(value: object, *, field: str, max_length: int, kind: TextKind = "text") -> str:
     """Validate one request string: a ``str``, not blank, no control characters, at most
-    ``max_length`` characters (SNAP lengths, spec §11.6) and matching ``kind``'s pattern."""
+    ``max_length`` characters (SNAP lengths, docs/protocol.md §17.6) and matching
+    ``kind``'s pattern."""
     if not isinstance(value, str):
         raise ValidationError(field, f"must be a string, not {type(value).__name__}")
     if not value.strip():

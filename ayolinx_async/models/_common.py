@@ -100,7 +100,8 @@ _EMPTY: Mapping[str, Any] = MappingProxyType({})
 @attrs.frozen(kw_only=True, slots=True)
 class TransactionStatusResponse(ResponseModel):
     """The shape shared by the status queries (QRIS query, DANA status, VA inquiry, retail
-    query): references, ``latestTransactionStatus`` (spec §8) and the optional SNAP extras."""
+    query): references, ``latestTransactionStatus`` (docs/protocol.md §14) and the
+    optional SNAP extras."""
 
     original_partner_reference_no: str | None = attrs.field(
         default=None, metadata=wire("originalPartnerReferenceNo", parse=parse_str)

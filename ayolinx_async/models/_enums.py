@@ -27,7 +27,8 @@ class _OpenStrEnum(enum.StrEnum):
 
 
 class TransactionStatus(_OpenStrEnum):
-    """``latestTransactionStatus`` (spec §8). Compare with ``==``; unknown codes pass through."""
+    """``latestTransactionStatus`` (docs/protocol.md §14). Compare with ``==``; unknown codes
+    pass through."""
 
     SUCCESS = "00"
     INITIATED = "01"
@@ -59,7 +60,8 @@ _TERMINAL = frozenset(
 
 
 class Channel(_OpenStrEnum):
-    """``additionalInfo.channel`` codes seen on Ayolinx pages and integrations (spec §9)."""
+    """``additionalInfo.channel`` codes seen on Ayolinx pages and integrations
+    (docs/protocol.md §15)."""
 
     BNC_QRIS = "BNC_QRIS"
     EMONEY_DANA_SNAP = "EMONEY_DANA_SNAP"
@@ -92,7 +94,8 @@ class UrlParamType(_OpenStrEnum):
 
 
 class ValidUpToFormat(enum.Enum):
-    """How an expiry such as ``validUpTo`` is rendered where the docs disagree (spec §13.14)."""
+    """How an expiry such as ``validUpTo`` is rendered where the docs disagree
+    (docs/protocol.md §19.12)."""
 
     #: ``"1746249942"``: Unix seconds as a string, what working DANA integrations send.
     UNIX_SECONDS = "unix_seconds"

@@ -1,4 +1,4 @@
-"""E-wallet (DANA, ``EMONEY_DANA_SNAP``): payment URL and status (spec §11.4-§11.5, notes §6).
+"""E-wallet (DANA, ``EMONEY_DANA_SNAP``): payment URL and status (docs/protocol.md §17.4-§17.5).
 
 Both paths start with ``/direct-debit/core/v1/debit/`` (not ``/v1.0``) and are signed as-is.
 """
@@ -43,7 +43,7 @@ class EwalletPaymentRequest(WireRequest):
     ``valid_up_to`` is sent as Unix seconds by default, the form working integrations use;
     ``valid_up_to_format=ValidUpToFormat.ISO_8601`` switches to the SNAP form.
     ``url_params`` usually holds a ``PAY_RETURN`` (browser comes back) and a ``NOTIFICATION``
-    (callback) URL. ``sub_merchant_id`` is top-level here, unlike QRIS (notes §6).
+    (callback) URL. ``sub_merchant_id`` is top-level here, unlike QRIS (docs/protocol.md §17.4).
     """
 
     partner_reference_no: str = attrs.field(
@@ -99,7 +99,7 @@ class EwalletPaymentResponse(ResponseModel):
 
 @attrs.frozen(kw_only=True, slots=True, field_transformer=info_last)
 class EwalletStatusRequest(ReferencedStatusQuery):
-    """Body of ``POST /direct-debit/core/v1/debit/status`` (documented, spec §11.5)."""
+    """Body of ``POST /direct-debit/core/v1/debit/status`` (documented, docs/protocol.md §17.5)."""
 
     channel: Channel = attrs.field(
         default=Channel.EMONEY_DANA_SNAP, converter=to_channel, metadata=CHANNEL_WIRE
@@ -108,4 +108,5 @@ class EwalletStatusRequest(ReferencedStatusQuery):
 
 @attrs.frozen(kw_only=True, slots=True)
 class EwalletStatusResponse(TransactionStatusResponse):
-    """DANA payment status (SNAP debit-status shape, ``2005500`` expected; spec §11.5)."""
+    """DANA payment status (SNAP debit-status shape, ``2005500`` expected;
+    docs/protocol.md §17.5)."""

@@ -190,7 +190,7 @@ def _shown(text: str) -> str:
     return repr(text if len(text) <= 24 else text[:24] + "…")
 
 
-#: Response amounts: ASCII digits, an optional sign and at most 2 decimals (notes §8.3).
+#: Response amounts: ASCII digits, an optional sign and at most 2 decimals (docs/protocol.md §7).
 _WIRE_AMOUNT = re.compile(r"-?[0-9]+(?:\.[0-9]{1,2})?")
 _WIRE_GROUPED = re.compile(r"[1-9][0-9]{0,2}(?:,[0-9]{3})+(?:\.[0-9]{1,2})?")
 _MAX_WIRE_DIGITS = 18  # generous for responses; bounds every conversion
@@ -200,7 +200,7 @@ def parse_amount(value: object) -> Decimal | None:
     """Read an amount from a response leniently: ``"10000.00"``, ``10000``, ``"1,234.00"``.
 
     Total: anything else (``"20.000,00"``, ``"²"``, ``NaN``, ``1E+999999``, 3 decimals) is
-    ``None`` rather than a guess or an exception (notes §8.3).
+    ``None`` rather than a guess or an exception (docs/protocol.md §7).
     """
     if value is None or isinstance(value, bool):
         return None

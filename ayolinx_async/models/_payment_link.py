@@ -1,4 +1,4 @@
-"""Hosted payment links (spec §11.10, §12.5, notes §7).
+"""Hosted payment links (docs/protocol.md §17.10, §18.5, §17.8).
 
 Quirks handled here: success is ``2000100``; the response's ``partnerReferenceNo`` is the
 **link id** (exposed as ``link_id``; your reference stays ``partner_reference_no``); item
@@ -43,7 +43,7 @@ _DEFAULT_COUNTRY_CODE = "+62"
 def _price(value: Decimal | int | str | float) -> Decimal:
     price = to_amount(value, field="price")
     if price != price.to_integral_value():
-        raise ValidationError("price", "must be a whole number of rupiah (spec §11.10)")
+        raise ValidationError("price", "must be a whole number of rupiah (docs/protocol.md §17.10)")
     return price
 
 
@@ -131,7 +131,8 @@ def _render_channels(
 
 @attrs.frozen(kw_only=True, slots=True)
 class PaymentLinkCreateRequest:
-    """Body of ``POST /v1.0/payment-link/create`` (shape of the doc example, spec §11.10).
+    """Body of ``POST /v1.0/payment-link/create`` (shape of the doc example,
+    docs/protocol.md §17.10).
 
     ``payment_channels`` limits what the hosted page offers. When a phone number is given
     without a country code, ``+62`` is sent (the doc example's value).

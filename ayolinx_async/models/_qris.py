@@ -1,6 +1,6 @@
-"""QRIS (MPM, acquirer ``BNC_QRIS``): generate, query and cancel (spec §11.1-§11.3, notes §4).
+"""QRIS (MPM, acquirer ``BNC_QRIS``): generate, query and cancel (docs/protocol.md §17.1-§17.3).
 
-The generate response carries **no Ayolinx reference** (spec §11.1): your
+The generate response carries **no Ayolinx reference** (docs/protocol.md §17.1): your
 ``partner_reference_no`` is the key for query, cancel and callbacks.
 """
 
@@ -47,9 +47,10 @@ __all__ = [
 class QrisGenerateRequest(WireRequest):
     """Body of ``POST /v1.0/qr/qr-mpm-generate``.
 
-    ``valid_up_to`` is sent as ISO-8601 ``+07:00`` (accepted by the sandbox, notes §4.1);
-    ``sub_merchant_id`` goes into ``additionalInfo`` as integrations do; ``merchant_id``,
-    ``store_id``, ``terminal_id`` and ``validity_period`` are SNAP optionals ([S], unconfirmed).
+    ``valid_up_to`` is sent as ISO-8601 ``+07:00`` (accepted by the sandbox,
+    docs/protocol.md §17.1); ``sub_merchant_id`` goes into ``additionalInfo`` as integrations do;
+    ``merchant_id``, ``store_id``, ``terminal_id`` and ``validity_period`` are SNAP optionals
+    ([S], unconfirmed).
     """
 
     partner_reference_no: str = attrs.field(
@@ -186,7 +187,8 @@ class QrisCancelRequest(ReferencedStatusQuery):
 
 @attrs.frozen(kw_only=True, slots=True)
 class QrisCancelResponse(ResponseModel):
-    """Cancel answer (schema not published; SNAP shape, spec §11.3). Expect ``2007700``."""
+    """Cancel answer (schema not published; SNAP shape, docs/protocol.md §17.3).
+    Expect ``2007700``."""
 
     original_partner_reference_no: str | None = attrs.field(
         default=None, metadata=wire("originalPartnerReferenceNo", parse=parse_str)

@@ -1,7 +1,7 @@
-"""Convenience-store (retail) payments: create and query (spec §11.8-§11.9, notes §7).
+"""Convenience-store (retail) payments: create and query (docs/protocol.md §17.8-§17.9).
 
 Quirk: a successful create answers ``"responseCode": "00"``, not a 7-digit SNAP code
-(spec §13.8); ``response_code.value`` keeps it verbatim.
+(docs/protocol.md §19.11); ``response_code.value`` keeps it verbatim.
 """
 
 from __future__ import annotations
@@ -39,14 +39,15 @@ __all__ = [
 
 
 def _retail_channel(_: Any, attribute: attrs.Attribute[Any], value: Channel) -> None:
-    # RETAIL_ALFAMART is listed for query but not create (spec §13.6); both are accepted.
+    # RETAIL_ALFAMART is listed for query but not create (docs/protocol.md §19.16);
+    # both are accepted.
     if value.is_known and not value.is_retail:
         raise ValidationError(attribute.name, f"{value} is not a retail channel")
 
 
 @attrs.frozen(kw_only=True, slots=True, field_transformer=info_last)
 class RetailCreateRequest(WireRequest):
-    """Body of ``POST /v1.0/retail/create`` (documented field table, spec §11.8).
+    """Body of ``POST /v1.0/retail/create`` (documented field table, docs/protocol.md §17.8).
 
     The ``validUpTo`` format is not documented; ISO-8601 ``+07:00`` is sent by default and
     ``valid_up_to_format=ValidUpToFormat.UNIX_SECONDS`` switches to the DANA form.
@@ -107,7 +108,8 @@ class RetailCreateResponse(ResponseModel):
 
 @attrs.frozen(kw_only=True, slots=True, field_transformer=info_last)
 class RetailQueryRequest(StatusQuery):
-    """Body of ``POST /v1.0/retail/query`` (spec §11.9): your reference and the channel."""
+    """Body of ``POST /v1.0/retail/query`` (docs/protocol.md §17.9): your reference
+    and the channel."""
 
     channel: Channel = attrs.field(
         converter=to_channel, validator=_retail_channel, metadata=CHANNEL_WIRE

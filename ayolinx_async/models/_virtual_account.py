@@ -1,7 +1,7 @@
-"""Virtual accounts: create and inquire (spec §10, §11.6-§11.7, notes §5).
+"""Virtual accounts: create and inquire (docs/protocol.md §16, §17.6-§17.7).
 
-Two numbering modes (spec §11.6): Ayolinx generates the number (``virtualAccountNo`` sent
-empty) or the merchant does (``partnerServiceId + customerNo`` unless given). ``C`` (closed)
+Two numbering modes (docs/protocol.md §17.6): Ayolinx generates the number (``virtualAccountNo``
+sent empty) or the merchant does (``partnerServiceId + customerNo`` unless given). ``C`` (closed)
 bills carry ``totalAmount``; ``O`` (open) ones must not.
 """
 
@@ -46,7 +46,7 @@ __all__ = [
     "default_partner_service_id",
 ]
 
-#: Bank prefixes hard-coded by several integrations (spec §10); the "PartnerServiceId
+#: Bank prefixes hard-coded by several integrations (docs/protocol.md §16); the "PartnerServiceId
 #: description" page was never read, so these are overridable defaults, not facts.
 SANDBOX_PARTNER_SERVICE_IDS: Mapping[str, str] = MappingProxyType(
     {
@@ -90,7 +90,7 @@ class VirtualAccountTrxType(_OpenStrEnum):
 
 
 class VirtualAccountMode(enum.Enum):
-    """Who numbers the account (spec §11.6)."""
+    """Who numbers the account (docs/protocol.md §17.6)."""
 
     AYOLINX_GENERATED = "ayolinx"
     MERCHANT_GENERATED = "merchant"
@@ -146,11 +146,12 @@ def _render_virtual_account_no(
 
 @attrs.frozen(kw_only=True, slots=True, field_transformer=info_last)
 class VirtualAccountCreateRequest(WireRequest):
-    """Body of ``POST /v1.0/transfer-va/create-va`` (SNAP lengths from spec §11.6).
+    """Body of ``POST /v1.0/transfer-va/create-va`` (SNAP lengths from docs/protocol.md §17.6).
 
     ``mode`` defaults to merchant-generated when ``virtual_account_no`` is given, else
     Ayolinx-generated. ``pad_partner_service_id`` sends the SNAP 8-character space-padded
-    prefix; integrators send it unpadded and that works (notes §5), so it is off by default.
+    prefix; integrators send it unpadded and that works (docs/protocol.md §16), so it
+    is off by default.
     """
 
     partner_service_id: str = attrs.field(
@@ -241,7 +242,7 @@ class VirtualAccountCreateRequest(WireRequest):
     @property
     def wire_virtual_account_no(self) -> str:
         """What goes on the wire: ``""`` (Ayolinx numbers it), the given number, or
-        ``partnerServiceId + customerNo`` (SNAP rule, spec §10)."""
+        ``partnerServiceId + customerNo`` (SNAP rule, docs/protocol.md §16)."""
         if self.effective_mode is VirtualAccountMode.AYOLINX_GENERATED:
             return ""
         if self.virtual_account_no is not None:
@@ -327,7 +328,7 @@ class VirtualAccountCreateResponse(ResponseModel):
 
 @attrs.frozen(kw_only=True, slots=True, field_transformer=info_last)
 class VirtualAccountInquiryRequest(StatusQuery):
-    """Body of ``POST /v1.0/transfer-va/inquiry-va`` (documented example, spec §11.7).
+    """Body of ``POST /v1.0/transfer-va/inquiry-va`` (documented example, docs/protocol.md §17.7).
 
     ``original_partner_reference_no`` is your ``trx_id``; the bank ``channel`` is required.
     """
@@ -339,7 +340,7 @@ class VirtualAccountInquiryRequest(StatusQuery):
 
 @attrs.frozen(kw_only=True, slots=True)
 class VirtualAccountInquiryResponse(TransactionStatusResponse):
-    """VA status (schema not published, spec §11.7): the status fields plus
+    """VA status (schema not published, docs/protocol.md §17.7): the status fields plus
     ``virtual_account_data`` when Ayolinx includes it."""
 
     virtual_account_data: VirtualAccountData | None = attrs.field(

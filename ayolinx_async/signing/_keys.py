@@ -1,4 +1,4 @@
-"""Loading RSA keys from the forms merchants actually have (notes §2 "Key formats").
+"""Loading RSA keys from the forms merchants actually have (docs/protocol.md §3).
 
 Private keys: PEM PKCS#1 (``BEGIN RSA PRIVATE KEY``), PEM PKCS#8, encrypted PKCS#8, DER; from
 ``str`` (PEM text or a path), ``bytes``, ``os.PathLike`` or a loaded key object. Public keys: SPKI

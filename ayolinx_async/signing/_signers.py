@@ -20,7 +20,7 @@ __all__ = ["LocalSigner", "Signer"]
 
 @runtime_checkable
 class Signer(Protocol):
-    """Produces the two signatures a merchant sends (spec §5.1, §5.2)."""
+    """Produces the two signatures a merchant sends (docs/protocol.md §8, §9)."""
 
     async def sign_token(self, string_to_sign: str) -> str:
         """Base64 SHA256withRSA signature for the access-token request."""

@@ -1,4 +1,5 @@
-"""Pure string-to-sign builders for the three Ayolinx signature schemes (spec §5)."""
+"""Pure string-to-sign builders for the three Ayolinx signature schemes
+(docs/protocol.md §8-§10)."""
 
 from __future__ import annotations
 
@@ -18,14 +19,15 @@ def body_digest(body: bytes) -> str:
 
 
 def token_string_to_sign(client_key: str, timestamp: str) -> str:
-    """Access-token request (§5.1): ``clientKey|X-TIMESTAMP``, signed SHA256withRSA."""
+    """Access-token request (docs/protocol.md §8): ``clientKey|X-TIMESTAMP``, signed
+    SHA256withRSA."""
     return f"{client_key}|{timestamp}"
 
 
 def service_string_to_sign(
     method: str, path: str, access_token: str, body: bytes, timestamp: str
 ) -> str:
-    """Service call (§5.2): ``METHOD:path:accessToken:sha256hex(body):X-TIMESTAMP``.
+    """Service call (docs/protocol.md §9): ``METHOD:path:accessToken:sha256hex(body):X-TIMESTAMP``.
 
     ``path`` is the path only (query string included if the request has one); the token is raw,
     without ``Bearer``. Signed with HMAC-SHA512 keyed by the client secret.
@@ -39,8 +41,10 @@ def _service_string(method: str, path: str, access_token: str, digest: str, time
 
 
 def callback_string_to_sign(method: str, path: str, body: bytes, timestamp: str) -> str:
-    """Callback from Ayolinx (§5.3): ``METHOD:path:sha256hex(raw body):X-TIMESTAMP``.
+    """Callback from Ayolinx (docs/protocol.md §10.1):
+    ``METHOD:path:sha256hex(raw body):X-TIMESTAMP``.
 
-    ``path`` is the merchant's own callback path, not the documented Ayolinx label (notes §0.1).
+    ``path`` is the merchant's own callback path, not the documented Ayolinx label
+    (docs/protocol.md §10.1).
     """
     return f"{method.upper()}:{path}:{body_digest(body)}:{timestamp}"

@@ -1,4 +1,5 @@
-"""Merchant accounts registered with the simulator (what the Ayolinx back office holds, §3)."""
+"""Merchant accounts registered with the simulator (what the Ayolinx back office holds,
+docs/protocol.md §3)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Admin routes under ``/_simulator/``: drive the ledger and inspect it over plain HTTP.
 
-Unsigned on purpose: they are the simulator's "back office" (spec §12.1's Mark Success button),
-for tests in other languages and for a person with a browser or curl.
+Unsigned on purpose: they are the simulator's "back office" (docs/protocol.md §18.1's Mark Success
+button), for tests in other languages and for a person with a browser or curl.
 """
 
 from __future__ import annotations

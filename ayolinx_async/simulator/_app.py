@@ -49,7 +49,7 @@ DEFAULT_BASE_URL = "http://ayolinx.simulator"
 
 
 class Simulator:
-    """A faithful, strict fake of the Ayolinx OpenAPI (design §4).
+    """A faithful, strict fake of the Ayolinx OpenAPI (docs/architecture.md §10).
 
     ``merchant`` is the registered account (generated with a fresh key pair if omitted; more
     can be added with :meth:`add_merchant`). ``ayolinx_key`` signs callbacks (generated if
@@ -350,7 +350,7 @@ class Simulator:
 
     async def expire(self, reference: str) -> Transaction:
         """Let a transaction lapse: status ``05`` with description ``Expired`` (Ayolinx's list
-        has no expiry code, spec §8)."""
+        has no expiry code, docs/protocol.md §14)."""
         return await self._move(
             self._ledger.get(reference).reference_no, "05", description="Expired"
         )

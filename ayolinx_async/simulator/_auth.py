@@ -1,4 +1,4 @@
-"""Request authentication exactly as the spec describes it (§4, §5.1, §5.2, §6).
+"""Request authentication exactly as the spec describes it (docs/protocol.md §4, §8, §9, §11).
 
 Token requests: RSA SHA256withRSA over ``X-CLIENT-KEY|X-TIMESTAMP`` with the registered
 merchant public key. Service requests: HMAC-SHA512 over ``POST:path:token:sha256(raw body):ts``
@@ -34,7 +34,7 @@ __all__ = [
     "authenticate_token_request",
 ]
 
-#: Required headers, checked in this order (spec §4 table).
+#: Required headers, checked in this order (docs/protocol.md §4 table).
 TOKEN_HEADERS = ("Content-Type", "X-TIMESTAMP", "X-CLIENT-KEY", "X-SIGNATURE")
 SERVICE_HEADERS = (
     "Content-Type",
@@ -154,7 +154,8 @@ def authenticate_token_request(
 
 def _check_token_body(body: bytes) -> None:
     """The SNAP body is ``{"grantType":"client_credentials"}``; Ayolinx was seen to accept an
-    empty body and ``[]`` too (spec §6), so only a present, wrong grant type is refused."""
+    empty body and ``[]`` too (docs/protocol.md §11), so only a present, wrong grant
+    type is refused."""
     endpoint = Endpoint.TOKEN
     if not body.strip():
         return

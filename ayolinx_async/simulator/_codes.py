@@ -1,4 +1,5 @@
-"""The simulator's ``responseCode`` vocabulary: SNAP ``HTTP status + service + case`` (spec §7).
+"""The simulator's ``responseCode`` vocabulary: SNAP ``HTTP status + service + case``
+(docs/protocol.md §12).
 
 One table drives both the answers and the published code table (``docs/readme-simulator.md``),
 so the two cannot drift apart.

@@ -1,4 +1,5 @@
-"""Callback delivery: signed notifications, the SNAP VA flow, the retry schedule (spec §12).
+"""Callback delivery: signed notifications, the SNAP VA flow, the retry schedule
+(docs/protocol.md §18).
 
 A delivery succeeds only on HTTP 2xx with a JSON body. Otherwise it is retried after 1 min,
 5 min, 10 min and 1 h (each multiplied by ``time_scale``), then abandoned. Every attempt is
@@ -37,7 +38,7 @@ __all__ = [
     "Job",
 ]
 
-#: Waits before retries 1-4, in seconds (spec §12.1).
+#: Waits before retries 1-4, in seconds (docs/protocol.md §18.1).
 DEFAULT_SCHEDULE: tuple[float, ...] = (60.0, 300.0, 600.0, 3600.0)
 _KEEP_RESPONSE = 2000
 

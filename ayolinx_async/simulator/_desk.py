@@ -55,18 +55,19 @@ class Handled:
 
 @attrs.frozen(kw_only=True, slots=True)
 class ProductSettings:
-    """PaymentProduct defaults that the docs leave open (spec §14)."""
+    """PaymentProduct defaults that the docs leave open (docs/protocol.md §20)."""
 
     qr_validity: float = 1800.0
     va_validity: float = 86400.0
     ewallet_validity: float = 3600.0
     link_validity: float = 86400.0
-    #: Reproduce the payment-link ``expiryDate`` quirk: 7 h early yet labelled +07:00 (§11.10).
+    #: Reproduce the payment-link ``expiryDate`` quirk: 7 h early yet labelled +07:00
+    #: (docs/protocol.md §17.10).
     link_expiry_quirk: bool = True
 
 
 def status_fields(txn: Transaction) -> dict[str, Any]:
-    """What every status query answers (spec §11.2, §11.5, §11.7, §11.9)."""
+    """What every status query answers (docs/protocol.md §17.2, §17.5, §17.7, §17.9)."""
     fields: dict[str, Any] = {
         "originalPartnerReferenceNo": txn.partner_reference_no,
         "originalReferenceNo": txn.reference_no,

@@ -1,4 +1,5 @@
-"""The simulator's books: transactions and their status moves (spec §8), external-id memory.
+"""The simulator's books: transactions and their status moves (docs/protocol.md §14),
+external-id memory.
 
 Everything here is synchronous and called from one event loop, so a check-then-record is atomic
 without locks.
@@ -26,7 +27,7 @@ __all__ = [
 ]
 
 
-#: ``latestTransactionStatus`` codes and their descriptions (spec §8).
+#: ``latestTransactionStatus`` codes and their descriptions (docs/protocol.md §14).
 STATUS_DESCRIPTIONS: Mapping[str, str] = {
     "00": "Success",
     "01": "Initiated",
@@ -272,7 +273,8 @@ class Ledger:
 
 
 class ExternalIdRegistry:
-    """X-EXTERNAL-ID values seen per merchant per Asia/Jakarta calendar day (spec §4)."""
+    """X-EXTERNAL-ID values seen per merchant per Asia/Jakarta calendar day
+    (docs/protocol.md §4)."""
 
     def __init__(self) -> None:
         self._day: date | None = None

@@ -1,5 +1,5 @@
-"""Callback bodies, one builder per channel family (spec §12), plus the SNAP VA payment body,
-and the delivery job a status change produces.
+"""Callback bodies, one builder per channel family (docs/protocol.md §18), plus the SNAP VA payment
+body, and the delivery job a status change produces.
 
 Pure functions of a transaction snapshot and a few generated numbers, so they are easy to test.
 """
@@ -138,7 +138,7 @@ def _retail(
     info: dict[str, Any] = {"channel": channel}
     if "vaNumber" in txn.details:
         info["vaNumber"] = txn.details["vaNumber"]
-    # Field order of the documented example (spec §12.2): amount first.
+    # Field order of the documented example (docs/protocol.md §18.2): amount first.
     return {
         "amount": money(txn.amount, txn.currency),
         "originalReferenceNo": reference,
@@ -163,7 +163,7 @@ def notification_body(txn: Transaction, payer: PayerDetails, now: float) -> dict
     """The non-SNAP notify body for ``txn``'s current status.
 
     Payment links use the format of the channel the payer chose, their own payment reference as
-    ``originalReferenceNo`` and add ``additionalInfo.plh`` = the link id (spec §12.5).
+    ``originalReferenceNo`` and add ``additionalInfo.plh`` = the link id (docs/protocol.md §18.5).
     """
     if txn.product is PaymentProduct.PAYMENT_LINK:
         channel = txn.paid_channel or txn.channel
@@ -175,7 +175,8 @@ def notification_body(txn: Transaction, payer: PayerDetails, now: float) -> dict
 
 
 def snap_va_payment_body(txn: Transaction, payer: PayerDetails, now: float) -> dict[str, Any]:
-    """The SNAP ``POST /v1.0/transfer-va/payment`` body Ayolinx sends a merchant (§12.4)."""
+    """The SNAP ``POST /v1.0/transfer-va/payment`` body Ayolinx sends a merchant
+    (docs/protocol.md §18.4)."""
     data = dict(txn.details["virtualAccountData"])
     paid_at = txn.finished_at if txn.finished_at is not None else now
     return {

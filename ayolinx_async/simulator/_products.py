@@ -1,4 +1,5 @@
-"""The product endpoints (spec §11): validate the body, touch the ledger, shape the answer.
+"""The product endpoints (docs/protocol.md §17): validate the body, touch the ledger,
+shape the answer.
 
 Each handler returns the response fields after ``responseCode``/``responseMessage`` and the
 transaction it created, if any. Authentication has already happened.
@@ -31,7 +32,7 @@ _VA_TRX_TYPES = frozenset({"C", "O", "I", "V", "W"})
 DEFAULT_LINK_CHANNELS = ("BNC_QRIS", "EMONEY_DANA_SNAP", "VIRTUAL_ACCOUNT_BNI")
 
 
-# -- QRIS (§11.1-11.3) ------------------------------------------------------------------
+# -- QRIS (docs/protocol.md §17.1-§17.3) ------------------------------------------------
 
 
 def _qr_generate(
@@ -67,7 +68,8 @@ def _qr_generate(
         notify_url=urls.get("NOTIFICATION"),
         details={"qrContent": qr},
     )
-    # No Ayolinx reference in this answer (spec §11.1); expiredDate is "seconds timestamp".
+    # No Ayolinx reference in this answer (docs/protocol.md §17.1); expiredDate is
+    # "seconds timestamp".
     return Handled(
         outcome=Outcome.success(Endpoint.QRIS_GENERATE),
         fields={
@@ -111,7 +113,7 @@ def _qr_cancel(desk: Desk, account: MerchantAccount, f: Fields, now: float, orig
     )
 
 
-# -- DANA e-wallet (§11.4-11.5) ---------------------------------------------------------
+# -- DANA e-wallet (docs/protocol.md §17.4-§17.5) ---------------------------------------
 
 
 def _dana_payment(
@@ -163,7 +165,7 @@ def _dana_status(
     return Handled(outcome=Outcome.success(Endpoint.EWALLET_STATUS), fields=fields)
 
 
-# -- Virtual accounts (§11.6-11.7) ------------------------------------------------------
+# -- Virtual accounts (docs/protocol.md §17.6-§17.7) ------------------------------------
 
 
 def _va_create(desk: Desk, account: MerchantAccount, f: Fields, now: float, origin: str) -> Handled:
@@ -241,7 +243,7 @@ def _va_inquiry(
     return Handled(outcome=Outcome.success(Endpoint.VA_INQUIRY), fields=fields)
 
 
-# -- Retail (§11.8-11.9) ----------------------------------------------------------------
+# -- Retail (docs/protocol.md §17.8-§17.9) ----------------------------------------------
 
 
 def _retail_create(
@@ -302,14 +304,14 @@ def _retail_query(
     return Handled(outcome=Outcome.success(Endpoint.RETAIL_QUERY), fields=fields)
 
 
-# -- Payment link (§11.10) --------------------------------------------------------------
+# -- Payment link (docs/protocol.md §17.10) ---------------------------------------------
 
 
 def _link_create(
     desk: Desk, account: MerchantAccount, f: Fields, now: float, origin: str
 ) -> Handled:
-    # No field table was readable for this endpoint (spec §11.10): only the reference and
-    # the items are insisted on; everything else is checked when present.
+    # No field table was readable for this endpoint (docs/protocol.md §17.10): only the reference
+    # and the items are insisted on; everything else is checked when present.
     reference = f.required_text("partnerReferenceNo")
     customer = f.text("customerName", required=False, max_len=255)
     email = f.text("customerEmail", required=False, max_len=255, pattern=_EMAIL)
@@ -378,7 +380,7 @@ def _link_create(
         outcome=Outcome.success(Endpoint.PAYMENT_LINK_CREATE),
         fields={
             "paymentLink": link,
-            # The link id, not the merchant's reference (spec §11.10).
+            # The link id, not the merchant's reference (docs/protocol.md §17.10).
             "partnerReferenceNo": link_id,
             "expiryDate": iso_jakarta(shown),
         },

@@ -1,4 +1,4 @@
-"""EMVCo merchant-presented QR (QRIS flavour) strings with a correct CRC16 (notes §1).
+"""EMVCo merchant-presented QR (QRIS flavour) strings with a correct CRC16 (docs/protocol.md §15).
 
 The sandbox returns a real QRIS string naming the Bank Neo Commerce acquirer; the simulator
 builds one of the same shape so that QR renderers and parsers meet realistic input.

@@ -142,7 +142,7 @@ class ApiRouter:
         return Outcome.success(Endpoint.TOKEN), {
             "accessToken": token,
             "tokenType": "Bearer",
-            # A string, as the sandbox sends it (spec §6).
+            # A string, as the sandbox sends it (docs/protocol.md §11).
             "expiresIn": str(self._settings.token_lifetime),
         }
 

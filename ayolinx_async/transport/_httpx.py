@@ -4,6 +4,10 @@ When the transport creates its own client it sends straight to httpx's connectio
 ``AsyncClient`` layer (URL and header merging, cookie extraction, auth and redirect handling)
 costs more than the whole SDK pipeline and none of it applies to signed SNAP calls. A client
 you pass in keeps its full behaviour (your auth, hooks, headers, proxies).
+
+In-flight requests are gated at the pool size: httpcore re-scans every queued request against
+every connection whenever one is released, so 10,000 calls queued inside the pool never finish
+(issue 15), while the same calls waiting on a semaphore in front of it run at full speed.
 """
 
 from __future__ import annotations
@@ -30,9 +34,22 @@ __all__ = ["HttpxTransport"]
 
 _MAX_CACHED_URLS = 256
 
+#: Default pool: 20 connections, all kept alive, and at most 20 requests inside httpx. Chosen
+#: by measurement (benchmarks/README.md, issue 15): httpcore's per-request cost grows with the
+#: number of pooled connections, and 20 beat 50 and 100 at c = 16/64/256 over loopback. 20
+#: connections still carry 200 calls/s at 100 ms a call; pass ``limits=`` for more.
+DEFAULT_LIMITS = httpx.Limits(max_connections=20, max_keepalive_connections=20)
+
 
 def _httpx_timeout(timeout: Timeout) -> httpx.Timeout:
     return httpx.Timeout(timeout.total, connect=timeout.connect, pool=timeout.connect)
+
+
+def _pool_size(client: httpx.AsyncClient) -> int | None:
+    """The connection limit of a client's default pool, if it has one we can see."""
+    pool = getattr(getattr(client, "_transport", None), "_pool", None)
+    size = getattr(pool, "_max_connections", None)
+    return size if isinstance(size, int) and size > 0 else None
 
 
 def _on_asyncio() -> bool:
@@ -62,6 +79,10 @@ class HttpxTransport:
     the transport create one (closed by :meth:`aclose`). ``transport=`` plugs an
     ``httpx.AsyncBaseTransport`` (``MockTransport``, ``ASGITransport``) under the transport's
     own client. TLS verification stays on unless the client you pass says otherwise.
+
+    At most ``limits.max_connections`` requests (default :data:`DEFAULT_LIMITS`) are inside
+    httpx at once; the others wait their turn in order. A client you pass is gated at its own
+    pool size when that can be read, and not gated otherwise.
     """
 
     def __init__(
@@ -79,9 +100,7 @@ class HttpxTransport:
         # environment (those are mounted by AsyncClient; keep that path for them).
         self._pool: httpx.AsyncBaseTransport | None = None
         if client is None:
-            # Keep-alive up to the connection limit: with the httpx default (20 idle) a burst
-            # of more than 20 concurrent calls closes and reopens connections constantly.
-            limits = limits or httpx.Limits(max_connections=100, max_keepalive_connections=100)
+            limits = limits or DEFAULT_LIMITS
             if transport is None and urllib.request.getproxies():
                 # httpx mounts HTTP(S)_PROXY/ALL_PROXY only when it builds the transport itself
                 # (production egress often goes through a whitelisted proxy).
@@ -100,6 +119,12 @@ class HttpxTransport:
                 )
                 self._pool = pool
         self._client = client
+        size = limits.max_connections if limits is not None and self._owns_client else None
+        if size is None and not self._owns_client:
+            size = _pool_size(client)
+        # fast_acquire: a free slot costs no extra loop iteration (httpx yields soon anyway).
+        self._max_in_flight = size
+        self._gate = anyio.Semaphore(size, fast_acquire=True) if size else None
         self._urls: dict[str, httpx.URL] = {}
         self._ext_for = self._timeout
         self._ext = _extensions(self._timeout)
@@ -107,6 +132,11 @@ class HttpxTransport:
     @property
     def client(self) -> httpx.AsyncClient:
         return self._client
+
+    @property
+    def max_in_flight(self) -> int | None:
+        """How many requests may be inside httpx at once (``None``: not gated)."""
+        return self._max_in_flight
 
     def _url(self, url: str) -> httpx.URL:
         """Parsed once per distinct URL (a client calls a dozen endpoints, not thousands)."""
@@ -116,6 +146,21 @@ class HttpxTransport:
                 self._urls.clear()
             parsed = self._urls[url] = httpx.URL(url)
         return parsed
+
+    async def _gated(
+        self, request: HttpRequest, timeout: Timeout, admitted: list[bool]
+    ) -> httpx.Response:
+        """The exchange behind the gate; ``admitted`` records that the request got past it."""
+        gate = self._gate
+        if gate is None:
+            admitted.append(True)
+            return await self._exchange(request, timeout)
+        await gate.acquire()
+        admitted.append(True)
+        try:
+            return await self._exchange(request, timeout)
+        finally:
+            gate.release()
 
     async def _exchange(self, request: HttpRequest, timeout: Timeout) -> httpx.Response:
         if self._pool is None:
@@ -147,6 +192,7 @@ class HttpxTransport:
 
     async def send(self, request: HttpRequest) -> HttpResponse:
         timeout = request.timeout or self._timeout
+        admitted: list[bool] = []
         try:
             # httpx has no whole-exchange deadline; the total one is enforced here. It starts
             # before the pool wait and connect, so it allows ``connect`` extra: a request that
@@ -155,11 +201,14 @@ class HttpxTransport:
             deadline = timeout.total + timeout.connect
             if _on_asyncio():
                 async with asyncio.timeout(deadline):
-                    response = await self._exchange(request, timeout)
+                    response = await self._gated(request, timeout, admitted)
             else:
                 with anyio.fail_after(deadline):
-                    response = await self._exchange(request, timeout)
+                    response = await self._gated(request, timeout, admitted)
         except TimeoutError:
+            if not admitted:
+                # Still waiting for a pool slot: the request never left.
+                raise PoolTimeoutError(f"no free connection within {deadline}s") from None
             raise ReadTimeoutError(f"no complete response within {deadline}s") from None
         except httpx.ConnectTimeout:
             raise ConnectTimeoutError(f"connect timed out after {timeout.connect}s") from None

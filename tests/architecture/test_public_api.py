@@ -30,6 +30,7 @@ PUBLIC_MODULES = (
     "ayolinx_async.signing",
     "ayolinx_async.simulator",
     "ayolinx_async.testing",
+    "ayolinx_async.tracking",
     "ayolinx_async.transport",
     "ayolinx_async.transport.aiohttp",
 )

@@ -80,7 +80,8 @@ def _naive_timestamp(key: rsa.RSAPrivateKey, clock: FakeClock, path: str) -> Req
 
 
 def _documented_path(key: rsa.RSAPrivateKey, clock: FakeClock, path: str) -> Request:
-    # Signed for Ayolinx's documented label, delivered to our own URL (notes §0.1 reversed).
+    # Signed for Ayolinx's documented label, delivered to our own URL
+    # (docs/protocol.md §10.1 reversed).
     return signed(key, clock, path, signed_path="/v1.0/qr/qr-mpm-notify")
 
 

@@ -96,7 +96,7 @@ def notify_headers(
     path: str = NOTIFY_PATH,
     method: str = "POST",
 ) -> dict[str, str]:
-    """What Ayolinx sends with a non-SNAP notify (spec §5.3)."""
+    """What Ayolinx sends with a non-SNAP notify (docs/protocol.md §10.1)."""
     signature = rsa_signature(key, callback_string_to_sign(method, path, body, timestamp))
     return {"Content-Type": "application/json", "X-TIMESTAMP": timestamp, "X-SIGNATURE": signature}
 
@@ -104,7 +104,7 @@ def notify_headers(
 def token_headers(
     key: rsa.RSAPrivateKey, timestamp: str, *, client_key: str = CLIENT_KEY
 ) -> dict[str, str]:
-    """What Ayolinx sends to the merchant's token endpoint (spec §12.4a)."""
+    """What Ayolinx sends to the merchant's token endpoint (docs/protocol.md §18.4.1)."""
     return {
         "Content-Type": "application/json",
         "X-TIMESTAMP": timestamp,
@@ -130,7 +130,7 @@ def va_payment_headers(
     algorithm: str = "sha512",
     external_id: str = "418075533589",
 ) -> dict[str, str]:
-    """What Ayolinx sends with a SNAP VA payment (spec §12.4b)."""
+    """What Ayolinx sends with a SNAP VA payment (docs/protocol.md §18.4.2)."""
     message = service_string_to_sign("POST", path, token, body, timestamp)
     return {
         "Content-Type": "application/json",
@@ -184,7 +184,7 @@ async def send_va_payment(
 
 
 def qris_body(ref: str = "20250110111212800110166944801931623", status: str = "00") -> bytes:
-    """Shaped like the real sandbox QRIS callback (spec §12.3)."""
+    """Shaped like the real sandbox QRIS callback (docs/protocol.md §18.3)."""
     return encode(
         {
             "callbackType": "QRIS",
@@ -239,7 +239,7 @@ def va_notify_body(ref: str = "VA-REF-1", status: str = "00") -> bytes:
 
 
 def retail_body(ref: str = "20250110111212800110166944801931624", status: str = "00") -> bytes:
-    """The start of the documented convenience-store example, completed (spec §12.2)."""
+    """The start of the documented convenience-store example, completed (docs/protocol.md §18.2)."""
     return encode(
         {
             "amount": {"currency": "IDR", "value": "30.00"},
@@ -252,7 +252,8 @@ def retail_body(ref: str = "20250110111212800110166944801931624", status: str = 
 
 
 def payment_link_body(ref: str = "PL-REF-1", status: str = "00") -> bytes:
-    """A payment paid by QRIS through a link: the QRIS notify plus ``plh`` (spec §12.5)."""
+    """A payment paid by QRIS through a link: the QRIS notify plus ``plh``
+    (docs/protocol.md §18.5)."""
     return encode(
         {
             "callbackType": "QRIS",

@@ -517,7 +517,7 @@ async def test_crash_report_of_a_va_payment_holds_no_token_or_signature(
     exc = record.exc_info[1]
     assert exc is not None
     text = _frames_text(exc)
-    for frame in ("in handle", "in _va_payment", "in deliver"):
+    for frame in ("in _handle", "in _va_payment", "in deliver"):
         assert frame in text  # the handler's frames were rendered, with their locals
     assert token not in text
     assert headers["X-SIGNATURE"] not in text

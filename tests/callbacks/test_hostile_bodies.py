@@ -206,7 +206,8 @@ async def test_lone_surrogate_is_a_400_not_an_unencodable_answer(
     [("11500", "11500"), ("11500.5", "11500.5"), ("11500.00", "11500.00"), ('"1,500.00"', "1500")],
 )
 def test_plain_amounts_still_parse_as_numbers_and_strings(literal: str, expected: str) -> None:
-    """Field notes §11: some integrations send the amount as a JSON number; that is tolerated."""
+    """docs/protocol.md §7: some integrations send the amount as a JSON number; that
+    is tolerated."""
     event = parse_va_payment(with_literal(va_payment_body(), set_paid_amount, literal))
     assert event.paid_amount is not None
     assert event.paid_amount.value == Decimal(expected)

@@ -103,7 +103,11 @@ def test_an_incomplete_report_is_not_ok() -> None:
 
 
 def test_cli_registry_and_help(capsys: pytest.CaptureFixture[str]) -> None:
-    assert COMMANDS == ("ayolinx_async._cli.demo", "ayolinx_async._cli.serve")
+    assert COMMANDS == (
+        "ayolinx_async._cli.demo",
+        "ayolinx_async._cli.serve",
+        "ayolinx_async._cli.tracker",
+    )
     parser = build_parser()
     assert parser.parse_args(["demo", "--quiet"]).quiet is True
     assert parser.parse_args(["simulator", "--port", "9000"]).port == 9000

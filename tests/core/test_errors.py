@@ -1,4 +1,4 @@
-"""Response decoding and the error tree (spec §7)."""
+"""Response decoding and the error tree (docs/protocol.md §12)."""
 
 from __future__ import annotations
 

@@ -44,7 +44,7 @@ async def test_create_payment_spec_example_on_the_wire(credentials: Credentials)
             return_url="https://merchant.example/return",
             notification_url="https://merchant.example/ayolinx/notify",
         )
-    # The spec §11.4 example, including validUpTo as a Unix-seconds string.
+    # The docs/protocol.md §17.4 example, including validUpTo as a Unix-seconds string.
     assert_wire(
         wire.last,
         path=PAYMENT_PATH,

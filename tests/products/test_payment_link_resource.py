@@ -22,7 +22,7 @@ from .wire_helpers import api_response, assert_wire, jakarta, make_client
 pytestmark = pytest.mark.anyio
 
 CREATE_PATH = "/v1.0/payment-link/create"
-# Spec §11.10, verbatim.
+# docs/protocol.md §17.10, verbatim.
 DOC_REQUEST = {
     "partnerReferenceNo": "932281121132128",
     "customerName": "test",
@@ -66,7 +66,7 @@ async def test_create_doc_example_end_to_end(credentials: Credentials) -> None:
     assert_wire(wire.last, path=CREATE_PATH, body=ordered)
     assert result.response_code.value == "2000100"
     assert result.payment_link == DOC_RESPONSE["paymentLink"]
-    # The response's partnerReferenceNo is the link id, not ours (spec §11.10).
+    # The response's partnerReferenceNo is the link id, not ours (docs/protocol.md §17.10).
     assert result.link_id == "4DrzTTeCn9Z"
     assert result.partner_reference_no == "932281121132128"
     assert result.expiry_date == jakarta(2025, 8, 22, 11, 30)

@@ -54,7 +54,7 @@ async def test_generate_spec_example_on_the_wire(credentials: Credentials) -> No
             notification_url="https://merchant.example/ayolinx/notify",
         )
     assert len(wire.token_requests) == 1
-    # The spec §11.1 example request, key for key.
+    # The docs/protocol.md §17.1 example request, key for key.
     assert_wire(
         wire.last,
         path="/v1.0/qr/qr-mpm-generate",
@@ -132,10 +132,10 @@ def test_generate_response_parses_the_documented_shape() -> None:
     assert result.response_code.value == "2004700"
     assert result.response_message == "Successful"
     assert result.qr_content == QR
-    # Documented as "seconds timestamp" (spec §11.1): Unix seconds are parsed.
+    # Documented as "seconds timestamp" (docs/protocol.md §17.1): Unix seconds are parsed.
     assert result.expired_date == datetime.fromtimestamp(1735700000, UTC)
     assert result.qr_url == "https://qr.example/x.png"
-    # No Ayolinx-side reference in this response (spec §11.1).
+    # No Ayolinx-side reference in this response (docs/protocol.md §17.1).
     assert result.reference_no is None
     assert result.extra == {"newField": {"a": 1}}
     assert result.body["expiredDate"] == "1735700000"

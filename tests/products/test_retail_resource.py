@@ -73,7 +73,7 @@ async def test_create_on_the_wire_and_the_00_success_code(credentials: Credentia
         },
     )
     assert isinstance(result, RetailCreateResponse)
-    # Retail's two-digit success code is kept verbatim (spec §7.1, §13.8).
+    # Retail's two-digit success code is kept verbatim (docs/protocol.md §12.1, §19.11).
     assert result.response_code.value == "00"
     assert result.response_code.http_status is None
     assert result.va_number == "8880012345678"

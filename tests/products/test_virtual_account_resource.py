@@ -61,7 +61,7 @@ async def test_create_ayolinx_generated_closed_bni(credentials: Credentials) -> 
         wire.last,
         path=CREATE_PATH,
         body={
-            "partnerServiceId": "98829172",  # BNI sandbox default (spec §10)
+            "partnerServiceId": "98829172",  # BNI sandbox default (docs/protocol.md §16)
             "customerNo": "12345678",
             "virtualAccountNo": "",  # Ayolinx generates the number
             "virtualAccountName": "Budi",

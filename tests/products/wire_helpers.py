@@ -94,7 +94,7 @@ def make_client(
 
 
 def expected_signature(path: str, body: bytes) -> str:
-    """Independent recomputation of spec §5.2 (HMAC-SHA512, Base64)."""
+    """Independent recomputation of docs/protocol.md §9 (HMAC-SHA512, Base64)."""
     digest = hashlib.sha256(body).hexdigest()
     message = f"POST:{path}:{TOKEN}:{digest}:{TIMESTAMP}".encode()
     mac = hmac.new(CLIENT_SECRET.encode(), message, hashlib.sha512).digest()
@@ -124,7 +124,7 @@ def assert_wire(
     decoded = json.loads(content)
     assert decoded == body
     assert list(decoded) == list(body), "field order on the wire"
-    # Compact JSON, hashed and sent as the same bytes (spec §5.2).
+    # Compact JSON, hashed and sent as the same bytes (docs/protocol.md §9).
     assert content == json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
 
 

@@ -165,3 +165,20 @@ def check(
     if leaks:
         shown = ", ".join(leak[:6] + "…" for leak in leaks)
         pytest.fail(f"secret text leaked into a log record, exception or repr: {shown}")
+
+
+def telemetry_texts(spans: Iterable[Any], metrics: Any) -> list[str]:
+    """What OpenTelemetry would export (in-memory exporters' output): every span's name,
+    status, attributes and events, and every metric data point's attributes."""
+    found: list[str] = []
+    for span in spans:
+        found += [span.name, str(span.status.description)]
+        found += [f"{k}={v}" for k, v in (span.attributes or {}).items()]
+        for event in span.events:
+            found += [event.name, *(f"{k}={v}" for k, v in (event.attributes or {}).items())]
+    for resource in getattr(metrics, "resource_metrics", ()) if metrics is not None else ():
+        for scope in resource.scope_metrics:
+            for metric in scope.metrics:
+                for point in metric.data.data_points:
+                    found += [f"{k}={v}" for k, v in (point.attributes or {}).items()]
+    return found

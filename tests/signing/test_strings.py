@@ -1,4 +1,4 @@
-"""String-to-sign builders against known answers (spec §5)."""
+"""String-to-sign builders against known answers (docs/protocol.md §8-§10)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from ayolinx_async.signing import (
     token_string_to_sign,
 )
 
-# The worked example in spec §5.2 (computed independently when the spec was written).
+# The worked example in docs/protocol.md §9 (computed independently when the spec was written).
 EXAMPLE_BODY = (
     b'{"partnerReferenceNo":"ORDER-0001","amount":{"currency":"IDR","value":"10000.00"},'
     b'"additionalInfo":{"channel":"BNC_QRIS"}}'
@@ -39,7 +39,7 @@ def test_service_string_field_order_and_known_signature() -> None:
     sts = service_string_to_sign(
         "post", "/v1.0/qr/qr-mpm-generate", "EXAMPLE_ACCESS_TOKEN", EXAMPLE_BODY, EXAMPLE_TS
     )
-    # method:path:token:bodyhash:timestamp — token BEFORE the body hash (notes §0.3).
+    # method:path:token:bodyhash:timestamp — token BEFORE the body hash (docs/protocol.md §9).
     assert sts == (
         "POST:/v1.0/qr/qr-mpm-generate:EXAMPLE_ACCESS_TOKEN:"
         "2962ef953503cc7ce3dcab09087aaedf6abca0111beafe2286347e234f2b3aae:"

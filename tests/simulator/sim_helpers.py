@@ -191,7 +191,7 @@ class MerchantApp:
 
 
 def callback_signature_ok(key: rsa.RSAPublicKey, received: Received) -> bool:
-    """Verify a non-SNAP callback the way a merchant must (spec §5.3)."""
+    """Verify a non-SNAP callback the way a merchant must (docs/protocol.md §10.1)."""
     message = callback_string_to_sign(
         "POST", received.path, received.body, received.headers["x-timestamp"]
     )

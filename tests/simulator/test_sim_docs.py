@@ -28,7 +28,7 @@ def test_code_table_covers_every_endpoint_and_case() -> None:
         assert f"`{endpoint.path}` | `{endpoint.success_code}`" in table
     for case in Case:
         assert f"`{case.http_status}xx{case.case}`" in table
-    # The documented success codes (spec §7.2, §11).
+    # The documented success codes (docs/protocol.md §12.1, §17).
     assert [e.success_code for e in Endpoint] == [
         "2007300", "2004700", "2005100", "2007700", "2005400", "2005500",
         "2002700", "2003000", "00", "00", "2000100",

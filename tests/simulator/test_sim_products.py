@@ -58,7 +58,7 @@ async def test_qris_full_flow(sim: Simulator, merchant_app: MerchantApp) -> None
             "partnerReferenceNo",
             "qrContent",
             "expiredDate",
-        }  # no Ayolinx reference in this answer (spec §11.1)
+        }  # no Ayolinx reference in this answer (docs/protocol.md §17.1)
         emv = parse_emv(created.body["qrContent"])
         assert emv["54"] == "15000"
         assert emv["53"] == "360"
@@ -380,7 +380,7 @@ async def test_retail_full_flow(
     }
     async with sim.client() as client:
         created = await client.request("/v1.0/retail/create", body)
-        assert created.response_code.value == "00"  # the retail exception (spec §11.8)
+        assert created.response_code.value == "00"  # the retail exception (docs/protocol.md §17.8)
         assert set(created.body) == {
             "responseCode",
             "responseMessage",
@@ -446,7 +446,7 @@ async def test_payment_link_full_flow(
             await client.request("/v1.0/payment-link/create", _link_body("932281121", clock))
     assert created.response_code.value == "2000100"
     link_id = created.body["partnerReferenceNo"]
-    assert link_id != "932281121"  # the link id, not ours (spec §11.10)
+    assert link_id != "932281121"  # the link id, not ours (docs/protocol.md §17.10)
     assert created.body["paymentLink"].rsplit("/", 1)[-1] == link_id
     # The documented quirk: 7 h early, still labelled +07:00.
     assert (

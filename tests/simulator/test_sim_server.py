@@ -222,9 +222,12 @@ async def test_an_error_inside_async_with_simulator_is_the_original_exception() 
     from ayolinx_async import ConfigurationError
     from ayolinx_async.simulator import Simulator
 
-    with pytest.raises(ConfigurationError, match="closed") as info:
+    async def use_a_closed_client() -> None:
         async with Simulator() as sim:
             client = sim.client()
             await client.aclose()
             await client.get_access_token()  # a closed client: ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="closed") as info:
+        await use_a_closed_client()
     assert not isinstance(info.value, BaseExceptionGroup)

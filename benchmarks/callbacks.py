@@ -1,0 +1,263 @@
+"""Callbacks: in process (verifier alone, full ``CallbackHandler.handle``) against a raw
+``cryptography`` RSA verify, with headers as the integrations pass them (raw ASGI byte pairs);
+and over loopback: the SDK's ASGI app vs a bare ASGI app doing the same verify, both served by
+uvicorn in a process pinned to the server core, driven by a raw-asyncio client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import gc
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from ayolinx_async._wire import format_timestamp
+from ayolinx_async.callbacks import DEFAULT_NOTIFY_PATH, CallbackHandler, CallbackVerifier
+from ayolinx_async.signing import callback_string_to_sign
+
+from ._clients import SERVER_CPU, new_key
+from ._data import CLIENT_KEY, CLIENT_SECRET
+from ._report import Check, Report, ratio_cell, ratios
+
+NOTIFY_PATH = DEFAULT_NOTIFY_PATH
+VERIFIER_GOAL = 0.85
+HANDLER_GOAL = 0.50
+ASGI_GOAL = 0.85
+Pairs = list[tuple[bytes, bytes]]
+
+
+def notification(reference: str) -> bytes:
+    return json.dumps(
+        {
+            "originalReferenceNo": f"A1{reference}",
+            "originalPartnerReferenceNo": reference,
+            "latestTransactionStatus": "00",
+            "transactionStatusDesc": "Success",
+            "amount": {"value": "10000.00", "currency": "IDR"},
+            "finishedTime": "2024-09-18T13:40:00+07:00",
+            "additionalInfo": {"channel": "BNC_QRIS"},
+        },
+        separators=(",", ":"),
+    ).encode()
+
+
+def signed_pairs(key: rsa.RSAPrivateKey, body: bytes) -> Pairs:
+    """Headers as raw lower-case byte pairs, as uvicorn hands them to an ASGI app."""
+    timestamp = format_timestamp(time.time())
+    message = callback_string_to_sign("POST", NOTIFY_PATH, body, timestamp)
+    raw = key.sign(message.encode(), padding.PKCS1v15(), hashes.SHA256())
+    return [
+        (b"host", b"127.0.0.1"),
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"x-timestamp", timestamp.encode()),
+        (b"x-signature", base64.b64encode(raw)),
+        (b"x-partner-id", CLIENT_KEY.encode()),
+        (b"x-external-id", b"1726120500123456789012345678901"),
+        (b"channel-id", b"95221"),
+        (b"user-agent", b"Ayolinx-Notify/1.0"),
+    ]
+
+
+def _rate(op: Callable[[], object], calls: int) -> float:
+    gc.collect()
+    started = time.perf_counter()
+    for _ in range(calls):
+        op()
+    return calls / (time.perf_counter() - started)
+
+
+async def _handler_rate(handler: CallbackHandler, deliveries: list[tuple[Pairs, bytes]]) -> float:
+    gc.collect()
+    started = time.perf_counter()
+    for pairs, body in deliveries:
+        response = await handler.handle("POST", NOTIFY_PATH, pairs, body)
+        if response.status != 200:
+            raise RuntimeError(f"handler answered {response.status}: {response.body!r}")
+    return len(deliveries) / (time.perf_counter() - started)
+
+
+def _in_process(key: rsa.RSAPrivateKey, rounds: int, calls: int) -> Report:
+    body = notification("ORDER-000001")
+    pairs = signed_pairs(key, body)
+    headers = dict(pairs)
+    public = key.public_key()
+    timestamp = headers[b"x-timestamp"].decode()
+    pkcs1, sha256 = padding.PKCS1v15(), hashes.SHA256()
+
+    def raw() -> None:
+        # The floor still builds the string to sign and decodes the signature per call.
+        message = callback_string_to_sign("POST", NOTIFY_PATH, body, timestamp).encode()
+        public.verify(base64.b64decode(headers[b"x-signature"]), message, pkcs1, sha256)
+
+    verifier = CallbackVerifier(public, client_secret=CLIENT_SECRET)
+
+    def sdk() -> None:
+        verifier.verify_notification(path=NOTIFY_PATH, headers=pairs, body=body)
+
+    sdk()
+    seen = 0
+
+    async def on_event(event: object) -> None:
+        nonlocal seen
+        seen += 1
+
+    handler = CallbackHandler(
+        client_key=CLIENT_KEY,
+        client_secret=CLIENT_SECRET,
+        ayolinx_public_keys=public,
+        on_event=on_event,
+    )
+    # Every delivery a first one (distinct references), so dedupe and listeners really run.
+    batches = [
+        [(signed_pairs(key, b := notification(f"R{index}-{n:06d}")), b) for n in range(calls // 3)]
+        for index in range(rounds)
+    ]
+    floor: list[float] = []
+    ours: list[float] = []
+    handled: list[float] = []
+    floor_h: list[float] = []
+    for index in range(rounds):
+        pair = [(floor, raw), (ours, sdk)]
+        for samples, op in pair if index % 2 == 0 else pair[::-1]:
+            samples.append(_rate(op, calls))
+        handled.append(asyncio.run(_handler_rate(handler, batches[index])))
+        floor_h.append(_rate(raw, calls))
+    if seen != sum(len(batch) for batch in batches):
+        raise RuntimeError("the listener missed events")
+    verify_ratios = ratios(ours, floor)
+    handler_ratios = ratios(handled, floor_h)
+    report = Report(
+        title="Callbacks in process",
+        setup=(
+            f"RSA-2048 SHA256withRSA notify, 9 raw ASGI header pairs; {rounds} interleaved rounds"
+            f" x {calls} calls (handler: {calls // 3} distinct first deliveries, memory stores);"
+            " ratio = per-round rate / raw verify rate, median [min-max]."
+        ),
+        columns=["variant", "median calls/s", "ratio to raw verify"],
+        rows=[
+            ["raw cryptography verify (floor)", statistics.median(floor), "1"],
+            [
+                "CallbackVerifier.verify_notification",
+                statistics.median(ours),
+                ratio_cell(verify_ratios),
+            ],
+            ["CallbackHandler.handle", statistics.median(handled), ratio_cell(handler_ratios)],
+        ],
+    )
+    report.checks.append(
+        Check(
+            "callback verifier / raw verify", statistics.median(verify_ratios), ">=", VERIFIER_GOAL
+        )
+    )
+    report.checks.append(
+        Check("full handler / raw verify", statistics.median(handler_ratios), ">=", HANDLER_GOAL)
+    )
+    return report
+
+
+class _Uvicorn:
+    """``python -m benchmarks._callback_server KIND PEMFILE`` pinned to the server core."""
+
+    def __init__(self, kind: str, pem_file: str) -> None:
+        self._child = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks._callback_server", kind, pem_file, str(SERVER_CPU)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        assert self._child.stdout is not None
+        self.port = int(self._child.stdout.readline())
+
+    def close(self) -> None:
+        assert self._child.stdin is not None
+        self._child.stdin.close()
+        try:
+            self._child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._child.kill()
+            self._child.wait()
+
+
+async def _post_all(port: int, requests: list[bytes], concurrency: int) -> float:
+    """Calls/s sending pre-built raw requests over ``concurrency`` keep-alive connections."""
+    queue = list(reversed(requests))
+
+    async def worker() -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        while queue:
+            writer.write(queue.pop())
+            head = await reader.readuntil(b"\r\n\r\n")
+            if not head.startswith(b"HTTP/1.1 200"):
+                raise RuntimeError(f"callback answered {head[:40]!r}")
+            marker = head.lower().find(b"content-length:")
+            await reader.readexactly(int(head[marker + 15 : head.find(b"\r\n", marker)]))
+        writer.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return len(requests) / (time.perf_counter() - started)
+
+
+def _raw_request(pairs: Pairs, body: bytes) -> bytes:
+    head = b"".join(name + b": " + value + b"\r\n" for name, value in pairs)
+    return b"POST " + NOTIFY_PATH.encode() + b" HTTP/1.1\r\n" + head + b"\r\n" + body
+
+
+def _asgi(key: rsa.RSAPrivateKey, rounds: int, calls: int) -> Report:
+    pem = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    batches = [
+        [
+            _raw_request(signed_pairs(key, b := notification(f"A{i}-{n:06d}")), b)
+            for n in range(calls)
+        ]
+        for i in range(rounds * 2)
+    ]
+    with tempfile.NamedTemporaryFile(suffix=".pem") as pem_file:
+        pem_file.write(pem)
+        pem_file.flush()
+        servers = {kind: _Uvicorn(kind, pem_file.name) for kind in ("bare", "sdk")}
+        try:
+            rates: dict[str, list[float]] = {"bare": [], "sdk": []}
+            for index in range(rounds):
+                order = ["bare", "sdk"] if index % 2 == 0 else ["sdk", "bare"]
+                for offset, kind in enumerate(order):
+                    batch = batches[2 * index + offset]
+                    rates[kind].append(asyncio.run(_post_all(servers[kind].port, batch, 16)))
+        finally:
+            for server in servers.values():
+                server.close()
+    values = ratios(rates["sdk"], rates["bare"])
+    report = Report(
+        title="Callbacks over loopback (uvicorn, ASGI)",
+        setup=(
+            f"{calls} distinct signed notifies per round over 16 keep-alive connections from a"
+            " raw-asyncio client; uvicorn (h11, 1 worker) pinned to core 0; bare ASGI app reads"
+            f" the body, verifies the RSA signature and answers the ack; {rounds} rounds."
+        ),
+        columns=["app", "median callbacks/s", "ratio to bare"],
+        rows=[
+            ["bare ASGI app (floor)", statistics.median(rates["bare"]), "1"],
+            ["SDK CallbackASGIApp", statistics.median(rates["sdk"]), ratio_cell(values)],
+        ],
+    )
+    report.checks.append(
+        Check("SDK ASGI app / bare ASGI app", statistics.median(values), ">=", ASGI_GOAL)
+    )
+    return report
+
+
+def run(quick: bool = False) -> list[Report]:
+    rounds, calls = (2, 300) if quick else (5, 1500)
+    key = new_key()
+    return [_in_process(key, rounds, calls), _asgi(key, rounds, 300 if quick else 1000)]
