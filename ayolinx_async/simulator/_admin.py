@@ -37,7 +37,7 @@ _ROUTES = [
     "GET  /_simulator/requests                           recent API requests",
     "GET  /_simulator/faults                             current fault knobs",
     "POST /_simulator/faults                             {latency, jitter, errorRate, dropRate,"
-    " paths, includeToken} or {inject: error|drop, count?, path?}",
+    " paths, includeToken, dropCallbacks} or {inject: error|drop, count?, path?}",
     "POST /_simulator/tokens/revoke                      invalidate every access token",
     "POST /_simulator/drain                              wait for outstanding deliveries",
     "GET  /_simulator/keys/ayolinx-public.pem            key that verifies callbacks",
@@ -196,6 +196,7 @@ async def _faults(sim: Simulator, request: Request, send: ASGISend) -> None:
                     drop_rate=float(data.get("dropRate", 0.0)),
                     paths=frozenset(paths) if paths is not None else None,
                     include_token=bool(data.get("includeToken", True)),
+                    drop_callbacks=float(data.get("dropCallbacks", 0.0)),
                 )
         except (TypeError, ValueError) as exc:
             raise _AdminError(400, f"bad fault settings: {exc}") from None

@@ -402,6 +402,8 @@ class Simulator:
     # -- callbacks --------------------------------------------------------------------------
 
     async def _dispatch(self, job: Job) -> None:
+        if self._fault_plan.drops_callback():
+            return  # the callback-loss knob: never delivered, as after Ayolinx's last retry
         self._jobs.append(job)
         client = self._http_client or self._delivery_client
         if client is not None and self._background.spawn(self._courier.run, job, client):

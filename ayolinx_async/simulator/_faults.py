@@ -42,7 +42,8 @@ class Faults:
     ``latency`` seconds (plus up to ``jitter`` more) are added before every answer;
     ``error_rate`` of requests get a 5xx before anything happens; ``drop_rate`` of requests are
     processed and then left unanswered. ``paths`` limits faults to those endpoint paths;
-    ``include_token`` exposes the token endpoint too.
+    ``include_token`` exposes the token endpoint too. ``drop_callbacks`` of callback deliveries
+    are never made at all (Ayolinx gave up on them), to show a payment tracker recovering.
     """
 
     latency: float = attrs.field(default=0.0, validator=_non_negative)
@@ -53,6 +54,7 @@ class Faults:
         default=None, converter=attrs.converters.optional(frozenset)
     )
     include_token: bool = True
+    drop_callbacks: float = attrs.field(default=0.0, validator=_rate)
 
     def applies_to(self, path: str, *, is_token: bool) -> bool:
         if is_token and not self.include_token:
@@ -67,6 +69,7 @@ class Faults:
             "dropRate": self.drop_rate,
             "paths": sorted(self.paths) if self.paths is not None else None,
             "includeToken": self.include_token,
+            "dropCallbacks": self.drop_callbacks,
         }
 
 
@@ -106,6 +109,12 @@ class FaultPlan:
         if not faults.applies_to(path, is_token=is_token) or (faults.latency + faults.jitter) <= 0:
             return 0.0
         return faults.latency + (self._rng.random() * faults.jitter if faults.jitter else 0.0)
+
+    def drops_callback(self) -> bool:
+        """Whether this callback (with all its retries) is dropped by the ``drop_callbacks``
+        knob: the merchant never hears about this status change from Ayolinx."""
+        rate = self.faults.drop_callbacks
+        return rate >= 1.0 or (rate > 0.0 and self._rng.random() < rate)
 
     def draw(self, path: str, *, is_token: bool) -> SimulatorFault | None:
         """Decide this request's fate: a queued one-shot first, then the random rates."""
