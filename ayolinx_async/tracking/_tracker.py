@@ -25,6 +25,7 @@ from .._errors import ConfigurationError, OutcomeUnknownError, ValidationError
 from ..callbacks._events import CallbackEvent
 from ._created import created_facts
 from ._feed import event_facts, outcome_from_event
+from ._metrics import TrackerGauges
 from ._model import (
     DEFAULT_VALIDITY,
     Delivery,
@@ -111,6 +112,8 @@ class PaymentTracker:
         poll: bool = True,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+        telemetry: bool | None = None,
+        meter_provider: Any = None,
     ) -> None:
         if rate_limit <= 0 or (burst is not None and burst < 1):
             raise ConfigurationError("rate_limit must be positive and burst at least 1")
@@ -140,6 +143,8 @@ class PaymentTracker:
         self._listeners: dict[str, OutcomeListener] = {}
         self._tasks: anyio.abc.TaskGroup | None = None
         self._opened = False
+        # Pending count and age as gauges (``[otel]``; ``telemetry=True`` or AYOLINX_OTEL=1).
+        self.gauges = TrackerGauges.build(telemetry, self.store.stats, clock, meter_provider)
 
     def __repr__(self) -> str:
         return f"<PaymentTracker store={self.store!r} listeners={len(self._listeners)}>"
@@ -358,6 +363,8 @@ class PaymentTracker:
         while True:
             try:
                 claimed = await self.poll_due()
+                if self.gauges is not None:
+                    await self.gauges.refresh()
             except Exception:
                 logger.exception("tracker: polling pass failed; trying again")
                 claimed = 0
