@@ -417,10 +417,19 @@ def render_table(report: DemoReport) -> str:
 def _configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, help="seed the simulator's references")
     parser.add_argument("--quiet", action="store_true", help="print only the summary table")
+    parser.add_argument(
+        "--lossy",
+        action="store_true",
+        help="drop 100%% of callbacks and let the payment tracker find every outcome by polling",
+    )
 
 
 def _run(args: argparse.Namespace) -> int:
     out = sys.stdout
+    if args.lossy:
+        from .lossy import run_and_report
+
+        return run_and_report(out)
     out.write("ayolinx demo: every product against the embedded Ayolinx simulator (offline)\n")
     started = time.perf_counter()
     report = anyio.run(lambda: run_demo(None if args.quiet else out, seed=args.seed))

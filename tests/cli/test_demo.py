@@ -121,3 +121,27 @@ def test_cli_registry_and_help(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_demo_in_process() -> None:
     assert main(["demo", "--quiet"]) == 0
+
+
+def test_demo_lossy_finishes_every_product_with_callbacks_dropped() -> None:
+    """``ayolinx demo --lossy`` (issue 18): 100 % of callbacks dropped, the tracker polls; the
+    four queryable products end by polling, the payment link ends unresolved."""
+    result = subprocess.run(
+        [sys.executable, "-m", "ayolinx_async", "demo", "--lossy"],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "callbacks delivered: 0" in result.stdout
+    for line in (
+        "✔ QRIS             paid         from poll",
+        "✔ DANA e-wallet    paid         from poll",
+        "✔ Virtual account  paid         from poll",
+        "✔ Retail           expired      from poll",
+        "✔ Payment link     unresolved   from deadline",
+    ):
+        assert line in result.stdout, result.stdout
