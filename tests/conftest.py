@@ -67,8 +67,8 @@ def no_secret_leaks(
 ) -> Iterator[None]:
     """Suite-wide: no secret, token, signature or key text in any captured log record, SDK
     exception (``str``/``repr``) or token repr. The SDK logger is captured at DEBUG so every
-    test that makes a call also exercises its logging (see tests/reliability/secret_watch.py)."""
-    from tests.reliability.secret_watch import SecretWatch, check
+    test that makes a call also exercises its logging (see tests/reliability/_secret_watch.py)."""
+    from tests.reliability._secret_watch import SecretWatch, check
 
     watch = SecretWatch()
     watch.install(monkeypatch)

@@ -10,7 +10,7 @@ import pytest
 
 from ayolinx_async import Credentials, MemoryTokenStore, RefreshPolicy
 from ayolinx_async._auth.token import AccessToken
-from tests.fakes import FakeAyolinx, FakeClock, json_response
+from tests._fakes import FakeAyolinx, FakeClock, json_response
 
 pytestmark = pytest.mark.anyio
 

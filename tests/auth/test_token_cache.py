@@ -17,7 +17,7 @@ from ayolinx_async import (
     Timeout,
     TokenCache,
 )
-from tests.fakes import FakeAyolinx, FakeClock, json_response
+from tests._fakes import FakeAyolinx, FakeClock, json_response
 
 pytestmark = pytest.mark.anyio
 

@@ -24,7 +24,7 @@ from ayolinx_async.callbacks import (
 )
 from ayolinx_async.models import Amount, Channel, TransactionStatus
 
-from .helpers import (
+from ._helpers import (
     encode,
     ewallet_body,
     payment_link_body,
@@ -206,7 +206,7 @@ def test_callback_and_response_read_channel_and_currency_alike() -> None:
     """One set of parsers: a padded channel and an uppercased-to-ASCII currency are read the
     same way by a callback event and a status response."""
     from ayolinx_async.models import QrisQueryResponse
-    from tests.products.wire_helpers import api_response
+    from tests.products._wire import api_response
 
     body = {
         "latestTransactionStatus": "00",

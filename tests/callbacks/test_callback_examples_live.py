@@ -25,10 +25,10 @@ from ayolinx_async.callbacks import (
     VaPaymentRequest,
     VirtualAccountNotification,
 )
-from tests.servers import load_example, serve_aiohttp, serve_uvicorn
+from tests._servers import load_example, serve_aiohttp, serve_uvicorn
 
-from .attacks import NOTIFY_ATTACKS
-from .helpers import (
+from ._attacks import NOTIFY_ATTACKS
+from ._helpers import (
     CLIENT_KEY,
     CLIENT_SECRET,
     TOKEN_PATH,

@@ -31,9 +31,9 @@ from ayolinx_async.callbacks import (
 )
 from ayolinx_async.models import Channel, TransactionStatus
 
-from . import helpers
-from .attacks import NOTIFY_ATTACKS, Attack, bad_signature, signed
-from .helpers import (
+from . import _helpers
+from ._attacks import NOTIFY_ATTACKS, Attack, bad_signature, signed
+from ._helpers import (
     CLIENT_KEY,
     CLIENT_SECRET,
     NOTIFY_PATH,
@@ -75,7 +75,7 @@ def make_handler(
 ) -> Callable[..., CallbackHandler]:
     def make(**options: Any) -> CallbackHandler:
         options.setdefault("on_event", recorder)
-        return helpers.make_handler(ayolinx_key, clock, **options)
+        return _helpers.make_handler(ayolinx_key, clock, **options)
 
     return make
 

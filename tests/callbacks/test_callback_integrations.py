@@ -20,7 +20,7 @@ from ayolinx_async.integrations import CallbackASGIApp
 from ayolinx_async.integrations.fastapi import callback_router
 from ayolinx_async.integrations.starlette import callback_app
 
-from .helpers import (
+from ._helpers import (
     NOTIFY_PATH,
     FakeClock,
     Recorder,

@@ -10,7 +10,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from .helpers import CLIENT_KEY, CLIENT_SECRET, FakeClock, notify_headers, qris_body
+from ._helpers import CLIENT_KEY, CLIENT_SECRET, FakeClock, notify_headers, qris_body
 
 DOC = Path(__file__).resolve().parents[2] / "README.md"
 

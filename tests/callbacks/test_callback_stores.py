@@ -12,7 +12,7 @@ from ayolinx_async.callbacks import (
     MemoryIssuedTokenStore,
 )
 
-from .helpers import FakeClock
+from ._helpers import FakeClock
 
 pytestmark = pytest.mark.anyio
 

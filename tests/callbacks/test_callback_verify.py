@@ -21,7 +21,7 @@ from ayolinx_async.callbacks import (
 )
 from ayolinx_async.signing import callback_string_to_sign, token_string_to_sign
 
-from .helpers import (
+from ._helpers import (
     CLIENT_KEY,
     CLIENT_SECRET,
     NOTIFY_PATH,

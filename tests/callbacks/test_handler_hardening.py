@@ -36,7 +36,7 @@ from ayolinx_async.callbacks import (
 )
 from ayolinx_async.simulator import MerchantAccount, Simulator
 
-from .helpers import (
+from ._helpers import (
     CLIENT_KEY,
     NOTIFY_PATH,
     TOKEN_PATH,

@@ -35,7 +35,7 @@ from ayolinx_async.callbacks import (
 from ayolinx_async.callbacks import _verify as verify_module
 from ayolinx_async.signing import hmac_signature, service_string_to_sign
 
-from .helpers import (
+from ._helpers import (
     CLIENT_KEY,
     CLIENT_SECRET,
     NOTIFY_PATH,

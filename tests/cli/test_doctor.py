@@ -18,8 +18,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from ayolinx_async._cli._doctor_checks import Findings, check_variables, mask, proxy_for
 from ayolinx_async.simulator import Simulator
 
-from .clitools import Served, clean_env, cli, free_port, simulator_process
-from .stubs import html_server, serve_in_thread
+from ._stubs import html_server, serve_in_thread
+from ._tools import Served, clean_env, cli, free_port, simulator_process
 
 KEY_HINT = (
     "  hint:        the private key does not match the public key registered in the Ayolinx"

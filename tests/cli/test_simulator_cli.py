@@ -18,7 +18,7 @@ from typing import IO
 import httpx
 import pytest
 
-from .clitools import clean_env, cli, exported, free_port, one_line_error
+from ._tools import clean_env, cli, exported, free_port, one_line_error
 
 
 @contextmanager

@@ -27,7 +27,7 @@ from ayolinx_async.signing import (
 )
 
 from ..conftest import CLIENT_KEY, CLIENT_SECRET
-from .clitools import (
+from ._tools import (
     capture_simulator_callback,
     clean_env,
     cli,

@@ -26,7 +26,7 @@ from ayolinx_async._errors import (
 )
 from ayolinx_async._wire import new_external_id
 
-from .clitools import Served, clean_env, cli, cli_json, free_port, one_line_error, simulator_process
+from ._tools import Served, clean_env, cli, cli_json, free_port, one_line_error, simulator_process
 
 
 @pytest.fixture(scope="module")

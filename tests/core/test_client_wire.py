@@ -14,8 +14,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from ayolinx_async import AyolinxClient, BodyEncoding, Credentials, HttpxTransport, ValidationError
+from tests._fakes import FakeAyolinx, FakeClock
 from tests.conftest import CLIENT_KEY, CLIENT_SECRET
-from tests.fakes import FakeAyolinx, FakeClock
 
 pytestmark = pytest.mark.anyio
 

@@ -20,7 +20,7 @@ from ayolinx_async._wire import parse_timestamp
 from ayolinx_async.callbacks import CallbackResponse
 from ayolinx_async.models._common import parse_amount, parse_time
 from ayolinx_async.transport._base import HttpRequest
-from tests.fakes import FakeAyolinx, json_response
+from tests._fakes import FakeAyolinx, json_response
 
 GENERATE = "/v1.0/qr/qr-mpm-generate"
 

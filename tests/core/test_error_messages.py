@@ -22,7 +22,7 @@ from ayolinx_async import (
     ResponseDecodeError,
 )
 from ayolinx_async.simulator import Simulator
-from tests.reliability.tcp_faults import refused_port
+from tests.reliability._tcp_faults import refused_port
 
 TOKEN_BODY = {"responseCode": "2007300", "accessToken": "tok-msg-0123456789", "expiresIn": 900}
 SUPPORT = re.compile(

@@ -20,7 +20,7 @@ from ayolinx_async import (
     ResponseDecodeError,
     ServerError,
 )
-from tests.fakes import FakeAyolinx, json_response
+from tests._fakes import FakeAyolinx, json_response
 
 pytestmark = pytest.mark.anyio
 

@@ -12,7 +12,7 @@ import pytest
 from ayolinx_async import AyolinxClient, Credentials, LocalSigner, OutcomeUnknownError
 from ayolinx_async._errors import ReadTimeoutError, ResponseDecodeError
 from ayolinx_async.signing._keys import load_private_key
-from tests.reliability.secret_watch import sdk_frame_locals
+from tests.reliability._secret_watch import sdk_frame_locals
 
 TOKEN_VALUE = "tok-frames-5b0e2c7d9a41f3386e"
 

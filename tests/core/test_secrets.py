@@ -13,8 +13,8 @@ from ayolinx_async import (
     LocalSigner,
     ValidationError,
 )
+from tests._fakes import FakeAyolinx, json_response
 from tests.conftest import CLIENT_SECRET
-from tests.fakes import FakeAyolinx, json_response
 
 pytestmark = pytest.mark.anyio
 

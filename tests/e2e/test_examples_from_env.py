@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from ayolinx_async import ConfigurationError
-from tests.servers import load_example
+from tests._servers import load_example
 
 
 @pytest.mark.parametrize("name", ["fastapi_app", "aiohttp_app"])

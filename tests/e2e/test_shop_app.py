@@ -15,9 +15,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from ayolinx_async import AyolinxClient
 from ayolinx_async.callbacks import CallbackHandler, NotifyRoute
 from ayolinx_async.simulator._accounts import public_pem
+from tests._servers import load_example, serve_uvicorn
 from tests.conftest import CLIENT_KEY, CLIENT_SECRET
-from tests.e2e.e2e_helpers import running_simulator
-from tests.servers import load_example, serve_uvicorn
+from tests.e2e._helpers import running_simulator
 
 pytestmark = pytest.mark.anyio
 NOTIFY_PATH = "/shop/hooks/ayolinx-7f3k"

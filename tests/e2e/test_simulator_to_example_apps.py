@@ -44,7 +44,7 @@ from ayolinx_async.simulator import (
 )
 from tests.conftest import CLIENT_KEY
 
-from .e2e_helpers import CALLBACK_PATH, TIME_SCALE, Shop, running_shop, running_simulator
+from ._helpers import CALLBACK_PATH, TIME_SCALE, Shop, running_shop, running_simulator
 
 pytestmark = [pytest.mark.anyio, pytest.mark.parametrize("anyio_backend", ["asyncio"])]
 KINDS = pytest.mark.parametrize("kind", ["fastapi", "aiohttp"])

@@ -27,7 +27,7 @@ from ayolinx_async.models import (
 )
 from ayolinx_async.models._common import to_amount
 
-from .wire_helpers import jakarta, make_client
+from ._wire import jakarta, make_client
 
 EXPIRY = jakarta(2030, 1, 1)
 

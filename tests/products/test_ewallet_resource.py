@@ -18,7 +18,7 @@ from ayolinx_async.models import (
     ValidUpToFormat,
 )
 
-from .wire_helpers import STATUS_CODES, api_response, assert_wire, jakarta, make_client
+from ._wire import STATUS_CODES, api_response, assert_wire, jakarta, make_client
 
 pytestmark = pytest.mark.anyio
 

@@ -39,7 +39,7 @@ from ayolinx_async.models import (
 from ayolinx_async.models._parsers import parse_status, parse_str
 from ayolinx_async.simulator import Simulator
 
-from .wire_helpers import EXTERNAL_ID, jakarta, make_client
+from ._wire import EXTERNAL_ID, jakarta, make_client
 
 pytestmark = pytest.mark.anyio
 

@@ -17,7 +17,7 @@ from ayolinx_async.models import (
     PaymentLinkItem,
 )
 
-from .wire_helpers import api_response, assert_wire, jakarta, make_client
+from ._wire import api_response, assert_wire, jakarta, make_client
 
 pytestmark = pytest.mark.anyio
 

@@ -31,7 +31,7 @@ from ayolinx_async.models._money import coerce_amount
 from ayolinx_async.models._parsers import parse_status
 from ayolinx_async.models._times import render_valid_up_to
 
-from .wire_helpers import api_response, jakarta
+from ._wire import api_response, jakarta
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from ayolinx_async import AyolinxClient
 from ayolinx_async.models import Channel, PaymentLinkItem, TransactionStatus
 from ayolinx_async.simulator import Simulator
 
-from .wire_helpers import jakarta
+from ._wire import jakarta
 
 pytestmark = pytest.mark.anyio
 

@@ -28,7 +28,7 @@ from ayolinx_async.models import (
     UrlParam,
 )
 
-from .wire_helpers import STATUS_CODES, api_response, assert_wire, jakarta, make_client
+from ._wire import STATUS_CODES, api_response, assert_wire, jakarta, make_client
 
 pytestmark = pytest.mark.anyio
 

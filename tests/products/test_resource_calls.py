@@ -26,7 +26,7 @@ from ayolinx_async._resources import (
 from ayolinx_async._response import APIResponse
 from ayolinx_async.models import PaymentLinkItem
 
-from .wire_helpers import api_response, jakarta, json_response, make_client
+from ._wire import api_response, jakarta, json_response, make_client
 
 pytestmark = pytest.mark.anyio
 

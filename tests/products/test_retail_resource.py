@@ -17,7 +17,7 @@ from ayolinx_async.models import (
     ValidUpToFormat,
 )
 
-from .wire_helpers import (
+from ._wire import (
     STATUS_CODES,
     api_response,
     assert_wire,

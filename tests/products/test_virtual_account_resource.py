@@ -20,7 +20,7 @@ from ayolinx_async.models import (
     VirtualAccountTrxType,
 )
 
-from .wire_helpers import STATUS_CODES, api_response, assert_wire, jakarta, make_client
+from ._wire import STATUS_CODES, api_response, assert_wire, jakarta, make_client
 
 pytestmark = pytest.mark.anyio
 

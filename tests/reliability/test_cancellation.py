@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from ayolinx_async import Credentials, RetryPolicy
 from ayolinx_async._client import TOKEN_PATH
 from ayolinx_async.testing import Fault
-from tests.reliability.gateway import Rig, rig
+from tests.reliability._gateway import Rig, rig
 
 pytestmark = pytest.mark.anyio
 

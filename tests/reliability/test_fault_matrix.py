@@ -39,7 +39,7 @@ from ayolinx_async import (
 )
 from ayolinx_async._client import TOKEN_PATH
 from ayolinx_async.testing import Fault
-from tests.reliability.gateway import GENERATE, QUERY, Rig, rig
+from tests.reliability._gateway import GENERATE, QUERY, Rig, rig
 
 pytestmark = pytest.mark.anyio
 

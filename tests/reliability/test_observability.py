@@ -24,7 +24,7 @@ from ayolinx_async._client import TOKEN_PATH
 from ayolinx_async._log import SAFE_HEADERS, configure_from_env, logger
 from ayolinx_async.testing import Fault
 from tests.conftest import CLIENT_SECRET
-from tests.reliability.gateway import GENERATE, QUERY, rig
+from tests.reliability._gateway import GENERATE, QUERY, rig
 
 pytestmark = pytest.mark.anyio
 

@@ -25,7 +25,7 @@ from ayolinx_async import (
     ServerError,
     Timeout,
 )
-from tests.reliability.tcp_faults import faulty_server, refused_port
+from tests.reliability._tcp_faults import faulty_server, refused_port
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 

@@ -24,7 +24,7 @@ from ayolinx_async._client import TOKEN_PATH
 from ayolinx_async._retries import parse_retry_after
 from ayolinx_async._wire import format_timestamp
 from ayolinx_async.testing import Fault
-from tests.reliability.gateway import GENERATE, QUERY, rig
+from tests.reliability._gateway import GENERATE, QUERY, rig
 
 REF = "ORD-RETRY-1"
 

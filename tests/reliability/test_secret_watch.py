@@ -13,8 +13,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ayolinx_async import Credentials
 from tests.conftest import CLIENT_SECRET
-from tests.reliability.gateway import QUERY, rig
-from tests.reliability.secret_watch import (
+from tests.reliability._gateway import QUERY, rig
+from tests.reliability._secret_watch import (
     SecretWatch,
     check,
     find_leaks,

@@ -29,8 +29,8 @@ from ayolinx_async.models._qris import QrisQueryResponse
 from ayolinx_async.models._retail import RetailQueryResponse
 from ayolinx_async.models._virtual_account import VirtualAccountInquiryResponse
 from ayolinx_async.testing import Fault
-from tests.reliability.gateway import Clock
-from tests.reliability.simrig import SimRig, sim_rig
+from tests.reliability._gateway import Clock
+from tests.reliability._simrig import SimRig, sim_rig
 
 pytestmark = pytest.mark.anyio
 

@@ -20,8 +20,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ayolinx_async import Transport
 from ayolinx_async._endpoints import TOKEN_PATH, Endpoint
-from tests.reliability.gateway import Clock
-from tests.reliability.simrig import Ticking, sim_rig
+from tests.reliability._gateway import Clock
+from tests.reliability._simrig import Ticking, sim_rig
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 

@@ -34,7 +34,7 @@ from ayolinx_async.contrib.redis import (
     RedisIssuedTokenStore,
     RedisStoreError,
 )
-from tests.callbacks.helpers import (
+from tests.callbacks._helpers import (
     NOTIFY_PATH,
     TOKEN_PATH,
     VA_PATH,

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ayolinx_async.callbacks import CallbackHandler, namespace_for
 from ayolinx_async.contrib.redis import RedisDedupeStore, RedisIssuedTokenStore
-from tests.callbacks.helpers import (
+from tests.callbacks._helpers import (
     CLIENT_KEY,
     FakeClock,
     Recorder,

@@ -17,7 +17,7 @@ import redis.asyncio as aioredis
 from ayolinx_async import ConfigurationError, Credentials, RefreshPolicy
 from ayolinx_async._auth.token import AccessToken
 from ayolinx_async.contrib.redis import RedisStoreError, RedisTokenStore
-from tests.fakes import FakeAyolinx, json_response
+from tests._fakes import FakeAyolinx, json_response
 from tests.scale._servers import LOOPBACK, RedisServer, free_port
 
 pytestmark = pytest.mark.anyio

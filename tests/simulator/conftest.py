@@ -9,10 +9,10 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ayolinx_async.simulator import MerchantAccount, Simulator
+from tests._fakes import FakeClock
 from tests.conftest import CLIENT_KEY, CLIENT_SECRET
-from tests.fakes import FakeClock
 
-from .sim_helpers import MerchantApp, RawCaller
+from ._helpers import MerchantApp, RawCaller
 
 CALLBACK_URL = "http://merchant.test/hooks/ayolinx"
 

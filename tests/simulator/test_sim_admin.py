@@ -19,9 +19,9 @@ from ayolinx_async.simulator import (
     TransitionRefused,
 )
 from ayolinx_async.simulator._ledger import ExternalIdRegistry, Ledger
-from tests.fakes import FakeClock
+from tests._fakes import FakeClock
 
-from .sim_helpers import MerchantApp, qr_body
+from ._helpers import MerchantApp, qr_body
 
 pytestmark = pytest.mark.anyio
 

@@ -10,10 +10,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from ayolinx_async import AyolinxClient, Credentials
 from ayolinx_async._errors import AuthenticationError, ConflictError, InvalidTokenError
 from ayolinx_async.simulator import MerchantAccount, Simulator
+from tests._fakes import FakeClock
 from tests.conftest import CLIENT_KEY
-from tests.fakes import FakeClock
 
-from .sim_helpers import RawCaller, qr_body
+from ._helpers import RawCaller, qr_body
 
 pytestmark = pytest.mark.anyio
 

@@ -26,9 +26,9 @@ from ayolinx_async.simulator import (
     MerchantAccount,
     Simulator,
 )
-from tests.fakes import FakeClock
+from tests._fakes import FakeClock
 
-from .sim_helpers import ACK, MerchantApp, callback_signature_ok, qr_body
+from ._helpers import ACK, MerchantApp, callback_signature_ok, qr_body
 
 pytestmark = pytest.mark.anyio
 

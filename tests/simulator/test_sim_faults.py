@@ -11,9 +11,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ayolinx_async import ConnectionDroppedError, OutcomeUnknownError
 from ayolinx_async.simulator import Faults, MerchantAccount, Simulator, SimulatorFault
-from tests.fakes import FakeClock
+from tests._fakes import FakeClock
 
-from .sim_helpers import RawCaller, qr_body
+from ._helpers import RawCaller, qr_body
 
 pytestmark = pytest.mark.anyio
 

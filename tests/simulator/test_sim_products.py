@@ -18,10 +18,10 @@ from ayolinx_async._errors import (
 )
 from ayolinx_async._wire import JAKARTA, format_timestamp
 from ayolinx_async.simulator import DeliveryState, PaymentProduct, Simulator, parse_emv
-from tests.fakes import FakeClock
+from tests._fakes import FakeClock
 
+from ._helpers import MerchantApp, callback_signature_ok, qr_body
 from .conftest import CALLBACK_URL
-from .sim_helpers import MerchantApp, callback_signature_ok, qr_body
 
 pytestmark = pytest.mark.anyio
 

@@ -33,7 +33,7 @@ from ayolinx_async.callbacks import CallbackEvent, CallbackHandler, NotifyRoute
 from ayolinx_async.integrations.asgi import CallbackASGIApp
 from ayolinx_async.simulator import DeliveryState, MerchantAccount, Simulator
 
-from .sim_helpers import qr_body
+from ._helpers import qr_body
 
 pytestmark = [pytest.mark.anyio, pytest.mark.parametrize("anyio_backend", ["asyncio"])]
 

@@ -14,7 +14,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from tests.conftest import CLIENT_SECRET
-from tests.reliability.secret_watch import (
+from tests.reliability._secret_watch import (
     SecretWatch,
     find_leaks,
     private_key_lines,

@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ayolinx_async._telemetry import _names as n
 from ayolinx_async.callbacks import CallbackEvent, CallbackHandler
-from tests.callbacks.helpers import (
+from tests.callbacks._helpers import (
     NOTIFY_PATH,
     FakeClock,
     make_handler,

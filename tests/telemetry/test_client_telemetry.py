@@ -17,7 +17,7 @@ from ayolinx_async import (
     OutcomeUnknownError,
 )
 from ayolinx_async._telemetry import _names as n
-from tests.fakes import FakeAyolinx, json_response
+from tests._fakes import FakeAyolinx, json_response
 from tests.telemetry.conftest import Otel, labels
 
 pytestmark = pytest.mark.anyio

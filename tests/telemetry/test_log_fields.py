@@ -11,7 +11,7 @@ import pytest
 
 from ayolinx_async import Credentials, OutcomeUnknownError
 from ayolinx_async._log import logger
-from tests.fakes import FakeAyolinx, json_response
+from tests._fakes import FakeAyolinx, json_response
 
 pytestmark = pytest.mark.anyio
 

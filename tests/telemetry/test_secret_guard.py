@@ -7,7 +7,7 @@ from collections.abc import Callable
 from opentelemetry import metrics, trace
 
 from tests.conftest import CLIENT_SECRET
-from tests.reliability.secret_watch import find_leaks, telemetry_texts
+from tests.reliability._secret_watch import find_leaks, telemetry_texts
 from tests.telemetry.conftest import Otel
 
 

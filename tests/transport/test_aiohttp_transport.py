@@ -16,7 +16,7 @@ from ayolinx_async._client import TOKEN_PATH
 from ayolinx_async.transport import HttpRequest, Timeout
 from ayolinx_async.transport.aiohttp import AiohttpTransport
 
-from .rawserver import Behaviour, Connection, Received, http_response, raw_server
+from ._rawserver import Behaviour, Connection, Received, http_response, raw_server
 
 
 @pytest.fixture

@@ -17,9 +17,9 @@ from ayolinx_async import AyolinxClient, Credentials
 from ayolinx_async._errors import PoolTimeoutError, ReadTimeoutError
 from ayolinx_async.transport import HttpRequest, HttpxTransport, Timeout
 
+from ._countingserver import counting_server, refresh
+from ._rawserver import Connection, Received, raw_server
 from .clients import TransportFactory
-from .countingserver import counting_server, refresh
-from .rawserver import Connection, Received, raw_server
 
 pytestmark = pytest.mark.anyio
 

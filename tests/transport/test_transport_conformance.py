@@ -23,8 +23,7 @@ from ayolinx_async._errors import (
 )
 from ayolinx_async.transport import HttpRequest, Timeout
 
-from .clients import TransportFactory, UserOwnedClient, own_client, own_client_is_closed
-from .rawserver import (
+from ._rawserver import (
     Behaviour,
     Connection,
     Received,
@@ -33,6 +32,7 @@ from .rawserver import (
     refused_url,
     unanswered_url,
 )
+from .clients import TransportFactory, UserOwnedClient, own_client, own_client_is_closed
 
 pytestmark = pytest.mark.anyio
 

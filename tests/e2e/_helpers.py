@@ -16,9 +16,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ayolinx_async.simulator import MerchantAccount, Simulator
 from ayolinx_async.simulator._accounts import public_pem
-from tests.callbacks.helpers import Recorder
+from tests._servers import load_example, serve_aiohttp, serve_uvicorn
+from tests.callbacks._helpers import Recorder
 from tests.conftest import CLIENT_KEY, CLIENT_SECRET
-from tests.servers import load_example, serve_aiohttp, serve_uvicorn
 
 __all__ = [
     "CALLBACK_PATH",

@@ -1,6 +1,6 @@
 """A small, strict stand-in for Ayolinx behind ``httpx.MockTransport`` for the reliability suite.
 
-Unlike ``tests.fakes.FakeAyolinx`` it checks what a real gateway checks: the RSA token
+Unlike ``tests._fakes.FakeAyolinx`` it checks what a real gateway checks: the RSA token
 signature, the HMAC service signature, the X-TIMESTAMP window (clock skew), token expiry and
 revocation, duplicate X-EXTERNAL-IDs (a re-send of the same bytes is replayed, different bytes
 are a 409) and a ledger of QRIS transactions so a status query tells the truth.

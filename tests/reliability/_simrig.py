@@ -16,7 +16,7 @@ from ayolinx_async import AyolinxClient, HttpRequest, HttpResponse, Transport
 from ayolinx_async.simulator import MerchantAccount, Simulator
 from ayolinx_async.testing import FaultInjectingTransport
 from tests.conftest import CLIENT_KEY, CLIENT_SECRET
-from tests.reliability.gateway import Clock, Sleeps
+from tests.reliability._gateway import Clock, Sleeps
 
 
 class Ticking:

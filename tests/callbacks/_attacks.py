@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from .helpers import NOTIFY_PATH, FakeClock, encode, notify_headers, qris_body
+from ._helpers import NOTIFY_PATH, FakeClock, encode, notify_headers, qris_body
 
 __all__ = ["NOTIFY_ATTACKS", "Attack", "Request", "bad_signature", "signed"]
 

@@ -105,7 +105,7 @@ def counting_server() -> Iterator[tuple[str, Counts]]:
     """Serve on an ephemeral 127.0.0.1 port in a child process; yields the base URL and a
     :class:`Counts` refreshed from the server by :func:`refresh`."""
     child = subprocess.Popen(
-        [sys.executable, "-m", "tests.transport.countingserver"],
+        [sys.executable, "-m", "tests.transport._countingserver"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
     )
