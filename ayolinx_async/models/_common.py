@@ -7,6 +7,7 @@ names other modules import from here are re-exported.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from types import MappingProxyType
@@ -42,8 +43,14 @@ __all__ = [
 
 def unknown_fields(body: Mapping[str, Any], known: Iterable[str]) -> Mapping[str, Any]:
     """The top-level fields a model does not name, kept so nothing Ayolinx sends is lost."""
-    names = {"responseCode", "responseMessage", *known}
+    names = _with_envelope(known if isinstance(known, frozenset) else frozenset(known))
     return MappingProxyType({key: value for key, value in body.items() if key not in names})
+
+
+@functools.lru_cache(maxsize=256)
+def _with_envelope(known: frozenset[str]) -> frozenset[str]:
+    """``known`` plus ``responseCode``/``responseMessage`` (cached: a model's set is constant)."""
+    return known | {"responseCode", "responseMessage"}
 
 
 @attrs.frozen(kw_only=True, slots=True)

@@ -90,9 +90,16 @@ def nested_keys(attribute: attrs.Attribute[Any]) -> dict[str, tuple[str, ...]]:
     return nested
 
 
+_KNOWN: dict[type, frozenset[str]] = {}
+
+
 def known_names(cls: type) -> frozenset[str]:
-    """The top-level wire keys ``cls`` models (everything else goes to ``extra``)."""
-    return frozenset(name for _, spec in _specs(cls) for name in spec.top_level)
+    """The top-level wire keys ``cls`` models (everything else goes to ``extra``). Cached:
+    classes do not change."""
+    known = _KNOWN.get(cls)
+    if known is None:
+        known = _KNOWN[cls] = frozenset(n for _, spec in _specs(cls) for n in spec.top_level)
+    return known
 
 
 def render_wire(model: object) -> dict[str, Any]:
@@ -140,7 +147,8 @@ def read_wire(cls: type, body: Mapping[str, Any]) -> dict[str, Any]:
 def _lookup(body: Mapping[str, Any], path: tuple[str, ...]) -> Any:
     value: Any = body
     for key in path:
-        if not isinstance(value, Mapping):
+        # Decoded JSON objects are dicts: skip the (slow) ABC check for them.
+        if type(value) is not dict and not isinstance(value, Mapping):
             return None
         value = value.get(key)
     return value
