@@ -9,11 +9,11 @@ and signature (docs/architecture.md §2). The layers below are one-way: the retr
 
 from __future__ import annotations
 
-import functools
+import importlib
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self, TypedDict, Unpack
+from typing import TYPE_CHECKING, Any, Generic, Self, TypedDict, TypeVar, Unpack, overload
 
 import anyio
 import attrs
@@ -55,6 +55,33 @@ if TYPE_CHECKING:
     from .models._common import Channel, TransactionStatusResponse
 
 __all__ = ["TOKEN_PATH", "AyolinxClient", "ClientOptions", "RequestEvent", "ResponseEvent"]
+
+
+_R = TypeVar("_R")
+
+
+class _Group(Generic[_R]):
+    """A resource group (``client.qris`` …): created on first access, with its models imported
+    then (``import ayolinx_async`` stays light), and kept on the client or view."""
+
+    def __init__(self, module: str, name: str) -> None:
+        self._module, self._name = module, name
+
+    def __set_name__(self, owner: type, attribute: str) -> None:
+        self._attribute = attribute
+
+    @overload
+    def __get__(self, instance: None, owner: type) -> Self: ...
+    @overload
+    def __get__(self, instance: object, owner: type) -> _R: ...
+
+    def __get__(self, instance: object | None, owner: type) -> _R | Self:
+        if instance is None:
+            return self
+        module = importlib.import_module(f"._resources.{self._module}", __package__)
+        group: _R = getattr(module, self._name)(instance)
+        instance.__dict__[self._attribute] = group  # later lookups skip the descriptor
+        return group
 
 
 class ClientOptions(TypedDict, total=False):
@@ -208,40 +235,13 @@ class AyolinxClient:
 
     # -- the typed resource groups (created, and their models imported, on first use) ---------
 
-    @functools.cached_property
-    def qris(self) -> QrisResource:
-        """QRIS: ``generate``, ``query``, ``cancel``."""
-        from ._resources.qris import QrisResource  # models load on first use
-
-        return QrisResource(self)
-
-    @functools.cached_property
-    def ewallet(self) -> EwalletResource:
-        """DANA e-wallet: ``create_payment``, ``inquire_status``."""
-        from ._resources.ewallet import EwalletResource  # models load on first use
-
-        return EwalletResource(self)
-
-    @functools.cached_property
-    def virtual_accounts(self) -> VirtualAccountsResource:
-        """Virtual accounts: ``create``, ``inquire``."""
-        from ._resources.virtual_account import VirtualAccountsResource  # models load on first use
-
-        return VirtualAccountsResource(self)
-
-    @functools.cached_property
-    def retail(self) -> RetailResource:
-        """Convenience-store payment codes: ``create``, ``query``."""
-        from ._resources.retail import RetailResource  # models load on first use
-
-        return RetailResource(self)
-
-    @functools.cached_property
-    def payment_links(self) -> PaymentLinksResource:
-        """Payment links: ``create``."""
-        from ._resources.payment_link import PaymentLinksResource  # models load on first use
-
-        return PaymentLinksResource(self)
+    qris: _Group[QrisResource] = _Group("qris", "QrisResource")
+    ewallet: _Group[EwalletResource] = _Group("ewallet", "EwalletResource")
+    virtual_accounts: _Group[VirtualAccountsResource] = _Group(
+        "virtual_account", "VirtualAccountsResource"
+    )
+    retail: _Group[RetailResource] = _Group("retail", "RetailResource")
+    payment_links: _Group[PaymentLinksResource] = _Group("payment_link", "PaymentLinksResource")
 
     @classmethod
     def from_env(cls, **kwargs: Unpack[ClientOptions]) -> AyolinxClient:

@@ -8,6 +8,7 @@ header, body, token, signature or exception message ever becomes an attribute.
 
 from __future__ import annotations
 
+import abc
 import time
 from collections.abc import MutableMapping
 from types import TracebackType
@@ -125,7 +126,7 @@ def _fail(span: trace.Span, exc: BaseException) -> None:
     span.set_status(trace.StatusCode.ERROR, kind)
 
 
-class _CurrentSpan:
+class _CurrentSpan(abc.ABC):
     """A span that is the current one while its ``with`` block runs, so spans started inside
     (a token refresh, the user's own) nest under it."""
 
@@ -150,9 +151,9 @@ class _CurrentSpan:
         finally:
             otel_context.detach(self._token)  # type: ignore[arg-type]
 
+    @abc.abstractmethod
     def _close(self, exc: BaseException | None) -> None:
         """End what the block left open; ``exc`` is what escaped it, if anything."""
-        raise NotImplementedError
 
 
 class CallTrace(_CurrentSpan):
