@@ -25,22 +25,13 @@ from ._auth.stores import TokenStore, token_store_key
 from ._auth.token import AccessToken, RefreshPolicy, TokenCache
 from ._config import Credentials, Environment, environment_from_env
 from ._endpoints import TOKEN_PATH, PaymentProduct
-from ._errors import (
-    ConfigurationError,
-    OutcomeUnknownError,
-)
+from ._errors import ConfigurationError, OutcomeUnknownError
 from ._hooks import USER_AGENT, AttemptSender, Hook, RequestEvent, ResponseEvent
 from ._pipeline import CallOptions, ClientCore, get_token, send_call
 from ._response import APIResponse, SuccessRule, default_success_rule
-from ._retries import (
-    RetryPolicy,
-    coerce_timeout,
-)
+from ._retries import RetryPolicy, coerce_timeout
 from ._telemetry import build_telemetry
-from ._wire import (
-    BodyEncoding,
-    new_external_id,
-)
+from ._wire import BodyEncoding, new_external_id
 from .signing._keys import load_private_key
 from .signing._signers import LocalSigner, Signer
 from .transport._base import Timeout, Transport
@@ -350,13 +341,13 @@ class AyolinxClient:
         ``reference`` names the transaction in an ``OutcomeUnknownError`` (default: the body's
         ``partnerReferenceNo``/``trxId``).
         """
-        return await self._call(
+        return await self.post(
             path,
             body,
             money_moving=not idempotent,
+            reference=reference,
             external_id=external_id,
             timeout=timeout,
-            reference=reference,
         )
 
     async def post(
@@ -376,7 +367,10 @@ class AyolinxClient:
         provably never left, and an ambiguous failure raises :class:`OutcomeUnknownError`
         naming ``reference``. Read-only calls are retried on timeouts, 429 and 5xx.
         """
-        return await self._call(
+        self._ensure_open()
+        return await send_call(
+            self._core,
+            self._options,
             path,
             body,
             money_moving=money_moving,
@@ -399,28 +393,6 @@ class AyolinxClient:
 
         return await reconcile(
             self, error_or_reference, product=product, channel=channel, timeout=timeout
-        )
-
-    async def _call(
-        self,
-        path: str,
-        body: Mapping[str, Any] | bytes,
-        *,
-        money_moving: bool,
-        external_id: str | None = None,
-        timeout: Timeout | float | None = None,
-        reference: str | None = None,
-    ) -> APIResponse:
-        self._ensure_open()
-        return await send_call(
-            self._core,
-            self._options,
-            path,
-            body,
-            money_moving=money_moving,
-            external_id=external_id,
-            timeout=timeout,
-            reference=reference,
         )
 
     def _ensure_open(self) -> None:

@@ -76,12 +76,9 @@ class Credentials:
         text) or ``AYOLINX_PRIVATE_KEY_FILE``, ``AYOLINX_PRIVATE_KEY_PASSWORD`` and
         ``AYOLINX_PUBLIC_KEY`` / ``AYOLINX_PUBLIC_KEY_FILE``."""
         env = os.environ if environ is None else environ
-        missing = [n for n in ("AYOLINX_CLIENT_KEY", "AYOLINX_CLIENT_SECRET") if not env.get(n)]
-        key_text, key_file = env.get("AYOLINX_PRIVATE_KEY"), env.get("AYOLINX_PRIVATE_KEY_FILE")
-        if not key_text and not key_file:
-            missing.append("AYOLINX_PRIVATE_KEY or AYOLINX_PRIVATE_KEY_FILE")
-        if missing:
-            raise ConfigurationError("missing environment variables: " + ", ".join(missing))
+        key_text, key_file = require_credentials_env(
+            env, "AYOLINX_PRIVATE_KEY", "AYOLINX_PRIVATE_KEY_FILE"
+        )
         private_key: PrivateKeySource = key_text if key_text else Path(str(key_file))
         pub_text, pub_file = env.get("AYOLINX_PUBLIC_KEY"), env.get("AYOLINX_PUBLIC_KEY_FILE")
         public_key: PublicKeySource | None = (
@@ -94,6 +91,20 @@ class Credentials:
             private_key_password=env.get("AYOLINX_PRIVATE_KEY_PASSWORD") or None,
             ayolinx_public_key=public_key,
         )
+
+
+def require_credentials_env(
+    env: Mapping[str, str], text_name: str, file_name: str
+) -> tuple[str | None, str | None]:
+    """The values of ``text_name`` (PEM text) and ``file_name`` (a path to it), after checking
+    that the client key, the secret and one of the two are set (one error names all missing)."""
+    missing = [n for n in ("AYOLINX_CLIENT_KEY", "AYOLINX_CLIENT_SECRET") if not env.get(n)]
+    text, file = env.get(text_name), env.get(file_name)
+    if not text and not file:
+        missing.append(f"{text_name} or {file_name}")
+    if missing:
+        raise ConfigurationError("missing environment variables: " + ", ".join(missing))
+    return text, file
 
 
 def environment_from_env(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 
@@ -210,12 +210,7 @@ class ResponseError(AyolinxError):
 
     def support_line(self) -> str:
         """One line to paste into a ticket to Ayolinx support."""
-        return _support_line(
-            path=self.path,
-            external_id=self.external_id,
-            timestamp=self.timestamp,
-            reference=self.ayolinx_reference,
-        )
+        return _support_line(self)
 
     def __str__(self) -> str:
         text = super().__str__()
@@ -363,35 +358,35 @@ class OutcomeUnknownError(AyolinxError):
 
     def support_line(self) -> str:
         """One line to paste into a ticket to Ayolinx support."""
-        return _support_line(
-            path=self.path,
-            external_id=self.external_id,
-            timestamp=self.timestamp,
-            reference=self.ayolinx_reference,
-            partner_reference=self.partner_reference_no,
-        )
+        return _support_line(self, partner_reference=self.partner_reference_no)
 
     def __str__(self) -> str:
         return f"{super().__str__()}\n{self.support_line()}"
 
 
-def _support_line(
-    *,
-    path: str | None,
-    external_id: str | None,
-    timestamp: str | None,
-    reference: str | None,
-    partner_reference: str | None = None,
-) -> str:
+class _Quotable(Protocol):
+    """What a support line quotes from an error (attributes or properties)."""
+
+    @property
+    def path(self) -> str | None: ...
+    @property
+    def external_id(self) -> str | None: ...
+    @property
+    def timestamp(self) -> str | None: ...
+    @property
+    def ayolinx_reference(self) -> str | None: ...
+
+
+def _support_line(error: _Quotable, *, partner_reference: str | None = None) -> str:
     parts = [
-        f"path={path or '-'}",
-        f"X-EXTERNAL-ID={external_id or '-'}",
-        f"X-TIMESTAMP={timestamp or '-'}",
+        f"path={error.path or '-'}",
+        f"X-EXTERNAL-ID={error.external_id or '-'}",
+        f"X-TIMESTAMP={error.timestamp or '-'}",
     ]
     if partner_reference:
         parts.append(f"partnerReferenceNo={partner_reference}")
-    if reference:
-        parts.append(f"referenceNo={reference}")
+    if error.ayolinx_reference:
+        parts.append(f"referenceNo={error.ayolinx_reference}")
     return "for Ayolinx support: " + " ".join(parts)
 
 

@@ -128,44 +128,33 @@ class AttemptSender:
             exc.external_id = external_id
             exc.method, exc.url, exc.timestamp = "POST", url, headers.get("X-TIMESTAMP")
             elapsed = time.perf_counter() - started
-            logger.info(
-                "POST %s failed: %s (X-EXTERNAL-ID=%s attempt=%d %.3fs)",
+            error = type(exc).__name__
+            _log_outcome(
                 path,
-                type(exc).__name__,
                 external_id,
                 attempt,
                 elapsed,
-                extra=call_fields(
-                    path,
-                    external_id,
-                    attempt,
-                    elapsed,
-                    status_code=None,
-                    response_code=None,
-                    error_type=type(exc).__name__,
-                ),
+                "failed: %s",
+                error,
+                status_code=None,
+                response_code=None,
+                error_type=error,
             )
-            await self._report(event, None, None, elapsed, error=type(exc).__name__)
+            await self._report(event, None, None, elapsed, error=error)
             raise
         elapsed = time.perf_counter() - started
         if logger.isEnabledFor(20) or (event is not None and self.on_response is not None):
             code = peek_code(response.content)
-            logger.info(
-                "POST %s -> %d responseCode=%s (X-EXTERNAL-ID=%s attempt=%d %.3fs)",
+            _log_outcome(
                 path,
-                response.status_code,
-                code,
                 external_id,
                 attempt,
                 elapsed,
-                extra=call_fields(
-                    path,
-                    external_id,
-                    attempt,
-                    elapsed,
-                    status_code=response.status_code,
-                    response_code=code,
-                ),
+                "-> %d responseCode=%s",
+                response.status_code,
+                code,
+                status_code=response.status_code,
+                response_code=code,
             )
             await self._report(event, response.status_code, code, elapsed)
         if logger.isEnabledFor(logging.DEBUG):
@@ -178,6 +167,30 @@ class AttemptSender:
                 extra=call_fields(path, external_id, attempt, elapsed),
             )
         return response
+
+
+def _log_outcome(
+    path: str,
+    external_id: str | None,
+    attempt: int,
+    elapsed: float,
+    outcome: str,
+    *args: object,
+    **fields: object,
+) -> None:
+    """An attempt's info record, ``POST <path> <outcome> (X-EXTERNAL-ID=... attempt=... s)``:
+    ``outcome`` is a %-format for ``args`` (formatted only if logged); ``fields`` join the
+    record's attributes for JSON loggers."""
+    logger.info(
+        "POST %s " + outcome + " (X-EXTERNAL-ID=%s attempt=%d %.3fs)",
+        path,
+        *args,
+        external_id,
+        attempt,
+        elapsed,
+        extra=call_fields(path, external_id, attempt, elapsed, **fields),
+        stacklevel=2,  # the record names the caller (the attempt), not this helper
+    )
 
 
 async def emit(hook: Hook, event: RequestEvent | ResponseEvent) -> None:

@@ -22,6 +22,7 @@ from ._log import call_fields, logger
 from ._response import APIResponse, SuccessRule, decode_response
 from ._retries import (
     Action,
+    Decision,
     RetryPolicy,
     coerce_timeout,
     decide,
@@ -94,20 +95,7 @@ async def get_token(core: ClientCore, options: CallOptions) -> AccessToken:
                 remaining_timeout(call_timeout, deadline, core.clock())
             )
         except (TransportError, ResponseError) as exc:
-            now = core.clock()
-            decision = decide(
-                exc,
-                money_moving=False,
-                token_obtained=False,
-                retries=retries,
-                id_attempts=1,
-                token_refreshed=False,
-                policy=policy,
-                retry_after=retry_after_of(exc, now),
-                now=now,
-                deadline=deadline,
-                min_attempt=min_attempt(call_timeout),
-            )
+            decision = _decide(core, exc, policy, call_timeout, deadline, retries=retries)
             if decision.action is not Action.RETRY:
                 raise
             retries += 1
@@ -180,19 +168,17 @@ async def send_call(
                 _finished(path, ext_id, attempts, started, "ok", code)
                 return result
             except (TransportError, ResponseError) as exc:
-                now = core.clock()
-                decision = decide(
+                decision = _decide(
+                    core,
                     exc,
+                    policy,
+                    call_timeout,
+                    deadline,
+                    retries=retries,
                     money_moving=money_moving,
                     token_obtained=token is not None,
-                    retries=retries,
                     id_attempts=id_attempts,
                     token_refreshed=token_refreshed,
-                    policy=policy,
-                    retry_after=retry_after_of(exc, now),
-                    now=now,
-                    deadline=deadline,
-                    min_attempt=min_attempt(call_timeout),
                 )
                 action = decision.action
                 if trace is not None:
@@ -222,6 +208,37 @@ async def send_call(
 
 
 _NO_TRACE = contextlib.nullcontext()
+
+
+def _decide(
+    core: ClientCore,
+    exc: TransportError | ResponseError,
+    policy: RetryPolicy,
+    call_timeout: Timeout,
+    deadline: float,
+    *,
+    retries: int,
+    money_moving: bool = False,
+    token_obtained: bool = False,
+    id_attempts: int = 1,
+    token_refreshed: bool = False,
+) -> Decision:
+    """:func:`decide` for a failure now, with the clock, ``Retry-After`` and the time left read
+    the same way for every call; the defaults describe a failed token fetch (nothing sent)."""
+    now = core.clock()
+    return decide(
+        exc,
+        money_moving=money_moving,
+        token_obtained=token_obtained,
+        retries=retries,
+        id_attempts=id_attempts,
+        token_refreshed=token_refreshed,
+        policy=policy,
+        retry_after=retry_after_of(exc, now),
+        now=now,
+        deadline=deadline,
+        min_attempt=min_attempt(call_timeout),
+    )
 
 
 def _code_of(exc: BaseException) -> str | None:

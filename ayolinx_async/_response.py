@@ -56,34 +56,17 @@ def decode_response(
     """
     status, raw = response.status_code, response.content
     if not raw.strip():
-        raise ResponseDecodeError(
-            "empty response body",
-            http_status=status,
-            raw=raw,
-            external_id=external_id,
-            headers=response.headers,
-            path=path,
-        )
+        raise _undecodable(response, "empty response body", path=path, external_id=external_id)
     try:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError, RecursionError):
         kind = "an HTML page" if raw.lstrip()[:1] == b"<" else "not valid JSON"
-        raise ResponseDecodeError(
-            f"response body is {kind}",
-            http_status=status,
-            raw=raw,
-            external_id=external_id,
-            headers=response.headers,
-            path=path,
+        raise _undecodable(
+            response, f"response body is {kind}", path=path, external_id=external_id
         ) from None
     if not isinstance(data, dict):
-        raise ResponseDecodeError(
-            "response JSON is not an object",
-            http_status=status,
-            raw=raw,
-            external_id=external_id,
-            headers=response.headers,
-            path=path,
+        raise _undecodable(
+            response, "response JSON is not an object", path=path, external_id=external_id
         )
     code_value = data.get("responseCode")
     code = ResponseCode.parse(code_value) if code_value is not None else None
@@ -101,13 +84,8 @@ def decode_response(
             attempts=attempts,
         )
     if code is None and 200 <= status < 300:
-        raise ResponseDecodeError(
-            "response has no responseCode",
-            http_status=status,
-            raw=raw,
-            external_id=external_id,
-            headers=response.headers,
-            path=path,
+        raise _undecodable(
+            response, "response has no responseCode", path=path, external_id=external_id
         )
     cls = api_error_class(status, code)
     raise cls(
@@ -119,6 +97,20 @@ def decode_response(
         external_id=external_id,
         path=path,
         headers=response.headers,
+    )
+
+
+def _undecodable(
+    response: HttpResponse, message: str, *, path: str, external_id: str | None
+) -> ResponseDecodeError:
+    """The error for an answer that is not the JSON object with a code the API promises."""
+    return ResponseDecodeError(
+        message,
+        http_status=response.status_code,
+        raw=response.content,
+        external_id=external_id,
+        headers=response.headers,
+        path=path,
     )
 
 

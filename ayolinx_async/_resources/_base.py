@@ -136,7 +136,7 @@ class Resource:
         """A resource method's body: its request (given, or built from its keywords, i.e. its
         ``locals()``) sent to ``endpoint`` and read as ``response``."""
         request = build_request(model, keywords["request"], keywords, **defaults)
-        return await self._send_tracked(
+        return await self._send(
             endpoint,
             request,
             response.from_response,
@@ -159,7 +159,7 @@ class Resource:
             return found  # type: ignore[no-any-return]
         return track
 
-    async def _send_tracked(
+    async def _send(
         self,
         endpoint: Endpoint,
         request: _WireModel,
@@ -169,11 +169,28 @@ class Resource:
         timeout: float | Timeout | None,
         track: PaymentTrackerLike | None,
     ) -> _T:
-        """``_send``, and with ``track=`` the created payment (or an uncertain create) is
-        handed to the payment tracker."""
+        """Serialise the (already validated) model, send it to ``endpoint`` (its path and
+        whether it moves money come from the catalogue) and build the typed answer; the
+        reference recorded on errors is the one the body names. With ``track=`` the created
+        payment (or an uncertain create) is handed to the payment tracker."""
+        body = request.to_wire()
+        money_moving = endpoint.money_moving
+        reference = body_reference(body)
         try:
-            answer = await self._send(
-                endpoint, request, build, external_id=external_id, timeout=timeout
+            api = await self._client.post(
+                endpoint.path,
+                body,
+                money_moving=money_moving,
+                external_id=external_id,
+                timeout=timeout,
+                reference=reference,
+            )
+            answer = typed_response(
+                api,
+                build,
+                money_moving=money_moving,
+                reference=reference,
+                channel=body_channel(body),
             )
         except OutcomeUnknownError as exc:
             if track is not None:
@@ -183,33 +200,6 @@ class Resource:
         if track is not None and endpoint.product is not None:
             await track.track_created(endpoint.product, request, request.to_wire(), answer)
         return answer
-
-    async def _send(
-        self,
-        endpoint: Endpoint,
-        request: _WireModel,
-        build: Callable[[APIResponse], _T],
-        *,
-        external_id: str | None,
-        timeout: float | Timeout | None,
-    ) -> _T:
-        """Serialise the (already validated) model, send it to ``endpoint`` (its path and
-        whether it moves money come from the catalogue) and build the typed answer; the
-        reference recorded on errors is the one the body names."""
-        body = request.to_wire()
-        money_moving = endpoint.money_moving
-        reference = body_reference(body)
-        api = await self._client.post(
-            endpoint.path,
-            body,
-            money_moving=money_moving,
-            external_id=external_id,
-            timeout=timeout,
-            reference=reference,
-        )
-        return typed_response(
-            api, build, money_moving=money_moving, reference=reference, channel=body_channel(body)
-        )
 
 
 def typed_response(

@@ -47,7 +47,7 @@ class PaymentLinksResource(Resource):
         """Create a link (money-moving). The response's ``link_id`` is Ayolinx's id for it;
         ``partner_reference_no`` stays yours (docs/protocol.md §17.10)."""
         request = build_request(PaymentLinkCreateRequest, request, locals())
-        return await self._send_tracked(
+        return await self._send(
             Endpoint.PAYMENT_LINK_CREATE,
             request,
             functools.partial(PaymentLinkCreateResponse.from_response, request=request),
