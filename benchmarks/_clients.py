@@ -30,7 +30,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from ayolinx_async import AyolinxClient, Credentials
-from ayolinx_async.transport import HttpxTransport, Timeout
+from ayolinx_async.transport import ConnectionPool, HttpxTransport, Timeout
+from ayolinx_async.transport._pool import Target, parse_target
 from ayolinx_async.transport.aiohttp import AiohttpTransport
 
 from ._data import CLIENT_KEY, CLIENT_SECRET, QUERY_PATH, REFERENCE, TOKEN_PATH
@@ -214,6 +215,44 @@ class BareHttpx:
         body, headers = self._signer.query_request()
         response = await self._send(self._query_url, body, headers)
         return _checked(response.status_code, response.content, "2005100")
+
+    async def aclose(self) -> None:
+        await self._pool.aclose()
+
+
+class BareHttpcorePool:
+    """Floor for the default httpx transport, on the layer it sends to: the SDK's own pool of
+    httpcore connections (``ConnectionPool``) behind a semaphore of the pool size, signing
+    inline. ``BareHttpx`` stays as what a user of plain httpx would get."""
+
+    def __init__(self, key: rsa.RSAPrivateKey, url: str, limit: int = 100) -> None:
+        self._signer = BareSigner(key)
+        self._pool = ConnectionPool(
+            max_connections=limit,
+            max_keepalive=limit,
+            keepalive_expiry=5.0,
+            ssl_context=httpx.create_ssl_context(),
+        )
+        self._gate = asyncio.Semaphore(limit)
+        self._token_target = parse_target(url + TOKEN_PATH)
+        self._query_target = parse_target(url + QUERY_PATH)
+        self._ext = {"timeout": {"connect": 5.0, "read": 30.0, "write": 30.0, "pool": 5.0}}
+
+    async def _send(
+        self, target: Target, body: bytes, headers: dict[str, str]
+    ) -> tuple[int, bytes]:
+        pairs = [(k.encode(), v.encode()) for k, v in headers.items()]
+        async with self._gate:
+            status, _, content = await self._pool.exchange(b"POST", target, pairs, body, self._ext)
+        return status, content
+
+    async def fetch_token(self) -> None:
+        body, headers = self._signer.token_request()
+        self._signer.accept_token(*await self._send(self._token_target, body, headers))
+
+    async def query(self) -> dict[str, Any]:
+        body, headers = self._signer.query_request()
+        return _checked(*await self._send(self._query_target, body, headers), "2005100")
 
     async def aclose(self) -> None:
         await self._pool.aclose()

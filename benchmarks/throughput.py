@@ -19,6 +19,7 @@ from ayolinx_async.transport import HttpxTransport
 from ._clients import (
     TIMEOUT,
     BareAiohttp,
+    BareHttpcorePool,
     BareHttpx,
     Op,
     RawClient,
@@ -51,7 +52,8 @@ async def _prerun(key: rsa.RSAPrivateKey) -> list[str]:
             await typed_op(client)()
             await request_op(client)()
             await close_sdk(client)
-        for floor in (BareHttpx(key, url), BareAiohttp(key, url), RawClient(key, url)):
+        floors = (BareHttpx, BareHttpcorePool, BareAiohttp, RawClient)
+        for floor in (make(key, url) for make in floors):
             await floor.fetch_token()
             await floor.query()
             await floor.aclose()
@@ -73,13 +75,15 @@ async def _run(rounds: int, duration: float) -> list[Report]:
         sdk_aiohttp = sdk_client(key, url, "aiohttp")
         default = sdk_default(key, url)
         bare_httpx = BareHttpx(key, url)
+        bare_httpcore = BareHttpcorePool(key, url)
         bare_aiohttp = BareAiohttp(key, url)
         raw = RawClient(key, url)
-        for floor in (bare_httpx, bare_aiohttp, raw):
+        for floor in (bare_httpx, bare_httpcore, bare_aiohttp, raw):
             await floor.fetch_token()
         variants: dict[str, Op] = {
             "raw asyncio": raw.query,
             "bare httpx pool": bare_httpx.query,
+            "bare httpcore pool": bare_httpcore.query,
             "SDK httpx typed": typed_op(sdk_httpx),
             "SDK httpx request": request_op(sdk_httpx),
             "bare aiohttp": bare_aiohttp.query,
@@ -99,7 +103,7 @@ async def _run(rounds: int, duration: float) -> list[Report]:
         pools = await _pool_sizes(key, url, rounds, duration)
         for client in (sdk_httpx, sdk_aiohttp, default):
             await close_sdk(client)
-        for floor in (bare_httpx, bare_aiohttp, raw):
+        for floor in (bare_httpx, bare_httpcore, bare_aiohttp, raw):
             await floor.aclose()
     return [_table(samples, rounds, duration, notes), peer, pools]
 
@@ -108,10 +112,12 @@ def _table(
     samples: dict[tuple[str, int], list[float]], rounds: int, duration: float, notes: list[str]
 ) -> Report:
     pairs = [
+        ("SDK httpx typed", "bare httpcore pool"),
+        ("SDK httpx request", "bare httpcore pool"),
         ("SDK httpx typed", "bare httpx pool"),
-        ("SDK httpx request", "bare httpx pool"),
         ("SDK aiohttp typed", "bare aiohttp"),
         ("SDK aiohttp request", "bare aiohttp"),
+        ("bare httpcore pool", "raw asyncio"),
         ("bare httpx pool", "raw asyncio"),
         ("bare aiohttp", "raw asyncio"),
         ("SDK aiohttp typed", "SDK httpx typed"),
@@ -132,7 +138,7 @@ def _table(
         for a, b in pairs:
             values = ratios(samples[(a, level)], samples[(b, level)])
             row.append(ratio_cell(values))
-            if b in ("bare httpx pool", "bare aiohttp") and a.endswith("typed"):
+            if b in ("bare httpcore pool", "bare aiohttp") and a.endswith("typed"):
                 report.checks.append(
                     Check(f"{a} / {b} @ c={level}", statistics.median(values), ">=", FLOOR_GOAL)
                 )

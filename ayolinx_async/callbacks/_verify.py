@@ -14,7 +14,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Final
+from typing import Any, Final
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -95,14 +95,20 @@ class Headers:
     """Case-insensitive, read-only request headers from a mapping or raw ``(name, value)`` pairs.
 
     Raw pairs (ASGI, aiohttp) may repeat a name; :meth:`one` refuses a repeated security header
-    instead of silently picking one of the values.
+    instead of silently picking one of the values. Byte pairs with distinct names (every real
+    callback) are kept as they came and decoded only when read: a callback reads four of its
+    dozen headers (issue 15).
     """
 
-    __slots__ = ("_values",)
+    __slots__ = ("_raw", "_values")
 
     def __init__(self, source: HeaderSource | Headers) -> None:
+        self._raw: dict[bytes, bytes | str] | None = None
+        self._values: dict[str, list[str]] = {}
         if isinstance(source, Headers):
-            self._values: dict[str, list[str]] = source._values
+            self._raw, self._values = source._raw, source._values
+            return
+        if type(source) is list and self._take_raw(source):
             return
         pairs: Iterable[tuple[str | bytes, str | bytes]]
         # ``type(...) is dict`` first: an ABC isinstance check costs as much as the scan.
@@ -122,23 +128,41 @@ class Headers:
             pairs = source.items()
         else:
             pairs = source
-        values: dict[str, list[str]] = {}
+        values = self._values
         for name, value in pairs:
             values.setdefault(_text(name).strip().lower(), []).append(_text(value).strip())
-        self._values = values
+
+    def _take_raw(self, pairs: list[Any]) -> bool:
+        """Keep byte-named pairs undecoded when no name repeats (case-insensitively)."""
+        try:
+            raw = {name.lower(): value for name, value in pairs}
+            b"".join(raw)  # every name is bytes (one C call instead of a type check per name)
+        except (TypeError, ValueError, AttributeError):
+            return False
+        if len(raw) != len(pairs):
+            return False
+        self._raw = raw
+        return True
+
+    def _found(self, name: str) -> list[str] | None:
+        raw = self._raw
+        if raw is None:
+            return self._values.get(name.lower())
+        value = raw.get(name.lower().encode("latin-1", "replace"))
+        return None if value is None else [_text(value).strip()]
 
     def get(self, name: str) -> str | None:
         """The value of ``name`` (first one if repeated), or ``None``."""
-        found = self._values.get(name.lower())
+        found = self._found(name)
         return found[0] if found else None
 
     def values(self, name: str) -> tuple[str, ...]:
         """Every value sent for ``name``, in order (empty if absent)."""
-        return tuple(self._values.get(name.lower(), ()))
+        return tuple(self._found(name) or ())
 
     def one(self, name: str) -> str:
         """The single non-empty value of a mandatory header; a 400 rejection otherwise."""
-        found = self._values.get(name.lower())
+        found = self._found(name)
         if not found or not found[0]:
             raise _missing(name)
         if len(found) > 1:
@@ -148,10 +172,11 @@ class Headers:
         return found[0]
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and name.lower() in self._values
+        return isinstance(name, str) and self._found(name) is not None
 
     def __repr__(self) -> str:
-        return f"Headers({sorted(self._values)})"
+        names = self._values if self._raw is None else [_text(n).strip() for n in self._raw]
+        return f"Headers({sorted(names)})"
 
 
 _PEM_BLOCK = re.compile(rb"-----BEGIN [A-Z ]+-----.+?-----END [A-Z ]+-----", re.DOTALL)

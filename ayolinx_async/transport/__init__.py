@@ -10,11 +10,19 @@ from typing import TYPE_CHECKING
 
 from ._base import HttpRequest, HttpResponse, Timeout, Transport
 from ._httpx import HttpxTransport
+from ._pool import ConnectionPool
 
 if TYPE_CHECKING:
     from .aiohttp import AiohttpTransport as AiohttpTransport
 
-__all__ = ["HttpRequest", "HttpResponse", "HttpxTransport", "Timeout", "Transport"]
+__all__ = [
+    "ConnectionPool",
+    "HttpRequest",
+    "HttpResponse",
+    "HttpxTransport",
+    "Timeout",
+    "Transport",
+]
 
 
 def __getattr__(name: str) -> object:

@@ -1,21 +1,25 @@
-"""The default transport, built on ``httpx``.
+"""The default transport, built on ``httpx``/``httpcore``.
 
-When the transport creates its own client it sends straight to httpx's connection pool: the
-``AsyncClient`` layer (URL and header merging, cookie extraction, auth and redirect handling)
-costs more than the whole SDK pipeline and none of it applies to signed SNAP calls. A client
-you pass in keeps its full behaviour (your auth, hooks, headers, proxies).
+When the transport creates its own client (no client, transport or environment proxy given) it
+sends through its own LIFO pool of httpcore connections (``_pool.py``): the ``AsyncClient``
+layer (URL and header merging, cookies, auth, redirects) costs more than the whole SDK pipeline
+and none of it applies to signed SNAP calls, and httpcore's pool re-scans every queued request
+against every connection whenever one is released (issue 15). A client or ``transport=`` you
+pass keeps its full httpx behaviour (your auth, hooks, headers, proxies, mocks).
 
-In-flight requests are gated at the pool size: httpcore re-scans every queued request against
-every connection whenever one is released, so 10,000 calls queued inside the pool never finish
-(issue 15), while the same calls waiting on a semaphore in front of it run at full speed.
+In-flight requests are gated at the pool size, so nothing queues inside a pool: 10,000 calls
+queued inside httpcore's pool never finish, while the same calls waiting on a semaphore in
+front of it run at full speed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import urllib.request
+from collections.abc import Mapping
 
 import anyio
+import httpcore
 import httpx
 
 from .._errors import (
@@ -29,6 +33,7 @@ from .._errors import (
     WriteTimeoutError,
 )
 from ._base import HttpRequest, HttpResponse, Timeout
+from ._pool import ConnectionPool, Target, parse_target
 
 __all__ = ["HttpxTransport"]
 
@@ -76,13 +81,13 @@ class HttpxTransport:
     """Sends requests through httpx.
 
     Pass ``client=`` to reuse your own ``httpx.AsyncClient`` (it is never closed by us), or let
-    the transport create one (closed by :meth:`aclose`). ``transport=`` plugs an
+    the transport create its connections (closed by :meth:`aclose`). ``transport=`` plugs an
     ``httpx.AsyncBaseTransport`` (``MockTransport``, ``ASGITransport``) under the transport's
     own client. TLS verification stays on unless the client you pass says otherwise.
 
-    At most ``limits.max_connections`` requests (default :data:`DEFAULT_LIMITS`) are inside
-    httpx at once; the others wait their turn in order. A client you pass is gated at its own
-    pool size when that can be read, and not gated otherwise.
+    At most ``limits.max_connections`` requests (default :data:`DEFAULT_LIMITS`) are in flight
+    at once; the others wait their turn in order. A client you pass is gated at its own pool
+    size when that can be read, and not gated otherwise.
     """
 
     def __init__(
@@ -96,47 +101,74 @@ class HttpxTransport:
         self._timeout = timeout or Timeout()
         self._owns_client = client is None
         self._closed = False
-        # Set when requests may go straight to the pool: our own client, and no proxy from the
-        # environment (those are mounted by AsyncClient; keep that path for them).
+        self._limits = limits or DEFAULT_LIMITS
+        # Requests go to one of three places: our own httpcore pool (the default), a transport
+        # you passed (straight to it, skipping AsyncClient), or an AsyncClient (yours, or ours
+        # when HTTP(S)_PROXY/ALL_PROXY is set: httpx mounts proxies only when it builds the
+        # transport itself, and production egress often goes through a whitelisted proxy).
+        self._native: ConnectionPool | None = None
         self._pool: httpx.AsyncBaseTransport | None = None
+        self._client: httpx.AsyncClient | None = client
         if client is None:
-            limits = limits or DEFAULT_LIMITS
-            if transport is None and urllib.request.getproxies():
-                # httpx mounts HTTP(S)_PROXY/ALL_PROXY only when it builds the transport itself
-                # (production egress often goes through a whitelisted proxy).
-                client = httpx.AsyncClient(
-                    timeout=_httpx_timeout(self._timeout),
-                    limits=limits,
-                    verify=True,
-                    follow_redirects=False,
-                )
+            if transport is not None:
+                self._pool = transport
+            elif urllib.request.getproxies():
+                self._client = self._new_client()
             else:
-                pool = transport or httpx.AsyncHTTPTransport(limits=limits, verify=True)
-                client = httpx.AsyncClient(
-                    timeout=_httpx_timeout(self._timeout),
-                    transport=pool,
-                    follow_redirects=False,
+                self._native = ConnectionPool(
+                    max_connections=self._limits.max_connections or 100,
+                    max_keepalive=self._limits.max_keepalive_connections or 0,
+                    keepalive_expiry=self._limits.keepalive_expiry,
+                    ssl_context=httpx.create_ssl_context(),
                 )
-                self._pool = pool
-        self._client = client
-        size = limits.max_connections if limits is not None and self._owns_client else None
-        if size is None and not self._owns_client:
-            size = _pool_size(client)
+        size = self._limits.max_connections if client is None else _pool_size(client)
         # fast_acquire: a free slot costs no extra loop iteration (httpx yields soon anyway).
         self._max_in_flight = size
         self._gate = anyio.Semaphore(size, fast_acquire=True) if size else None
         self._urls: dict[str, httpx.URL] = {}
+        self._targets: dict[str, Target] = {}
         self._ext_for = self._timeout
         self._ext = _extensions(self._timeout)
 
+    def _new_client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            timeout=_httpx_timeout(self._timeout),
+            limits=self._limits,
+            transport=self._pool,
+            verify=True,
+            follow_redirects=False,
+        )
+
     @property
     def client(self) -> httpx.AsyncClient:
+        """The ``httpx.AsyncClient`` behind this transport: yours, or one with the same settings.
+
+        With the built-in pool requests do not go through it; it is made on first access for
+        code that wants httpx's API, and closed with the transport.
+        """
+        if self._client is None:
+            self._client = self._new_client()
         return self._client
 
     @property
+    def closed(self) -> bool:
+        """True once :meth:`aclose` ran."""
+        return self._closed
+
+    @property
+    def timeout(self) -> Timeout:
+        """The default timeouts of a request that names none."""
+        return self._timeout
+
+    @property
     def max_in_flight(self) -> int | None:
-        """How many requests may be inside httpx at once (``None``: not gated)."""
+        """How many requests may be in flight at once (``None``: not gated)."""
         return self._max_in_flight
+
+    @property
+    def connection_pool(self) -> ConnectionPool | None:
+        """The built-in pool (``None`` when requests go through httpx's): for introspection."""
+        return self._native
 
     def _url(self, url: str) -> httpx.URL:
         """Parsed once per distinct URL (a client calls a dozen endpoints, not thousands)."""
@@ -147,9 +179,19 @@ class HttpxTransport:
             parsed = self._urls[url] = httpx.URL(url)
         return parsed
 
-    async def _gated(
-        self, request: HttpRequest, timeout: Timeout, admitted: list[bool]
-    ) -> httpx.Response:
+    def _target(self, url: str) -> Target:
+        target = self._targets.get(url)
+        if target is None:
+            try:
+                target = parse_target(url)
+            except ValueError as exc:
+                raise ConfigurationError(f"bad URL: {exc}") from None
+            if len(self._targets) >= _MAX_CACHED_URLS:
+                self._targets.clear()
+            self._targets[url] = target
+        return target
+
+    async def _gated(self, request: HttpRequest, timeout: Timeout, admitted: list[bool]) -> _Answer:
         """The exchange behind the gate; ``admitted`` records that the request got past it."""
         gate = self._gate
         if gate is None:
@@ -162,9 +204,24 @@ class HttpxTransport:
         finally:
             gate.release()
 
-    async def _exchange(self, request: HttpRequest, timeout: Timeout) -> httpx.Response:
+    async def _exchange(self, request: HttpRequest, timeout: Timeout) -> _Answer:
+        if self._closed and self._owns_client:
+            # A client you passed stays usable by its owner (and through us) after aclose.
+            raise RuntimeError("Cannot send a request, as the transport has been closed.")
+        if timeout is not self._ext_for:
+            self._ext_for, self._ext = timeout, _extensions(timeout)
+        native = self._native
+        if native is not None:
+            status, raw_headers, body = await native.exchange(
+                request.method.encode("ascii"),
+                self._target(request.url),
+                _header_pairs(request.headers),
+                request.content,
+                self._ext,
+            )
+            return _decoded(status, raw_headers, body)
         if self._pool is None:
-            return await self._client.request(
+            response = await self.client.request(
                 request.method,
                 request.url,
                 headers=dict(request.headers),
@@ -172,23 +229,21 @@ class HttpxTransport:
                 timeout=_httpx_timeout(timeout),
                 follow_redirects=False,
             )
-        if self._closed:
-            raise RuntimeError("Cannot send a request, as the transport has been closed.")
-        if timeout is not self._ext_for:
-            self._ext_for, self._ext = timeout, _extensions(timeout)
-        outgoing = httpx.Request(
-            request.method,
-            self._url(request.url),
-            headers=request.headers,
-            content=request.content,
-            extensions=self._ext,
-        )
-        response = await self._pool.handle_async_request(outgoing)
-        try:
-            await response.aread()
-        finally:
-            await response.aclose()
-        return response
+        else:
+            response = await self._pool.handle_async_request(
+                httpx.Request(
+                    request.method,
+                    self._url(request.url),
+                    headers=request.headers,
+                    content=request.content,
+                    extensions=self._ext,
+                )
+            )
+            try:
+                await response.aread()
+            finally:
+                await response.aclose()
+        return response.status_code, _lowered(response.headers), response.content
 
     async def send(self, request: HttpRequest) -> HttpResponse:
         timeout = request.timeout or self._timeout
@@ -201,45 +256,92 @@ class HttpxTransport:
             deadline = timeout.total + timeout.connect
             if _on_asyncio():
                 async with asyncio.timeout(deadline):
-                    response = await self._gated(request, timeout, admitted)
+                    status, headers, content = await self._gated(request, timeout, admitted)
             else:
                 with anyio.fail_after(deadline):
-                    response = await self._gated(request, timeout, admitted)
+                    status, headers, content = await self._gated(request, timeout, admitted)
         except TimeoutError:
             if not admitted:
                 # Still waiting for a pool slot: the request never left.
                 raise PoolTimeoutError(f"no free connection within {deadline}s") from None
             raise ReadTimeoutError(f"no complete response within {deadline}s") from None
-        except httpx.ConnectTimeout:
+        except (httpx.ConnectTimeout, httpcore.ConnectTimeout):
             raise ConnectTimeoutError(f"connect timed out after {timeout.connect}s") from None
-        except httpx.PoolTimeout:
+        except (httpx.PoolTimeout, httpcore.PoolTimeout):
             raise PoolTimeoutError("no free connection in the pool") from None
-        except httpx.WriteTimeout:
+        except (httpx.WriteTimeout, httpcore.WriteTimeout):
             raise WriteTimeoutError("timed out while sending the request") from None
-        except httpx.ReadTimeout:
+        except (httpx.ReadTimeout, httpcore.ReadTimeout):
             raise ReadTimeoutError("timed out waiting for the response") from None
-        except httpx.ConnectError as exc:
+        except (httpx.ConnectError, httpcore.ConnectError) as exc:
             raise ConnectError(f"cannot connect: {exc}") from None
-        except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
+        except (httpx.UnsupportedProtocol, httpx.InvalidURL, httpcore.UnsupportedProtocol) as exc:
             raise ConfigurationError(f"bad URL: {exc}") from None
-        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+        except (
+            httpx.RemoteProtocolError,
+            httpx.ReadError,
+            httpx.WriteError,
+            httpcore.RemoteProtocolError,
+            httpcore.ReadError,
+            httpcore.WriteError,
+        ) as exc:
             raise ConnectionDroppedError(f"connection dropped: {exc}") from None
-        except httpx.TransportError as exc:
+        except (httpx.TransportError, httpcore.TimeoutException, httpcore.NetworkError) as exc:
             raise TransportError(f"transport failure: {type(exc).__name__}: {exc}") from None
+        except httpcore.LocalProtocolError as exc:
+            # h11 refused to send what we built (a malformed header): nothing left.
+            raise ConfigurationError(f"request refused before sending: {exc}") from None
         except httpx.HTTPStatusError as exc:
             # A user's client with a raise_for_status hook: the answer still decides the outcome.
             response = exc.response
+            status, headers, content = (
+                response.status_code,
+                _lowered(response.headers),
+                response.content,
+            )
         except httpx.HTTPError as exc:
             # DecodingError (corrupt Content-Encoding), TooManyRedirects …: an answer arrived
             # but is unusable, so the server may have acted.
             raise ConnectionDroppedError(f"unusable response: {type(exc).__name__}") from None
-        return HttpResponse(
-            status_code=response.status_code,
-            headers={k.lower(): v for k, v in response.headers.items()},
-            content=response.content,
-        )
+        return HttpResponse(status_code=status, headers=headers, content=content)
 
     async def aclose(self) -> None:
         self._closed = True
-        if self._owns_client:
+        if self._native is not None:
+            await self._native.aclose()
+        if self._owns_client and self._client is not None:
             await self._client.aclose()
+        elif self._owns_client and self._pool is not None:
+            await self._pool.aclose()
+
+
+_Answer = tuple[int, dict[str, str], bytes]
+
+
+def _lowered(headers: httpx.Headers) -> dict[str, str]:
+    return {k.lower(): v for k, v in headers.items()}
+
+
+def _header_pairs(headers: Mapping[str, str]) -> list[tuple[bytes, bytes]]:
+    """Request headers for httpcore; a non-ASCII value is refused before anything is sent."""
+    try:
+        return [(name.encode("ascii"), value.encode("ascii")) for name, value in headers.items()]
+    except UnicodeEncodeError:
+        bad = [name for name, value in headers.items() if not (name + value).isascii()]
+        raise ConfigurationError(f"header {bad[0]!r} is not ASCII") from None
+
+
+def _decoded(status: int, raw: list[tuple[bytes, bytes]], body: bytes) -> _Answer:
+    """httpcore's answer as text headers (repeated names joined with ``, ``, as httpx does)
+    and the body decoded from any ``Content-Encoding`` the server applied anyway."""
+    headers: dict[str, str] = {}
+    for name, value in raw:
+        key = name.decode("latin-1").lower()
+        text = value.decode("utf-8", "replace") if not value.isascii() else value.decode("ascii")
+        headers[key] = f"{headers[key]}, {text}" if key in headers else text
+    encoding = headers.get("content-encoding", "identity").strip().lower()
+    if encoding not in ("", "identity"):
+        response = httpx.Response(status, headers=raw, stream=httpx.ByteStream(body))
+        response.read()  # httpx's decoders; a corrupt body raises httpx.DecodingError
+        body = response.content
+    return status, headers, body

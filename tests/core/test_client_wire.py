@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import re
+import ssl
 
 import httpx
 import pytest
@@ -151,8 +152,10 @@ async def test_user_http_client_is_not_closed_but_own_is(credentials: Credential
     client = AyolinxClient(credentials, base_url="https://x.test")
     transport = client.transport
     assert isinstance(transport, HttpxTransport)
+    assert transport.connection_pool is not None
     await client.aclose()
-    assert transport.client.is_closed
+    assert transport.closed
+    assert transport.connection_pool.idle == 0
 
 
 async def test_default_http_client_verifies_tls_and_has_default_timeouts(
@@ -161,7 +164,10 @@ async def test_default_http_client_verifies_tls_and_has_default_timeouts(
     async with AyolinxClient(credentials) as client:
         transport = client.transport
         assert isinstance(transport, HttpxTransport)
-        timeout = transport.client.timeout
-        assert timeout.connect == 5.0
-        assert timeout.read == 30.0
+        assert transport.timeout.connect == 5.0
+        assert transport.timeout.total == 30.0
+        pool = transport.connection_pool
+        assert pool is not None
+        assert pool.ssl_context.verify_mode == ssl.CERT_REQUIRED
+        assert pool.ssl_context.check_hostname
         assert client.base_url == "https://sandbox.ayolinx.id"

@@ -104,7 +104,7 @@ async def test_foreign_transport_exceptions_become_transport_errors(
 def test_environment_proxy_keeps_httpx_proxy_support(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
     transport = HttpxTransport()
-    assert transport._pool is None  # the AsyncClient path, which mounts the proxy
+    assert transport.connection_pool is None  # the AsyncClient path, which mounts the proxy
     pools = [getattr(m, "_pool", None) for m in transport.client._mounts.values()]
     assert any(type(p).__name__ == "AsyncHTTPProxy" for p in pools)
     for name in (
@@ -116,7 +116,7 @@ def test_environment_proxy_keeps_httpx_proxy_support(monkeypatch: pytest.MonkeyP
         "all_proxy",
     ):
         monkeypatch.delenv(name, raising=False)
-    assert HttpxTransport()._pool is not None
+    assert HttpxTransport().connection_pool is not None
 
 
 def test_parse_time_never_raises() -> None:

@@ -25,6 +25,7 @@ from ayolinx_async import (
     ServerError,
     Timeout,
 )
+from ayolinx_async.transport import ConnectionPool
 from tests.reliability._tcp_faults import faulty_server, refused_port
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
@@ -42,8 +43,10 @@ EXPECTED: dict[str, type[Exception]] = {
 }
 
 
-def _pool(transport: HttpxTransport) -> object:
-    return transport.client._transport._pool  # type: ignore[attr-defined]
+def _pool(transport: HttpxTransport) -> ConnectionPool:
+    pool = transport.connection_pool
+    assert pool is not None  # the default transport sends through its own pool
+    return pool
 
 
 async def test_a_thousand_failing_calls_leak_no_connection(credentials: Credentials) -> None:
@@ -95,17 +98,15 @@ async def test_a_thousand_failing_calls_leak_no_connection(credentials: Credenti
         for (kind, name), _count in seen.items():
             assert name == EXPECTED[kind].__name__, (kind, name)
         pool = _pool(transport)
-        connections = list(pool.connections)  # type: ignore[attr-defined]
-        busy = [c for c in connections if not (c.is_idle() or c.is_closed())]
-        assert busy == []  # nothing is stuck mid-request
+        assert pool.busy == 0  # nothing is stuck mid-request
+        connections = pool.idle_connections()
+        assert all(c.is_idle() for c in connections)
         assert limits.max_keepalive_connections is not None
-        assert len(connections) <= limits.max_keepalive_connections
-        assert pool._requests == []  # type: ignore[attr-defined]  # nobody waits for a slot
+        assert len(connections) == pool.idle <= limits.max_keepalive_connections
         # Every socket the server still holds is an idle keep-alive connection in the pool.
-        idle = sum(1 for c in connections if c.is_idle())
-        assert await server.settle(idle) == idle
+        assert await server.settle(pool.idle) == pool.idle
         assert server.accepted > 100  # the failures really cost connections
         await transport.aclose()
-        assert list(pool.connections) == []  # type: ignore[attr-defined]
+        assert pool.idle_connections() == []
         assert await server.settle(0) == 0
         print(f"\n{CALLS} failing calls, {server.accepted} connections opened, all closed: {seen}")

@@ -45,7 +45,7 @@ class UserOwnedClient:
 def own_client_is_closed(transport: Transport, before_close: object) -> bool:
     """Whether the HTTP client a transport created for itself has been closed."""
     if isinstance(transport, HttpxTransport):
-        return transport.client.is_closed
+        return transport.closed
     assert isinstance(before_close, aiohttp.ClientSession)
     return before_close.closed
 
@@ -53,6 +53,6 @@ def own_client_is_closed(transport: Transport, before_close: object) -> bool:
 def own_client(transport: Transport) -> object:
     """The HTTP client/session a transport currently uses."""
     if isinstance(transport, HttpxTransport):
-        return transport.client
+        return transport.connection_pool
     assert isinstance(transport, AiohttpTransport)
     return transport.session
