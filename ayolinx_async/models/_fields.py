@@ -130,18 +130,53 @@ def read_wire(cls: type, body: Mapping[str, Any]) -> dict[str, Any]:
     """Constructor arguments for the wire fields of ``cls`` read from ``body``: each path in
     turn, the first truthy parse wins. A strict parser's :class:`Unreadable` names its path."""
     values: dict[str, Any] = {}
-    for attribute, spec in _specs(cls):
-        parse = spec.parse if spec.parse is not None else _as_sent
+    for name, parse, paths, none_is_none in _reader(cls):
         value = None
-        for path in spec.paths:
+        for path in paths:
+            if type(body) is not dict or len(path) > 2:
+                raw = _lookup(body, path)
+            elif len(path) == 1:
+                raw = body.get(path[0])
+            else:  # ``additionalInfo.x``: the common nested case, inline
+                inner = body.get(path[0])
+                raw = inner.get(path[1]) if type(inner) is dict else _lookup(body, path)
+            if raw is None and none_is_none:
+                value = None  # what the parser would return, without calling it
+                continue
             try:
-                value = parse(_lookup(body, path))
+                value = parse(raw)
             except Unreadable as exc:
                 raise Unreadable(exc.reason, suffix=exc.suffix, field=".".join(path)) from None
             if value:
                 break
-        values[attribute.name] = value
+        values[name] = value
     return values
+
+
+_Reader = tuple[tuple[str, Parse, tuple[tuple[str, ...], ...], bool], ...]
+_READERS: dict[type, _Reader] = {}
+
+
+def _reader(cls: type) -> _Reader:
+    """Per class, once: each wire field's name, parser, paths, and whether its parser maps a
+    missing value to ``None`` (then a missing value skips the call: most optional fields of a
+    callback are absent, issue 15)."""
+    reader = _READERS.get(cls)
+    if reader is None:
+        reader = _READERS[cls] = tuple(
+            (attribute.name, spec.parse or _as_sent, spec.paths, _none_is_none(spec.parse))
+            for attribute, spec in _specs(cls)
+        )
+    return reader
+
+
+def _none_is_none(parse: Parse | None) -> bool:
+    if parse is None:
+        return True
+    try:
+        return parse(None) is None
+    except Exception:
+        return False  # a strict parser refuses a missing value: always call it
 
 
 def _lookup(body: Mapping[str, Any], path: tuple[str, ...]) -> Any:

@@ -291,8 +291,8 @@ class Simulator:
         jobs = self._jobs
         if reference is not None:
             txn = self._ledger.get(reference)
-            jobs = [job for job in jobs if job.reference_no == txn.reference_no]
-        return [job.snapshot() for job in jobs]
+            jobs = [job for job in jobs if job.delivery.reference_no == txn.reference_no]
+        return [job.delivery for job in jobs]
 
     def requests(self) -> list[RequestRecord]:
         """Recent API requests and how they were answered (newest last)."""

@@ -121,32 +121,17 @@ class Delivery:
 
 @attrs.define(slots=True, eq=False)
 class Job:
-    """A delivery in progress (mutable); :meth:`snapshot` gives the public view."""
+    """A delivery in progress: its public view so far, which each attempt replaces, plus the
+    merchant account and token URL the courier signs with."""
 
-    id: str
-    reference_no: str
-    partner_reference_no: str
-    kind: DeliveryKind
-    url: str
-    latest_status: str
-    body: bytes
+    delivery: Delivery
     account: MerchantAccount
     token_url: str | None = None
-    state: DeliveryState = DeliveryState.PENDING
-    attempts: list[DeliveryAttempt] = attrs.Factory(list)
 
-    def snapshot(self) -> Delivery:
-        return Delivery(
-            id=self.id,
-            reference_no=self.reference_no,
-            partner_reference_no=self.partner_reference_no,
-            kind=self.kind,
-            url=self.url,
-            latest_status=self.latest_status,
-            body=self.body,
-            state=self.state,
-            attempts=tuple(self.attempts),
-        )
+    def record(self, attempt: DeliveryAttempt, state: DeliveryState) -> None:
+        """Add ``attempt`` to the public view and set where the delivery now stands."""
+        attempts = (*self.delivery.attempts, attempt)
+        self.delivery = attrs.evolve(self.delivery, attempts=attempts, state=state)
 
 
 @attrs.define(slots=True)
@@ -205,20 +190,20 @@ class Courier:
             if delay > 0 and self.time_scale > 0:
                 await self._sleep(delay * self.time_scale)
             attempt = await self._attempt(job, client, number, delay)
-            job.attempts.append(attempt)
             if attempt.ok:
-                job.state = DeliveryState.DELIVERED
+                job.record(attempt, DeliveryState.DELIVERED)
                 return
-        job.state = DeliveryState.FAILED
+            last = number == len(delays)
+            job.record(attempt, DeliveryState.FAILED if last else DeliveryState.PENDING)
 
     async def _attempt(
         self, job: Job, client: httpx.AsyncClient, number: int, delay: float
     ) -> DeliveryAttempt:
         at = self._clock()
-        if job.kind is DeliveryKind.SNAP_VA:
+        if job.delivery.kind is DeliveryKind.SNAP_VA:
             step, url, result = await self._snap_va(job, client)
         else:
-            step, url, result = "notify", job.url, await self._notify(job, client)
+            step, url, result = "notify", job.delivery.url, await self._notify(job, client)
         return DeliveryAttempt(
             number=number,
             at=at,
@@ -251,16 +236,16 @@ class Courier:
     async def _notify(self, job: Job, client: httpx.AsyncClient) -> _StepResult:
         """Non-SNAP notify: SHA256withRSA over ``POST:<merchant path>:<sha256 body>:<ts>``."""
         timestamp = format_timestamp(self._clock())
-        path = urlsplit(job.url).path or "/"
+        path = urlsplit(job.delivery.url).path or "/"
         signature = rsa_signature(
-            self._key, callback_string_to_sign("POST", path, job.body, timestamp)
+            self._key, callback_string_to_sign("POST", path, job.delivery.body, timestamp)
         )
         headers = {
             "Content-Type": "application/json",
             "X-TIMESTAMP": timestamp,
             "X-SIGNATURE": signature,
         }
-        return await self._post(client, job.url, headers, job.body)
+        return await self._post(client, job.delivery.url, headers, job.delivery.body)
 
     async def _merchant_token(
         self, job: Job, token_url: str, client: httpx.AsyncClient
@@ -315,13 +300,13 @@ class Courier:
 
     async def _snap_va(self, job: Job, client: httpx.AsyncClient) -> tuple[str, str, _StepResult]:
         """Merchant token, then ``POST /v1.0/transfer-va/payment`` signed HMAC-SHA512."""
-        token_url = job.token_url or _origin(job.url) + CallbackPath.MERCHANT_TOKEN
+        token_url = job.token_url or _origin(job.delivery.url) + CallbackPath.MERCHANT_TOKEN
         token, token_result = await self._merchant_token(job, token_url, client)
         if token is None:
             return "token", token_url, token_result
         timestamp = format_timestamp(self._clock())
-        path = urlsplit(job.url).path or "/"
-        message = service_string_to_sign("POST", path, token, job.body, timestamp)
+        path = urlsplit(job.delivery.url).path or "/"
+        message = service_string_to_sign("POST", path, token, job.delivery.body, timestamp)
         headers = {
             "Content-Type": "application/json",
             "X-TIMESTAMP": timestamp,
@@ -330,11 +315,11 @@ class Courier:
             "X-EXTERNAL-ID": new_external_id(),
             "Authorization": f"Bearer {token}",
         }
-        result = await self._post(client, job.url, headers, job.body)
+        result = await self._post(client, job.delivery.url, headers, job.delivery.body)
         if result.status_code == 401:
             # The merchant no longer accepts the token: fetch a new one on the next try.
             self._merchant_tokens.pop(token_url, None)
-        return "payment", job.url, result
+        return "payment", job.delivery.url, result
 
 
 def _origin(url: str) -> str:

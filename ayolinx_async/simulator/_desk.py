@@ -14,12 +14,12 @@ from typing import Any
 
 import attrs
 
-from .._endpoints import PaymentProduct
+from .._endpoints import Endpoint, PaymentProduct
 from .._wire import JAKARTA
 from ._accounts import MerchantAccount
 from ._codes import Case, Outcome
 from ._fields import Fields
-from ._ledger import Ledger, Transaction
+from ._ledger import Ledger, Order, Transaction
 
 __all__ = [
     "Desk",
@@ -116,6 +116,30 @@ class Desk:
         """Refuse a reference this merchant already used for ``product``."""
         if self.ledger.has_partner_reference(account.client_key, product, reference):
             raise f.fail(Case.DUPLICATE_REFERENCE, field)
+
+    def create(
+        self,
+        endpoint: Endpoint,
+        account: MerchantAccount,
+        order: Order,
+        now: float,
+        *,
+        reference_no: str,
+        details: dict[str, Any],
+        answer: dict[str, Any],
+    ) -> Handled:
+        """Record ``order`` as the merchant's new transaction ``reference_no`` (status 01) and
+        answer the create call with ``answer``."""
+        assert endpoint.product is not None  # every create endpoint belongs to a product
+        txn = self.ledger.open(
+            order,
+            reference_no=reference_no,
+            product=endpoint.product,
+            client_key=account.client_key,
+            now=now,
+            details=details,
+        )
+        return Handled(outcome=Outcome.success(endpoint), fields=answer, created=txn)
 
     def lookup(
         self,

@@ -22,6 +22,7 @@ __all__ = [
     "ExternalIdRegistry",
     "Ledger",
     "LookupFailed",
+    "Order",
     "Transaction",
     "TransitionRefused",
 ]
@@ -51,32 +52,21 @@ class LookupFailed(LookupError):
     """No transaction, or more than one, matches a reference."""
 
 
-@attrs.define(slots=True, eq=False)
-class _Entry:
-    """A mutable ledger row; the outside world only sees :class:`Transaction` snapshots."""
+@attrs.frozen(kw_only=True, slots=True)
+class Order:
+    """What every create call asks for: the merchant's reference, the amount and currency, the
+    channel, the expiry and where to notify (docs/protocol.md §17)."""
 
-    reference_no: str
     partner_reference_no: str
-    product: PaymentProduct
-    client_key: str
+    amount: tuple[Decimal, str]
     channel: str
-    amount: Decimal
-    currency: str
-    created_at: float
-    expires_at: float | None
+    expires_at: float
     notify_url: str | None
-    details: dict[str, Any]
-    status: str = "01"
-    status_desc: str = "Initiated"
-    updated_at: float = 0.0
-    finished_at: float | None = None
-    paid_channel: str | None = None
-    history: list[tuple[float, str]] = attrs.Factory(list)
 
 
 @attrs.frozen(kw_only=True, slots=True)
 class Transaction:
-    """A read-only view of one ledger row.
+    """One ledger row, frozen: a status move records a new value in its place.
 
     ``reference_no`` is the simulator's (Ayolinx's) reference, ``partner_reference_no`` the
     merchant's (for payment links: the link id). ``details`` holds product-specific data such as
@@ -130,41 +120,22 @@ def _iso(epoch: float) -> str:
     return datetime.fromtimestamp(int(epoch), JAKARTA).isoformat()
 
 
-def _snapshot(entry: _Entry) -> Transaction:
-    return Transaction(
-        reference_no=entry.reference_no,
-        partner_reference_no=entry.partner_reference_no,
-        product=entry.product,
-        client_key=entry.client_key,
-        channel=entry.channel,
-        amount=entry.amount,
-        currency=entry.currency,
-        status=entry.status,
-        status_desc=entry.status_desc,
-        created_at=entry.created_at,
-        updated_at=entry.updated_at,
-        finished_at=entry.finished_at,
-        expires_at=entry.expires_at,
-        notify_url=entry.notify_url,
-        paid_channel=entry.paid_channel,
-        details=dict(entry.details),
-        history=tuple(entry.history),
-    )
-
-
 class Ledger:
-    """All transactions, indexed by the simulator's reference and by (merchant, product, ref)."""
+    """All transactions, indexed by the simulator's reference and by (merchant, product, ref).
+
+    Rows are frozen :class:`Transaction` values: a status move stores a new one in their place.
+    """
 
     def __init__(self) -> None:
-        self._by_reference: dict[str, _Entry] = {}
-        self._by_partner: dict[tuple[str, PaymentProduct, str], _Entry] = {}
-        self._by_partner_only: dict[str, list[_Entry]] = {}
+        self._by_reference: dict[str, Transaction] = {}
+        self._by_partner: dict[tuple[str, PaymentProduct, str], str] = {}
+        self._by_partner_only: dict[str, list[str]] = {}
 
     def __len__(self) -> int:
         return len(self._by_reference)
 
     def __iter__(self) -> Iterator[Transaction]:
-        return (_snapshot(entry) for entry in self._by_reference.values())
+        return iter(self._by_reference.values())
 
     def has_partner_reference(
         self, client_key: str, product: PaymentProduct, reference: str
@@ -173,56 +144,53 @@ class Ledger:
 
     def open(
         self,
+        order: Order,
         *,
         reference_no: str,
-        partner_reference_no: str,
         product: PaymentProduct,
         client_key: str,
-        channel: str,
-        amount: Decimal,
-        currency: str,
         now: float,
-        expires_at: float | None,
-        notify_url: str | None,
-        details: dict[str, Any],
+        details: Mapping[str, Any],
     ) -> Transaction:
-        """Record a new transaction in status ``01`` (Initiated)."""
-        key = (client_key, product, partner_reference_no)
+        """Record ``order`` as ``client_key``'s transaction ``reference_no``, status ``01``."""
+        key = (client_key, product, order.partner_reference_no)
         if key in self._by_partner or reference_no in self._by_reference:
             raise ValueError("duplicate transaction reference")
-        entry = _Entry(
+        amount, currency = order.amount
+        txn = Transaction(
             reference_no=reference_no,
-            partner_reference_no=partner_reference_no,
+            partner_reference_no=order.partner_reference_no,
             product=product,
             client_key=client_key,
-            channel=channel,
+            channel=order.channel,
             amount=amount,
             currency=currency,
+            status="01",
+            status_desc=STATUS_DESCRIPTIONS["01"],
             created_at=now,
             updated_at=now,
-            expires_at=expires_at,
-            notify_url=notify_url,
-            details=details,
-            history=[(now, "01")],
+            finished_at=None,
+            expires_at=order.expires_at,
+            notify_url=order.notify_url,
+            paid_channel=None,
+            details=dict(details),
+            history=((now, "01"),),
         )
-        self._by_reference[reference_no] = entry
-        self._by_partner[key] = entry
-        self._by_partner_only.setdefault(partner_reference_no, []).append(entry)
-        return _snapshot(entry)
+        self._by_reference[reference_no] = txn
+        self._by_partner[key] = reference_no
+        self._by_partner_only.setdefault(order.partner_reference_no, []).append(reference_no)
+        return txn
 
     def find(self, client_key: str, product: PaymentProduct, reference: str) -> Transaction | None:
         """The merchant's transaction with partner reference ``reference`` in ``product``."""
-        entry = self._by_partner.get((client_key, product, reference))
-        return _snapshot(entry) if entry is not None else None
+        reference_no = self._by_partner.get((client_key, product, reference))
+        return self._by_reference[reference_no] if reference_no is not None else None
 
     def get(self, reference: str) -> Transaction:
         """Look up by the simulator's reference, else by a partner reference that is unique."""
-        return _snapshot(self._entry(reference))
-
-    def _entry(self, reference: str) -> _Entry:
-        entry = self._by_reference.get(reference)
-        if entry is not None:
-            return entry
+        txn = self._by_reference.get(reference)
+        if txn is not None:
+            return txn
         matches = self._by_partner_only.get(reference, [])
         if not matches:
             raise LookupFailed(f"no transaction with reference {reference!r}")
@@ -230,7 +198,7 @@ class Ledger:
             raise LookupFailed(
                 f"reference {reference!r} is ambiguous; use the simulator's referenceNo"
             )
-        return matches[0]
+        return self._by_reference[matches[0]]
 
     def move(
         self,
@@ -248,28 +216,28 @@ class Ledger:
         Open states (01/02/03) may go anywhere but 01/04/07; a success (00) may only be
         refunded (04); other final states never move again.
         """
-        entry = self._entry(reference)
-        allowed = (entry.status in _OPEN and status in _TARGETS_FROM_OPEN) or (
-            entry.status == "00" and status == "04"
+        txn = self.get(reference)
+        allowed = (txn.status in _OPEN and status in _TARGETS_FROM_OPEN) or (
+            txn.status == "00" and status == "04"
         )
         if not allowed:
             raise TransitionRefused(
-                f"transaction {entry.reference_no} is {entry.status}"
-                f" ({entry.status_desc}); cannot move to {status}"
+                f"transaction {txn.reference_no} is {txn.status}"
+                f" ({txn.status_desc}); cannot move to {status}"
             )
-        entry.status = status
-        entry.status_desc = description or STATUS_DESCRIPTIONS.get(status, status)
-        entry.updated_at = now
-        if status not in _OPEN:
-            entry.finished_at = now
-        if paid_channel is not None:
-            entry.paid_channel = paid_channel
-        if amount is not None:
-            entry.amount = amount
-        if details:
-            entry.details.update(details)
-        entry.history.append((now, status))
-        return _snapshot(entry)
+        moved = attrs.evolve(
+            txn,
+            status=status,
+            status_desc=description or STATUS_DESCRIPTIONS.get(status, status),
+            updated_at=now,
+            finished_at=txn.finished_at if status in _OPEN else now,
+            paid_channel=txn.paid_channel if paid_channel is None else paid_channel,
+            amount=txn.amount if amount is None else amount,
+            details={**txn.details, **details} if details else txn.details,
+            history=(*txn.history, (now, status)),
+        )
+        self._by_reference[txn.reference_no] = moved
+        return moved
 
 
 class ExternalIdRegistry:

@@ -17,7 +17,7 @@ from .._endpoints import CallbackPath, PaymentProduct
 from .._wire import JAKARTA
 from ._accounts import MerchantAccount
 from ._asgi import encode_json
-from ._delivery import DeliveryKind, Job
+from ._delivery import Delivery, DeliveryKind, DeliveryState, Job
 from ._desk import iso_jakarta, money
 from ._ledger import Transaction
 
@@ -220,14 +220,15 @@ def callback_job(
             return None
         kind, build, url = DeliveryKind.NOTIFY, notification_body, notify_url
     job_id = next_id()  # drawn before the payer's numbers, as the seeded sequence expects
-    return Job(
+    delivery = Delivery(
         id=job_id,
         reference_no=txn.reference_no,
         partner_reference_no=txn.partner_reference_no,
         kind=kind,
         url=url,
-        token_url=token_url,
         latest_status=txn.status,
         body=encode_json(build(txn, PayerDetails.draw(digits), now)),
-        account=account,
+        state=DeliveryState.PENDING,
+        attempts=(),
     )
+    return Job(delivery=delivery, account=account, token_url=token_url)

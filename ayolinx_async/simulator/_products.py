@@ -18,7 +18,7 @@ from ._auth import Rejected
 from ._codes import Case, Outcome
 from ._desk import Desk, Handled, iso_jakarta, money, status_fields
 from ._fields import Fields
-from ._ledger import TransitionRefused
+from ._ledger import Order, Transaction, TransitionRefused
 from ._qris import build_qris
 
 __all__ = ["DEFAULT_LINK_CHANNELS", "serve_product"]
@@ -35,57 +35,56 @@ DEFAULT_LINK_CHANNELS = ("BNC_QRIS", "EMONEY_DANA_SNAP", "VIRTUAL_ACCOUNT_BNI")
 # -- QRIS (docs/protocol.md §17.1-§17.3) ------------------------------------------------
 
 
-def _qr_generate(
-    desk: Desk, account: MerchantAccount, f: Fields, now: float, origin: str
-) -> Handled:
+def _read_order(
+    f: Fields, now: float, validity: float, *, prefix: str = "", suffix: str = ""
+) -> tuple[Order, dict[str, str]]:
+    """The order of a QRIS generate or DANA payment, and its ``urlParams``: both read the same
+    fields in the same order, and an absent ``validUpTo`` means ``now + validity``."""
     reference = f.required_text("partnerReferenceNo")
     amount = f.required_amount("amount")
-    channel = f.required_channel(suffix="_QRIS")
+    channel = f.required_channel(prefix=prefix, suffix=suffix)
     urls = f.url_params()
     valid_until = f.moment("validUpTo")
     if valid_until is not None and valid_until <= now:
         raise f.fail(Case.INVALID_FORMAT, "validUpTo")
-    desk.unique(account, PaymentProduct.QRIS, reference, f, "partnerReferenceNo")
-    expires = valid_until if valid_until is not None else now + desk.settings.qr_validity
+    order = Order(
+        partner_reference_no=reference,
+        amount=amount,
+        channel=channel,
+        expires_at=valid_until if valid_until is not None else now + validity,
+        notify_url=urls.get("NOTIFICATION"),
+    )
+    return order, urls
+
+
+def _qr_generate(
+    desk: Desk, account: MerchantAccount, f: Fields, now: float, origin: str
+) -> Handled:
+    order, _ = _read_order(f, now, desk.settings.qr_validity, suffix="_QRIS")
+    desk.unique(account, PaymentProduct.QRIS, order.partner_reference_no, f, "partnerReferenceNo")
     ayolinx_ref = desk.new_reference(now)
     qr = build_qris(
-        amount=amount[0],
+        amount=order.amount[0],
         merchant_pan="93600" + desk.digits(14),
         merchant_id=desk.digits(15),
         nmid="ID" + desk.digits(13),
-        bill_number=reference,
-    )
-    txn = desk.ledger.open(
-        reference_no=ayolinx_ref,
-        partner_reference_no=reference,
-        product=PaymentProduct.QRIS,
-        client_key=account.client_key,
-        channel=channel,
-        amount=amount[0],
-        currency=amount[1],
-        now=now,
-        expires_at=expires,
-        notify_url=urls.get("NOTIFICATION"),
-        details={"qrContent": qr},
+        bill_number=order.partner_reference_no,
     )
     # No Ayolinx reference in this answer (docs/protocol.md §17.1); expiredDate is
     # "seconds timestamp".
-    return Handled(
-        outcome=Outcome.success(Endpoint.QRIS_GENERATE),
-        fields={
-            "partnerReferenceNo": reference,
+    return desk.create(
+        Endpoint.QRIS_GENERATE,
+        account,
+        order,
+        now,
+        reference_no=ayolinx_ref,
+        details={"qrContent": qr},
+        answer={
+            "partnerReferenceNo": order.partner_reference_no,
             "qrContent": qr,
-            "expiredDate": str(int(expires)),
+            "expiredDate": str(int(order.expires_at)),
         },
-        created=txn,
     )
-
-
-def _qr_query(desk: Desk, account: MerchantAccount, f: Fields, now: float, origin: str) -> Handled:
-    txn = desk.lookup(account, PaymentProduct.QRIS, f, channel_required=False)
-    fields = status_fields(txn)
-    fields["additionalInfo"] = {"channel": txn.channel}
-    return Handled(outcome=Outcome.success(Endpoint.QRIS_QUERY), fields=fields)
 
 
 def _qr_cancel(desk: Desk, account: MerchantAccount, f: Fields, now: float, origin: str) -> Handled:
@@ -119,50 +118,28 @@ def _qr_cancel(desk: Desk, account: MerchantAccount, f: Fields, now: float, orig
 def _dana_payment(
     desk: Desk, account: MerchantAccount, f: Fields, now: float, origin: str
 ) -> Handled:
-    reference = f.required_text("partnerReferenceNo")
-    amount = f.required_amount("amount")
-    channel = f.required_channel(prefix="EMONEY_")
-    urls = f.url_params()
-    valid_until = f.moment("validUpTo")
-    if valid_until is not None and valid_until <= now:
-        raise f.fail(Case.INVALID_FORMAT, "validUpTo")
-    desk.unique(account, PaymentProduct.EWALLET, reference, f, "partnerReferenceNo")
+    order, urls = _read_order(f, now, desk.settings.ewallet_validity, prefix="EMONEY_")
+    desk.unique(
+        account, PaymentProduct.EWALLET, order.partner_reference_no, f, "partnerReferenceNo"
+    )
     ayolinx_ref = desk.new_reference(now)
     redirect = desk.checkout_url(origin, ayolinx_ref)
     details: dict[str, Any] = {"webRedirectUrl": redirect}
     if "PAY_RETURN" in urls:
         details["payReturnUrl"] = urls["PAY_RETURN"]
-    txn = desk.ledger.open(
+    return desk.create(
+        Endpoint.EWALLET_PAYMENT,
+        account,
+        order,
+        now,
         reference_no=ayolinx_ref,
-        partner_reference_no=reference,
-        product=PaymentProduct.EWALLET,
-        client_key=account.client_key,
-        channel=channel,
-        amount=amount[0],
-        currency=amount[1],
-        now=now,
-        expires_at=valid_until or now + desk.settings.ewallet_validity,
-        notify_url=urls.get("NOTIFICATION"),
         details=details,
-    )
-    return Handled(
-        outcome=Outcome.success(Endpoint.EWALLET_PAYMENT),
-        fields={
+        answer={
             "referenceNo": ayolinx_ref,
-            "partnerReferenceNo": reference,
+            "partnerReferenceNo": order.partner_reference_no,
             "webRedirectUrl": redirect,
         },
-        created=txn,
     )
-
-
-def _dana_status(
-    desk: Desk, account: MerchantAccount, f: Fields, now: float, origin: str
-) -> Handled:
-    txn = desk.lookup(account, PaymentProduct.EWALLET, f, channel_required=True)
-    fields = status_fields(txn)
-    fields["additionalInfo"] = {"channel": txn.channel}
-    return Handled(outcome=Outcome.success(Endpoint.EWALLET_STATUS), fields=fields)
 
 
 # -- Virtual accounts (docs/protocol.md §17.6-§17.7) ------------------------------------
@@ -210,37 +187,23 @@ def _va_create(desk: Desk, account: MerchantAccount, f: Fields, now: float, orig
     data["virtualAccountTrxType"] = trx_type
     data["expiredDate"] = iso_jakarta(expires)
     data["additionalInfo"] = {"channel": channel}
-    txn = desk.ledger.open(
-        reference_no=desk.new_reference(now),
+    # VA callbacks go to the merchant's configured URL: urlParams is checked, never used.
+    order = Order(
         partner_reference_no=trx_id,
-        product=PaymentProduct.VIRTUAL_ACCOUNT,
-        client_key=account.client_key,
+        amount=(value, currency),
         channel=channel,
-        amount=value,
-        currency=currency,
-        now=now,
         expires_at=expires,
         notify_url=None,
+    )
+    return desk.create(
+        Endpoint.VA_CREATE,
+        account,
+        order,
+        now,
+        reference_no=desk.new_reference(now),
         details={"virtualAccountData": data},
+        answer={"virtualAccountData": data},
     )
-    return Handled(
-        outcome=Outcome.success(Endpoint.VA_CREATE),
-        fields={"virtualAccountData": data},
-        created=txn,
-    )
-
-
-def _va_inquiry(
-    desk: Desk, account: MerchantAccount, f: Fields, now: float, origin: str
-) -> Handled:
-    txn = desk.lookup(account, PaymentProduct.VIRTUAL_ACCOUNT, f, channel_required=True)
-    fields = status_fields(txn)
-    data = dict(txn.details["virtualAccountData"])
-    if txn.status == "00":
-        data["paidAmount"] = money(txn.amount, txn.currency)
-    fields["virtualAccountData"] = data
-    fields["additionalInfo"] = {"channel": txn.channel}
-    return Handled(outcome=Outcome.success(Endpoint.VA_INQUIRY), fields=fields)
 
 
 # -- Retail (docs/protocol.md §17.8-§17.9) ----------------------------------------------
@@ -263,17 +226,19 @@ def _retail_create(
     ayolinx_ref = desk.new_reference(now)
     payment_code = desk.digits(16)
     payment_url = desk.checkout_url(origin, ayolinx_ref)
-    txn = desk.ledger.open(
-        reference_no=ayolinx_ref,
+    order = Order(
         partner_reference_no=reference,
-        product=PaymentProduct.RETAIL,
-        client_key=account.client_key,
+        amount=amount,
         channel=channel,
-        amount=amount[0],
-        currency=amount[1],
-        now=now,
         expires_at=valid_until,
         notify_url=urls.get("NOTIFICATION"),
+    )
+    return desk.create(
+        Endpoint.RETAIL_CREATE,
+        account,
+        order,
+        now,
+        reference_no=ayolinx_ref,
         details={
             "vaNumber": payment_code,
             "paymentUrl": payment_url,
@@ -281,27 +246,13 @@ def _retail_create(
             "customerEmail": email,
             "customerPhone": phone,
         },
-    )
-    return Handled(
-        outcome=Outcome.success(Endpoint.RETAIL_CREATE),
-        fields={
+        answer={
             "partnerReferenceNo": reference,
             "expiryDate": iso_jakarta(valid_until),
             "vaNumber": payment_code,
             "paymentUrl": payment_url,
         },
-        created=txn,
     )
-
-
-def _retail_query(
-    desk: Desk, account: MerchantAccount, f: Fields, now: float, origin: str
-) -> Handled:
-    txn = desk.lookup(account, PaymentProduct.RETAIL, f, channel_required=True)
-    fields = status_fields(txn)
-    fields["vaNumber"] = txn.details["vaNumber"]
-    fields["additionalInfo"] = {"channel": txn.channel}
-    return Handled(outcome=Outcome.success(Endpoint.RETAIL_QUERY), fields=fields)
 
 
 # -- Payment link (docs/protocol.md §17.10) ---------------------------------------------
@@ -354,17 +305,20 @@ def _link_create(
     desk.unique(account, PaymentProduct.PAYMENT_LINK, reference, f, "partnerReferenceNo")
     link_id = desk.new_link_id()
     link = desk.checkout_url(origin, link_id)
-    txn = desk.ledger.open(
-        reference_no=link_id,
+    order = Order(
         partner_reference_no=reference,
-        product=PaymentProduct.PAYMENT_LINK,
-        client_key=account.client_key,
+        amount=(total, "IDR"),
         channel=channels[0],
-        amount=total,
-        currency="IDR",
-        now=now,
         expires_at=expiry,
         notify_url=urls.get("NOTIFICATION"),
+    )
+    shown = expiry - 7 * 3600 if desk.settings.link_expiry_quirk else expiry
+    return desk.create(
+        Endpoint.PAYMENT_LINK_CREATE,
+        account,
+        order,
+        now,
+        reference_no=link_id,
         details={
             "paymentLink": link,
             "listPaymentChannel": list(channels),
@@ -374,31 +328,66 @@ def _link_create(
             "customerPhoneNumberCountryCode": phone_cc,
             "description": description or "",
         },
-    )
-    shown = expiry - 7 * 3600 if desk.settings.link_expiry_quirk else expiry
-    return Handled(
-        outcome=Outcome.success(Endpoint.PAYMENT_LINK_CREATE),
-        fields={
+        answer={
             "paymentLink": link,
             # The link id, not the merchant's reference (docs/protocol.md §17.10).
             "partnerReferenceNo": link_id,
             "expiryDate": iso_jakarta(shown),
         },
-        created=txn,
     )
 
 
+# -- Status queries (docs/protocol.md §17.2, §17.5, §17.7, §17.9) -----------------------
+
+
 _Handler = Callable[[Desk, MerchantAccount, Fields, float, str], Handled]
+
+
+def _no_extra(txn: Transaction) -> dict[str, Any]:
+    return {}
+
+
+def _va_data(txn: Transaction) -> dict[str, Any]:
+    data = dict(txn.details["virtualAccountData"])
+    if txn.status == "00":
+        data["paidAmount"] = money(txn.amount, txn.currency)
+    return {"virtualAccountData": data}
+
+
+def _retail_code(txn: Transaction) -> dict[str, Any]:
+    return {"vaNumber": txn.details["vaNumber"]}
+
+
+def _status_query(
+    endpoint: Endpoint,
+    *,
+    channel_required: bool,
+    extra: Callable[[Transaction], dict[str, Any]] = _no_extra,
+) -> _Handler:
+    """A status query: the common status fields, the product's own, then the channel."""
+    product = endpoint.product
+    assert product is not None  # every status query belongs to a product
+
+    def query(desk: Desk, account: MerchantAccount, f: Fields, now: float, origin: str) -> Handled:
+        txn = desk.lookup(account, product, f, channel_required=channel_required)
+        fields = {**status_fields(txn), **extra(txn), "additionalInfo": {"channel": txn.channel}}
+        return Handled(outcome=Outcome.success(endpoint), fields=fields)
+
+    return query
+
+
 _HANDLERS: dict[Endpoint, _Handler] = {
     Endpoint.QRIS_GENERATE: _qr_generate,
-    Endpoint.QRIS_QUERY: _qr_query,
+    Endpoint.QRIS_QUERY: _status_query(Endpoint.QRIS_QUERY, channel_required=False),
     Endpoint.QRIS_CANCEL: _qr_cancel,
     Endpoint.EWALLET_PAYMENT: _dana_payment,
-    Endpoint.EWALLET_STATUS: _dana_status,
+    Endpoint.EWALLET_STATUS: _status_query(Endpoint.EWALLET_STATUS, channel_required=True),
     Endpoint.VA_CREATE: _va_create,
-    Endpoint.VA_INQUIRY: _va_inquiry,
+    Endpoint.VA_INQUIRY: _status_query(Endpoint.VA_INQUIRY, channel_required=True, extra=_va_data),
     Endpoint.RETAIL_CREATE: _retail_create,
-    Endpoint.RETAIL_QUERY: _retail_query,
+    Endpoint.RETAIL_QUERY: _status_query(
+        Endpoint.RETAIL_QUERY, channel_required=True, extra=_retail_code
+    ),
     Endpoint.PAYMENT_LINK_CREATE: _link_create,
 }
 

@@ -18,7 +18,7 @@ from ayolinx_async.simulator import (
     Simulator,
     TransitionRefused,
 )
-from ayolinx_async.simulator._ledger import ExternalIdRegistry, Ledger
+from ayolinx_async.simulator._ledger import ExternalIdRegistry, Ledger, Order
 from tests._fakes import FakeClock
 
 from ._helpers import MerchantApp, qr_body
@@ -193,19 +193,14 @@ async def test_auto_pay_skips_settled_transactions(
 def _open(
     ledger: Ledger, ref: str, product: PaymentProduct = PaymentProduct.QRIS, partner: str = "P"
 ) -> None:
-    ledger.open(
-        reference_no=ref,
+    order = Order(
         partner_reference_no=partner,
-        product=product,
-        client_key="CK",
+        amount=(Decimal("1.00"), "IDR"),
         channel="BNC_QRIS",
-        amount=Decimal("1.00"),
-        currency="IDR",
-        now=0.0,
-        expires_at=None,
+        expires_at=3600.0,
         notify_url=None,
-        details={},
     )
+    ledger.open(order, reference_no=ref, product=product, client_key="CK", now=0.0, details={})
 
 
 @pytest.mark.parametrize(
