@@ -348,11 +348,11 @@ TOKEN_COMMAND = Command(
     json_output=True,
 )
 
-CALL_COMMAND = Command(
+#: Built like ``token``: this module's description, an ``Outcome`` printed or as JSON.
+CALL_COMMAND = attrs.evolve(
+    TOKEN_COMMAND,
     name="call",
     help="send a signed request to any endpoint of the configured environment",
-    description=__doc__,
     configure=_configure_call,
     run=_runner(_call),
-    json_output=True,
 )

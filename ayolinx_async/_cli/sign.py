@@ -80,15 +80,22 @@ def _add_private_key(parser: argparse.ArgumentParser, help_text: str) -> None:
 
 def _configure(parser: argparse.ArgumentParser) -> None:
     schemes = parser.add_subparsers(dest="scheme", metavar="SCHEME", required=True)
-    common = [global_options()]
-    fmt = argparse.RawDescriptionHelpFormatter
 
-    token = schemes.add_parser(
+    def scheme(name: str, help_text: str, description: str) -> argparse.ArgumentParser:
+        leaf = schemes.add_parser(
+            name,
+            parents=[global_options()],
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+            help=help_text,
+            description=description,
+        )
+        leaf.set_defaults(_prog=leaf.prog)  # error lines name the scheme
+        return leaf
+
+    token = scheme(
         "token",
-        parents=common,
-        formatter_class=fmt,
-        help="access-token request: SHA256withRSA over clientKey|X-TIMESTAMP",
-        description="Sign an access-token request: base64 SHA256withRSA(merchant private key,"
+        "access-token request: SHA256withRSA over clientKey|X-TIMESTAMP",
+        "Sign an access-token request: base64 SHA256withRSA(merchant private key,"
         " clientKey + '|' + X-TIMESTAMP).",
     )
     token.add_argument("--client-key", help="client key (default: $AYOLINX_CLIENT_KEY)")
@@ -98,12 +105,10 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     )
     _add_timestamp(token)
 
-    service = schemes.add_parser(
+    service = scheme(
         "service",
-        parents=common,
-        formatter_class=fmt,
-        help="service call: HMAC-SHA512 over METHOD:path:token:sha256(body):X-TIMESTAMP",
-        description="Sign a service call: base64 HMAC-SHA512(client secret,"
+        "service call: HMAC-SHA512 over METHOD:path:token:sha256(body):X-TIMESTAMP",
+        "Sign a service call: base64 HMAC-SHA512(client secret,"
         " METHOD:path:accessToken:lowerhex(sha256(body)):X-TIMESTAMP).",
     )
     service.add_argument("--path", required=True, help="request path, e.g. /v1.0/qr/qr-mpm-query")
@@ -127,12 +132,10 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     _add_timestamp(service)
     _add_body(service)
 
-    callback = schemes.add_parser(
+    callback = scheme(
         "callback",
-        parents=common,
-        formatter_class=fmt,
-        help="callback from Ayolinx: SHA256withRSA over POST:path:sha256(body):X-TIMESTAMP",
-        description="Build the string a callback signature covers (and sign it with a test key):"
+        "callback from Ayolinx: SHA256withRSA over POST:path:sha256(body):X-TIMESTAMP",
+        "Build the string a callback signature covers (and sign it with a test key):"
         " POST:<your callback path>:lowerhex(sha256(raw body)):X-TIMESTAMP. Ayolinx signs real"
         " callbacks with its own key; --private-key-file signs with yours (e.g. to test your"
         " endpoint against a key pair from 'ayolinx keygen').",
@@ -143,8 +146,6 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     _add_private_key(callback, "test key to sign with (optional; never read from the environment)")
     _add_timestamp(callback)
     _add_body(callback)
-    for leaf in (token, service, callback):
-        leaf.set_defaults(_prog=leaf.prog)  # error lines name the scheme
 
 
 @attrs.frozen(kw_only=True, slots=True)

@@ -60,12 +60,10 @@ class Telemetry:
         self.propagate_context = propagate_context
         self._base_url = n.safe_url(base_url).rstrip("/") if base_url else ""
         self._server = n.server_of(base_url) if base_url else ("", 0)
-        buckets = n.DURATION_BUCKETS
-        self.call_duration = meter.create_histogram(
+        self.call_duration = _seconds(
+            meter,
             n.METRIC_CALL_DURATION,
-            unit="s",
-            description="Duration of SDK calls, retries and token fetches included",
-            explicit_bucket_boundaries_advisory=buckets,
+            "Duration of SDK calls, retries and token fetches included",
         )
         self.retries = meter.create_counter(
             n.METRIC_RETRIES, unit="{retry}", description="Attempts sent again after a failure"
@@ -84,11 +82,8 @@ class Telemetry:
         self.callbacks = meter.create_counter(
             n.METRIC_CALLBACKS, unit="{request}", description="Callbacks received, by result"
         )
-        self.listener_duration = meter.create_histogram(
-            n.METRIC_LISTENER_DURATION,
-            unit="s",
-            description="Time the merchant's callback listeners ran",
-            explicit_bucket_boundaries_advisory=buckets,
+        self.listener_duration = _seconds(
+            meter, n.METRIC_LISTENER_DURATION, "Time the merchant's callback listeners ran"
         )
         self.dedupe_hits = meter.create_counter(
             n.METRIC_DEDUPE_HITS,
@@ -117,6 +112,16 @@ class Telemetry:
             n.SERVER_ADDRESS: address,
             n.SERVER_PORT: port,
         }
+
+
+def _seconds(meter: metrics.Meter, name: str, description: str) -> metrics.Histogram:
+    """A duration histogram in seconds, on the SDK's bucket boundaries."""
+    return meter.create_histogram(
+        name,
+        unit="s",
+        description=description,
+        explicit_bucket_boundaries_advisory=n.DURATION_BUCKETS,
+    )
 
 
 def _fail(span: trace.Span, exc: BaseException) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import attrs
 
+from .._config import require_credentials_env
 from .._errors import ConfigurationError
 from ..signing import PublicKeySource
 
@@ -27,12 +28,9 @@ class CallbackEnvironment:
 def read_environment(env: Mapping[str, str]) -> CallbackEnvironment:
     """``AYOLINX_CLIENT_KEY``, ``AYOLINX_CLIENT_SECRET``, ``AYOLINX_PUBLIC_KEY`` (PEM, may hold
     several keys) or ``AYOLINX_PUBLIC_KEY_FILE`` (read now), optional ``AYOLINX_CALLBACK_PATH``."""
-    missing = [n for n in ("AYOLINX_CLIENT_KEY", "AYOLINX_CLIENT_SECRET") if not env.get(n)]
-    pub_text, pub_file = env.get("AYOLINX_PUBLIC_KEY"), env.get("AYOLINX_PUBLIC_KEY_FILE")
-    if not pub_text and not pub_file:
-        missing.append("AYOLINX_PUBLIC_KEY or AYOLINX_PUBLIC_KEY_FILE")
-    if missing:
-        raise ConfigurationError("missing environment variables: " + ", ".join(missing))
+    pub_text, pub_file = require_credentials_env(
+        env, "AYOLINX_PUBLIC_KEY", "AYOLINX_PUBLIC_KEY_FILE"
+    )
     if pub_text:
         keys: PublicKeySource = pub_text
     else:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import attrs
 
@@ -63,42 +63,17 @@ class NotificationKind(enum.StrEnum):
     UNKNOWN = "unknown"
 
 
-def _extra(
-    cls: type, body: Mapping[str, Any], also: frozenset[str] = frozenset()
-) -> dict[str, Any]:
-    """The top-level fields ``cls`` does not declare (nor ``also`` reads)."""
-    known = known_names(cls) | also
-    return {key: value for key, value in body.items() if key not in known}
-
-
 @attrs.frozen(kw_only=True, slots=True)
-class PaymentNotification:
-    """A verified non-SNAP "Payment Notify" (docs/protocol.md §18.2). Subclasses add
-    per-product fields.
+class _Envelope:
+    """What every verified callback carries besides its product's fields: the paying channel,
+    what is not modelled, the decoded body, the exact bytes, and where and when it came."""
 
-    ``status`` is ``latestTransactionStatus``; ``original_reference_no`` is Ayolinx's reference
-    and ``original_partner_reference_no`` yours. ``extra`` holds top-level fields this class
-    does not model; ``body`` is the decoded JSON and ``raw`` the exact verified bytes.
-    """
-
-    kind: ClassVar[NotificationKind] = NotificationKind.UNKNOWN
-    #: Top-level fields this product's notify carries without a field here (kept out of extra).
+    #: Top-level fields this event reads without a field here (kept out of ``extra``).
     _also_read: ClassVar[frozenset[str]] = frozenset()
 
-    status: TransactionStatus = attrs.field(
-        metadata=wire("latestTransactionStatus", parse=event_status)
-    )
-    original_reference_no: str | None = attrs.field(
-        metadata=wire("originalReferenceNo", parse=identifier)
-    )
-    original_partner_reference_no: str | None = attrs.field(
-        metadata=wire("originalPartnerReferenceNo", parse=identifier)
-    )
-    amount: Amount | None = attrs.field(metadata=wire("amount", parse=paid_amount))
     channel: Channel | None = attrs.field(
         metadata=wire("additionalInfo.channel", parse=parse_channel)
     )
-    finished_time: datetime | None = attrs.field(metadata=wire("finishedTime", parse=parse_time))
     additional_info: Mapping[str, Any] = attrs.field(
         factory=dict, repr=False, metadata=wire("additionalInfo", parse=as_dict)
     )
@@ -110,6 +85,48 @@ class PaymentNotification:
     #: True when the handler confirmed this status with an authenticated status query
     #: (``confirm_with=``); False for a verified but unconfirmed callback.
     confirmed: bool = False
+
+    @classmethod
+    def _parse(
+        cls, body: Mapping[str, Any], raw: bytes, path: str, timestamp: str, **known: Any
+    ) -> Self:
+        """The event from a decoded body: its declared wire fields, the ``known`` values and
+        the envelope; top-level fields no field (nor ``_also_read``) covers go to ``extra``."""
+        unread = known_names(cls) | cls._also_read
+        return cls(
+            **read_event_fields(cls, body),
+            **known,
+            extra={key: value for key, value in body.items() if key not in unread},
+            body=dict(body),
+            raw=raw,
+            path=path,
+            timestamp=timestamp,
+        )
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class PaymentNotification(_Envelope):
+    """A verified non-SNAP "Payment Notify" (docs/protocol.md §18.2). Subclasses add
+    per-product fields.
+
+    ``status`` is ``latestTransactionStatus``; ``original_reference_no`` is Ayolinx's reference
+    and ``original_partner_reference_no`` yours. ``extra`` holds top-level fields this class
+    does not model; ``body`` is the decoded JSON and ``raw`` the exact verified bytes.
+    """
+
+    kind: ClassVar[NotificationKind] = NotificationKind.UNKNOWN
+
+    status: TransactionStatus = attrs.field(
+        metadata=wire("latestTransactionStatus", parse=event_status)
+    )
+    original_reference_no: str | None = attrs.field(
+        metadata=wire("originalReferenceNo", parse=identifier)
+    )
+    original_partner_reference_no: str | None = attrs.field(
+        metadata=wire("originalPartnerReferenceNo", parse=identifier)
+    )
+    amount: Amount | None = attrs.field(metadata=wire("amount", parse=paid_amount))
+    finished_time: datetime | None = attrs.field(metadata=wire("finishedTime", parse=parse_time))
 
     @property
     def reference(self) -> str:
@@ -140,15 +157,7 @@ class PaymentNotification:
         400xx01 if the status, a reference or the amount is unusable."""
         mandatory(body, "latestTransactionStatus")
         mandatory(body, "originalReferenceNo", "originalPartnerReferenceNo")
-        return cls(
-            **read_event_fields(cls, body),
-            **cls._derived(body),
-            extra=_extra(cls, body, cls._also_read),
-            body=dict(body),
-            raw=raw,
-            path=path,
-            timestamp=timestamp,
-        )
+        return cls._parse(body, raw, path, timestamp, **cls._derived(body))
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -321,7 +330,7 @@ _VA_ECHO = (
 
 
 @attrs.frozen(kw_only=True, slots=True)
-class VaPaymentRequest:
+class VaPaymentRequest(_Envelope):
     """A verified SNAP ``POST /v1.0/transfer-va/payment`` from Ayolinx (docs/protocol.md §18.4.2).
 
     It reports a completed VA payment, so ``status`` is always SUCCESS. Identifiers keep the
@@ -340,9 +349,6 @@ class VaPaymentRequest:
     )
     paid_amount: Amount | None = attrs.field(metadata=wire("paidAmount", parse=paid_amount))
     trx_type: str | None = attrs.field(metadata=wire("virtualAccountTrxType", parse=parse_str))
-    channel: Channel | None = attrs.field(
-        metadata=wire("additionalInfo.channel", parse=parse_channel)
-    )
     payment_time: datetime | None = attrs.field(
         metadata=wire("additionalInfo.paymentTimeIso8601", parse=parse_time)
     )
@@ -351,17 +357,6 @@ class VaPaymentRequest:
     )
     external_id: str | None = None
     partner_id: str | None = None
-    additional_info: Mapping[str, Any] = attrs.field(
-        factory=dict, repr=False, metadata=wire("additionalInfo", parse=as_dict)
-    )
-    extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
-    body: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
-    raw: bytes = attrs.field(default=b"", repr=False)
-    path: str = ""
-    timestamp: str = ""
-    #: True when the handler confirmed this status with an authenticated status query
-    #: (``confirm_with=``); False for a verified but unconfirmed callback.
-    confirmed: bool = False
 
     @property
     def status(self) -> TransactionStatus:
@@ -393,15 +388,8 @@ class VaPaymentRequest:
         ``paidAmount`` is unusable."""
         mandatory(body, "virtualAccountNo")
         mandatory(body, "paymentRequestId", "trxId")
-        return cls(
-            **read_event_fields(cls, body),
-            external_id=external_id,
-            partner_id=partner_id,
-            extra=_extra(cls, body),
-            body=dict(body),
-            raw=raw,
-            path=path,
-            timestamp=timestamp,
+        return cls._parse(
+            body, raw, path, timestamp, external_id=external_id, partner_id=partner_id
         )
 
 

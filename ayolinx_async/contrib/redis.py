@@ -21,7 +21,7 @@ import math
 import secrets
 import time
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import ClassVar, TypeVar
 
 import anyio
 
@@ -124,7 +124,13 @@ class _RedisStore:
 
     __slots__ = ("_prefix", "_redis", "_timeout")
 
-    def __init__(self, redis: Redis | RedisCluster, *, prefix: str, timeout: float | None) -> None:
+    def __init__(
+        self,
+        redis: Redis | RedisCluster,
+        *,
+        prefix: str = DEFAULT_PREFIX,
+        timeout: float | None = DEFAULT_TIMEOUT,
+    ) -> None:
         if isinstance(redis, _SyncRedis | _SyncRedisCluster):
             # Its calls return values, not awaitables: every operation would fail at runtime.
             raise ConfigurationError(
@@ -251,7 +257,20 @@ class RedisTokenStore(_RedisStore):
         await self._delete_if_equal(self._lock_key(key), lock_id)
 
 
-class RedisDedupeStore(_RedisStore):
+class _KeyedStore(_RedisStore):
+    """A callback-side store: one string value per key, under ``<prefix><namespace>:``."""
+
+    __slots__ = ()
+    _namespace: ClassVar[str]
+
+    def _key(self, key: str) -> str:
+        return f"{self._prefix}{self._namespace}:{key}"
+
+    async def get(self, key: str) -> str | None:
+        return _text(await self._call("GET", lambda: self._redis.get(self._key(key))))
+
+
+class RedisDedupeStore(_KeyedStore):
     """A :class:`~ayolinx_async.callbacks._stores.DedupeStore` in Redis: one callback, one run.
 
     ``claim`` is ``SET NX PX`` (the lease lapses if the worker dies), ``release`` a Lua
@@ -259,18 +278,7 @@ class RedisDedupeStore(_RedisStore):
     """
 
     __slots__ = ()
-
-    def __init__(
-        self,
-        redis: Redis | RedisCluster,
-        *,
-        prefix: str = DEFAULT_PREFIX,
-        timeout: float | None = DEFAULT_TIMEOUT,
-    ) -> None:
-        super().__init__(redis, prefix=prefix, timeout=timeout)
-
-    def _key(self, key: str) -> str:
-        return f"{self._prefix}dedupe:{key}"
+    _namespace = "dedupe"
 
     async def claim(self, key: str, owner: str, ttl: float) -> bool:
         px = _milliseconds(ttl)
@@ -278,9 +286,6 @@ class RedisDedupeStore(_RedisStore):
             "SET", lambda: self._redis.set(self._key(key), owner, nx=True, px=px)
         )
         return bool(taken)
-
-    async def get(self, key: str) -> str | None:
-        return _text(await self._call("GET", lambda: self._redis.get(self._key(key))))
 
     async def complete(self, key: str, ttl: float) -> None:
         px = _milliseconds(ttl)
@@ -297,30 +302,16 @@ class RedisDedupeStore(_RedisStore):
         return bool(renewed)
 
 
-class RedisIssuedTokenStore(_RedisStore):
+class RedisIssuedTokenStore(_KeyedStore):
     """An :class:`~ayolinx_async.callbacks._stores.IssuedTokenStore` in Redis, so a token the
     merchant's token endpoint issued on one replica is accepted by every other."""
 
     __slots__ = ()
-
-    def __init__(
-        self,
-        redis: Redis | RedisCluster,
-        *,
-        prefix: str = DEFAULT_PREFIX,
-        timeout: float | None = DEFAULT_TIMEOUT,
-    ) -> None:
-        super().__init__(redis, prefix=prefix, timeout=timeout)
-
-    def _key(self, key: str) -> str:
-        return f"{self._prefix}issued:{key}"
+    _namespace = "issued"
 
     async def set(self, key: str, value: str, ttl: float) -> None:
         px = _milliseconds(ttl)
         await self._call("SET", lambda: self._redis.set(self._key(key), value, px=px))
-
-    async def get(self, key: str) -> str | None:
-        return _text(await self._call("GET", lambda: self._redis.get(self._key(key))))
 
     async def delete(self, key: str) -> None:
         await self._call("DEL", lambda: self._redis.delete(self._key(key)))

@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import attrs
 
 from ..callbacks._events import CallbackEvent, PaymentLinkNotification, VaPaymentRequest
-from ._model import OutcomeSource, PaymentOutcome, TrackedPayment, judge
+from ._model import OutcomeSource, PaymentOutcome, Report, TrackedPayment, decide
 
 __all__ = ["EventFacts", "event_facts", "outcome_from_event"]
 
 
 @attrs.frozen(kw_only=True, slots=True)
 class EventFacts:
-    """The references a callback names (most specific first), its status and amount."""
+    """The references a callback names (most specific first) and what it reports."""
 
     keys: tuple[str, ...]
-    status: str
-    paid_amount: Decimal | None
-    currency: str | None
-    description: str | None
+    report: Report
 
 
 def event_facts(event: CallbackEvent) -> EventFacts:
@@ -40,10 +35,7 @@ def event_facts(event: CallbackEvent) -> EventFacts:
             description = text if isinstance(text, str) and text else None
     return EventFacts(
         keys=tuple(dict.fromkeys(k for k in keys if k)),
-        status=str(event.status),
-        paid_amount=amount.value if amount is not None else None,
-        currency=amount.currency if amount is not None else None,
-        description=description,
+        report=Report.of(str(event.status), amount, description),
     )
 
 
@@ -51,26 +43,4 @@ def outcome_from_event(
     payment: TrackedPayment, facts: EventFacts, now: float
 ) -> PaymentOutcome | None:
     """The outcome a callback decides for ``payment`` (``None``: not a final status)."""
-    decided = judge(
-        payment,
-        facts.status,
-        paid_amount=facts.paid_amount,
-        currency=facts.currency,
-        description=facts.description,
-        now=now,
-    )
-    if decided is None:
-        return None
-    kind, detail = decided
-    return PaymentOutcome(
-        reference=payment.reference,
-        product=payment.product,
-        kind=kind,
-        source=OutcomeSource.CALLBACK,
-        decided_at=now,
-        status=facts.status,
-        channel=payment.channel,
-        amount=payment.amount,
-        paid_amount=facts.paid_amount,
-        detail=detail,
-    )
+    return decide(payment, facts.report, OutcomeSource.CALLBACK, now)

@@ -10,6 +10,7 @@ import attrs
 
 from .._endpoints import PaymentProduct
 from .._errors import ValidationError
+from ..models._money import Amount
 
 __all__ = [
     "DEFAULT_VALIDITY",
@@ -19,10 +20,13 @@ __all__ = [
     "PaymentOutcome",
     "PaymentState",
     "PollSchedule",
+    "Report",
     "TrackedPayment",
     "TrackerStats",
     "as_decimal",
+    "decide",
     "judge",
+    "outcome_for",
     "poll_deadline",
 ]
 
@@ -219,3 +223,65 @@ def judge(
     if status == "06":
         return OutcomeKind.FAILED, description or ""
     return None
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class Report:
+    """What one feed (a callback or a status query) reported about a payment."""
+
+    status: str | None
+    paid_amount: Decimal | None = None
+    currency: str | None = None
+    description: str | None = None
+
+    @classmethod
+    def of(cls, status: str | None, amount: Amount | None, description: str | None) -> Report:
+        """A report from a status, the ``amount`` object Ayolinx sent and its description."""
+        paid = amount.value if amount is not None else None
+        currency = amount.currency if amount is not None else None
+        return cls(status=status, paid_amount=paid, currency=currency, description=description)
+
+
+def outcome_for(
+    payment: TrackedPayment,
+    kind: OutcomeKind,
+    source: OutcomeSource,
+    now: float,
+    *,
+    status: str | None = None,
+    paid_amount: Decimal | None = None,
+    detail: str = "",
+) -> PaymentOutcome:
+    """The outcome ``payment`` ends with: its own reference, product, channel and amount, plus
+    what the deciding feed learned."""
+    return PaymentOutcome(
+        reference=payment.reference,
+        product=payment.product,
+        kind=kind,
+        source=source,
+        decided_at=now,
+        status=status,
+        channel=payment.channel,
+        amount=payment.amount,
+        paid_amount=paid_amount,
+        detail=detail,
+    )
+
+
+def decide(
+    payment: TrackedPayment, report: Report, source: OutcomeSource, now: float
+) -> PaymentOutcome | None:
+    """The outcome ``report`` decides for ``payment`` (``None``: not a final status)."""
+    decided = judge(
+        payment,
+        report.status,
+        paid_amount=report.paid_amount,
+        currency=report.currency,
+        description=report.description,
+        now=now,
+    )
+    if decided is None:
+        return None
+    kind, detail = decided
+    status, paid = report.status, report.paid_amount
+    return outcome_for(payment, kind, source, now, status=status, paid_amount=paid, detail=detail)

@@ -9,7 +9,6 @@ Ayolinx still reports open (or does not know) after expiry plus grace.
 from __future__ import annotations
 
 import logging
-from decimal import Decimal
 from typing import Protocol
 
 import attrs
@@ -18,7 +17,15 @@ from .._endpoints import PaymentProduct
 from .._errors import AyolinxError, NotFoundError, ValidationError
 from ..models._common import TransactionStatusResponse
 from ..transport._base import Timeout
-from ._model import OutcomeKind, OutcomeSource, PaymentOutcome, TrackedPayment, judge
+from ._model import (
+    OutcomeKind,
+    OutcomeSource,
+    PaymentOutcome,
+    Report,
+    TrackedPayment,
+    decide,
+    outcome_for,
+)
 
 __all__ = ["StatusSource", "Verdict", "poll_one", "verdict_from_status"]
 
@@ -46,33 +53,9 @@ class Verdict:
     status: str | None = None
 
 
-def _outcome(
-    payment: TrackedPayment,
-    kind: OutcomeKind,
-    source: OutcomeSource,
-    now: float,
-    *,
-    status: str | None = None,
-    paid_amount: Decimal | None = None,
-    detail: str = "",
-) -> PaymentOutcome:
-    return PaymentOutcome(
-        reference=payment.reference,
-        product=payment.product,
-        kind=kind,
-        source=source,
-        decided_at=now,
-        status=status,
-        channel=payment.channel,
-        amount=payment.amount,
-        paid_amount=paid_amount,
-        detail=detail,
-    )
-
-
 def unresolved(payment: TrackedPayment, now: float, why: str) -> PaymentOutcome:
     """The explicit "we do not know" outcome: the merchant must check the back office."""
-    return _outcome(
+    return outcome_for(
         payment,
         OutcomeKind.UNRESOLVED,
         OutcomeSource.DEADLINE,
@@ -90,22 +73,13 @@ def verdict_from_status(
     """A status answer (``None``: Ayolinx does not know the reference) as a verdict."""
     status = response.latest_transaction_status if response is not None else None
     code = str(status) if status is not None else None
-    amount = response.amount if response is not None else None
-    description = response.transaction_status_desc if response is not None else None
-    decided = judge(
-        payment,
+    report = Report.of(
         code,
-        paid_amount=amount.value if amount is not None else None,
-        currency=amount.currency if amount is not None else None,
-        description=description,
-        now=now,
+        response.amount if response is not None else None,
+        response.transaction_status_desc if response is not None else None,
     )
-    if decided is not None:
-        kind, detail = decided
-        paid = amount.value if amount is not None else None
-        outcome = _outcome(
-            payment, kind, OutcomeSource.POLL, now, status=code, paid_amount=paid, detail=detail
-        )
+    outcome = decide(payment, report, OutcomeSource.POLL, now)
+    if outcome is not None:
         return Verdict(outcome=outcome)
     if now >= payment.poll_until:
         why = (

@@ -14,8 +14,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .._errors import ConfigurationError
+from . import _columns
 from ._model import Delivery, PaymentOutcome, PollSchedule, TrackedPayment, TrackerStats
-from ._stores import outcome_from_columns, payment_from_columns, stats_from_counts
 
 if TYPE_CHECKING:
     import asyncpg  # type: ignore[import-untyped,unused-ignore]
@@ -67,10 +67,6 @@ _MIGRATIONS: tuple[str, ...] = (
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 
-_PAYMENT = (
-    "reference, product, channel, amount, currency, alias, created_at, expires_at, poll_until,"
-    " uncertain, state, polls, next_poll_at, last_status"
-)
 _OUTCOME = (
     "p.reference, p.product, p.outcome AS kind, p.source, p.decided_at, p.status, p.channel,"
     " p.amount, p.paid_amount, p.detail"
@@ -102,7 +98,7 @@ UPDATE ayolinx_payments AS p SET
         ELSE $1 + ($3::float8[])[LEAST(p.polls + 2, $4)]
     END
 FROM due WHERE p.reference = due.reference
-RETURNING {", ".join("p." + c.strip() for c in _PAYMENT.split(","))}
+RETURNING {", ".join("p." + c.strip() for c in _columns.PAYMENT_COLUMNS.split(","))}
 """
 
 _CLAIM_DELIVERIES = f"""
@@ -201,48 +197,27 @@ class PostgresTrackerStore:
             await pool.close()
 
     async def add(self, payment: TrackedPayment) -> bool:
-        amount = str(payment.amount) if payment.amount is not None else None
         status = await self._p.execute(
-            f"INSERT INTO ayolinx_payments ({_PAYMENT}) VALUES"
+            f"INSERT INTO ayolinx_payments ({_columns.PAYMENT_COLUMNS}) VALUES"
             " ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14) ON CONFLICT (reference) DO NOTHING",
-            payment.reference,
-            payment.product.value,
-            payment.channel,
-            amount,
-            payment.currency,
-            payment.alias,
-            payment.created_at,
-            payment.expires_at,
-            payment.poll_until,
-            payment.uncertain,
-            payment.state.value,
-            payment.polls,
-            payment.next_poll_at,
-            payment.last_status,
+            *_columns.payment_values(payment),
         )
         return bool(status == "INSERT 0 1")
 
     async def find(self, key: str) -> TrackedPayment | None:
         row = await self._p.fetchrow(
-            f"SELECT {_PAYMENT} FROM ayolinx_payments WHERE reference = $1 OR alias = $1"
-            " ORDER BY reference = $1 DESC LIMIT 1",
+            f"SELECT {_columns.PAYMENT_COLUMNS} FROM ayolinx_payments"
+            " WHERE reference = $1 OR alias = $1 ORDER BY reference = $1 DESC LIMIT 1",
             key,
         )
-        return payment_from_columns(**dict(row)) if row is not None else None
+        return _columns.payment_from_columns(**dict(row)) if row is not None else None
 
     async def finalize(self, outcome: PaymentOutcome) -> bool:
-        paid = str(outcome.paid_amount) if outcome.paid_amount is not None else None
         status = await self._p.execute(
             "UPDATE ayolinx_payments SET state = 'final', next_poll_at = NULL, outcome = $1,"
             " source = $2, decided_at = $3, status = $4, paid_amount = $5, detail = $6,"
             " deliver_at = $3 WHERE reference = $7 AND state = 'pending'",
-            outcome.kind.value,
-            outcome.source.value,
-            outcome.decided_at,
-            outcome.status,
-            paid,
-            outcome.detail,
-            outcome.reference,
+            *_columns.finalize_values(outcome),
         )
         return bool(status == "UPDATE 1")
 
@@ -271,7 +246,7 @@ class PostgresTrackerStore:
     ) -> list[TrackedPayment]:
         delays = list(schedule.delays)
         rows = await self._p.fetch(_CLAIM_POLLS, now, limit, delays, len(delays))
-        return [payment_from_columns(**dict(row)) for row in rows]
+        return [_columns.payment_from_columns(**dict(row)) for row in rows]
 
     async def claim_deliveries(
         self, now: float, limit: int, lease: float, reference: str | None = None
@@ -279,7 +254,7 @@ class PostgresTrackerStore:
         rows = await self._p.fetch(_CLAIM_DELIVERIES, now, limit, lease, reference)
         return [
             Delivery(
-                outcome=outcome_from_columns(**{k: row[k] for k in _OUTCOME_KEYS}),
+                outcome=_columns.outcome_from_columns(**{k: row[k] for k in _OUTCOME_KEYS}),
                 attempt=row["attempts"],
                 done=frozenset(row["done"]),
             )
@@ -315,7 +290,8 @@ class PostgresTrackerStore:
         )
         if row is None:
             return None
-        return outcome_from_columns(**{k: row[k] for k in _OUTCOME_KEYS}), bool(row["delivered"])
+        outcome = _columns.outcome_from_columns(**{k: row[k] for k in _OUTCOME_KEYS})
+        return outcome, bool(row["delivered"])
 
     async def stats(self) -> TrackerStats:
         async with self._p.acquire() as c:
@@ -331,7 +307,7 @@ class PostgresTrackerStore:
             due = await c.fetchval(
                 "SELECT min(next_poll_at) FROM ayolinx_payments WHERE state = 'pending'"
             )
-        return stats_from_counts(
+        return _columns.stats_from_counts(
             [(r["state"], r["outcome"], r["undelivered"], r["n"]) for r in counts],
             (oldest["reference"], oldest["created_at"]) if oldest is not None else None,
             due,

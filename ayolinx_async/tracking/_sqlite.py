@@ -19,8 +19,9 @@ import anyio.to_thread
 import attrs
 
 from .._errors import ConfigurationError
+from . import _columns
 from ._model import Delivery, PaymentOutcome, PollSchedule, TrackedPayment, TrackerStats
-from ._stores import next_poll, outcome_from_columns, payment_from_columns, stats_from_counts
+from ._stores import next_poll
 
 __all__ = ["SCHEMA_VERSION", "SQLiteTrackerStore"]
 
@@ -71,10 +72,6 @@ _MIGRATIONS: tuple[str, ...] = (
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 
-_PAYMENT_COLUMNS = (
-    "reference, product, channel, amount, currency, alias, created_at, expires_at, poll_until,"
-    " uncertain, state, polls, next_poll_at, last_status"
-)
 _OUTCOME_COLUMNS = (
     "reference, product, outcome AS kind, source, decided_at, status, channel, amount,"
     " paid_amount, detail"
@@ -82,28 +79,14 @@ _OUTCOME_COLUMNS = (
 
 
 def _payment(row: sqlite3.Row) -> TrackedPayment:
-    return payment_from_columns(**dict(row))
+    return _columns.payment_from_columns(**dict(row))
 
 
 def _outcome(row: sqlite3.Row) -> PaymentOutcome:
     values = dict(row)
     values.pop("attempts", None)
     values.pop("done", None)
-    return outcome_from_columns(**values)
-
-
-def _outcome_values(outcome: PaymentOutcome) -> tuple[Any, ...]:
-    paid = str(outcome.paid_amount) if outcome.paid_amount is not None else None
-    return (
-        outcome.kind.value,
-        outcome.source.value,
-        outcome.decided_at,
-        outcome.status,
-        paid,
-        outcome.detail,
-        outcome.decided_at,
-        outcome.reference,
-    )
+    return _columns.outcome_from_columns(**values)
 
 
 class SQLiteTrackerStore:
@@ -169,32 +152,16 @@ class SQLiteTrackerStore:
             await anyio.to_thread.run_sync(connection.close, limiter=self._limiter)
 
     async def add(self, payment: TrackedPayment) -> bool:
-        amount = str(payment.amount) if payment.amount is not None else None
-        values = (
-            payment.reference,
-            payment.product.value,
-            payment.channel,
-            amount,
-            payment.currency,
-            payment.alias,
-            payment.created_at,
-            payment.expires_at,
-            payment.poll_until,
-            int(payment.uncertain),
-            payment.state.value,
-            payment.polls,
-            payment.next_poll_at,
-            payment.last_status,
-        )
         sql = (
-            f"INSERT INTO ayolinx_payments ({_PAYMENT_COLUMNS})"
+            f"INSERT INTO ayolinx_payments ({_columns.PAYMENT_COLUMNS})"
             " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (reference) DO NOTHING"
         )
+        values = _columns.payment_values(payment)
         return await self._run(lambda c: c.execute(sql, values).rowcount == 1)
 
     async def find(self, key: str) -> TrackedPayment | None:
         def find(c: sqlite3.Connection) -> TrackedPayment | None:
-            select = f"SELECT {_PAYMENT_COLUMNS} FROM ayolinx_payments WHERE"
+            select = f"SELECT {_columns.PAYMENT_COLUMNS} FROM ayolinx_payments WHERE"
             row = c.execute(f"{select} reference = ?", (key,)).fetchone()
             if row is None:
                 row = c.execute(f"{select} alias = ? LIMIT 1", (key,)).fetchone()
@@ -204,11 +171,11 @@ class SQLiteTrackerStore:
 
     async def finalize(self, outcome: PaymentOutcome) -> bool:
         sql = (
-            "UPDATE ayolinx_payments SET state = 'final', next_poll_at = NULL, outcome = ?,"
-            " source = ?, decided_at = ?, status = ?, paid_amount = ?, detail = ?,"
-            " deliver_at = ? WHERE reference = ? AND state = 'pending'"
+            "UPDATE ayolinx_payments SET state = 'final', next_poll_at = NULL, outcome = ?1,"
+            " source = ?2, decided_at = ?3, status = ?4, paid_amount = ?5, detail = ?6,"
+            " deliver_at = ?3 WHERE reference = ?7 AND state = 'pending'"
         )
-        values = _outcome_values(outcome)
+        values = _columns.finalize_values(outcome)
         return await self._run(lambda c: c.execute(sql, values).rowcount == 1)
 
     async def note_status(self, reference: str, status: str | None) -> None:
@@ -245,8 +212,8 @@ class SQLiteTrackerStore:
         def claim(c: sqlite3.Connection) -> list[TrackedPayment]:
             with _immediate(c):
                 rows = c.execute(
-                    f"SELECT {_PAYMENT_COLUMNS} FROM ayolinx_payments WHERE state = 'pending'"
-                    " AND next_poll_at <= ? ORDER BY next_poll_at LIMIT ?",
+                    f"SELECT {_columns.PAYMENT_COLUMNS} FROM ayolinx_payments"
+                    " WHERE state = 'pending' AND next_poll_at <= ? ORDER BY next_poll_at LIMIT ?",
                     (now, limit),
                 ).fetchall()
                 claimed = []
@@ -320,7 +287,7 @@ class SQLiteTrackerStore:
                 return None
             values = dict(row)
             values.pop("delivered")
-            return outcome_from_columns(**values), bool(row["delivered"])
+            return _columns.outcome_from_columns(**values), bool(row["delivered"])
 
         return await self._run(read)
 
@@ -337,7 +304,7 @@ class SQLiteTrackerStore:
             due = c.execute(
                 "SELECT MIN(next_poll_at) FROM ayolinx_payments WHERE state = 'pending'"
             ).fetchone()[0]
-            return stats_from_counts(
+            return _columns.stats_from_counts(
                 [(r["state"], r["outcome"], r["undelivered"], r["n"]) for r in counts],
                 tuple(oldest) if oldest is not None else None,
                 due,

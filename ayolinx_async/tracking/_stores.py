@@ -8,16 +8,12 @@ first, and the outcome is in the outbox from the same instant.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
 import attrs
 
-from .._endpoints import PaymentProduct
 from ._model import (
     Delivery,
-    OutcomeKind,
-    OutcomeSource,
     PaymentOutcome,
     PaymentState,
     PollSchedule,
@@ -247,85 +243,3 @@ class MemoryTrackerStore:
             oldest_pending_at=oldest.created_at if oldest else None,
             next_poll_at=min(polls, default=None),
         )
-
-
-def outcome_from_columns(
-    *,
-    reference: str,
-    product: str,
-    kind: str,
-    source: str,
-    decided_at: float,
-    status: str | None,
-    channel: str | None,
-    amount: str | None,
-    paid_amount: str | None,
-    detail: str | None,
-) -> PaymentOutcome:
-    """A stored outcome row back as a ``PaymentOutcome`` (shared by the SQL stores)."""
-    return PaymentOutcome(
-        reference=reference,
-        product=PaymentProduct(product),
-        kind=OutcomeKind(kind),
-        source=OutcomeSource(source),
-        decided_at=decided_at,
-        status=status,
-        channel=channel,
-        amount=Decimal(amount) if amount is not None else None,
-        paid_amount=Decimal(paid_amount) if paid_amount is not None else None,
-        detail=detail or "",
-    )
-
-
-def payment_from_columns(
-    *,
-    reference: str,
-    product: str,
-    channel: str | None,
-    amount: str | None,
-    currency: str,
-    alias: str | None,
-    created_at: float,
-    expires_at: float,
-    poll_until: float,
-    uncertain: bool | int,
-    state: str,
-    polls: int,
-    next_poll_at: float | None,
-    last_status: str | None,
-) -> TrackedPayment:
-    """A stored payment row back as a ``TrackedPayment`` (shared by the SQL stores)."""
-    return TrackedPayment(
-        reference=reference,
-        product=PaymentProduct(product),
-        channel=channel,
-        amount=Decimal(amount) if amount is not None else None,
-        currency=currency,
-        alias=alias,
-        created_at=created_at,
-        expires_at=expires_at,
-        poll_until=poll_until,
-        uncertain=bool(uncertain),
-        state=PaymentState(state),
-        polls=polls,
-        next_poll_at=next_poll_at,
-        last_status=last_status,
-    )
-
-
-def stats_from_counts(
-    counts: list[tuple[str, str | None, int | None, int]],
-    oldest: tuple[str, float] | None,
-    next_poll_at: float | None,
-) -> TrackerStats:
-    """Tracker statistics from per-(state, outcome) counts (shared by the SQL stores)."""
-    by_outcome = {kind: n for state, kind, _, n in counts if kind is not None}
-    return TrackerStats(
-        pending=sum(n for state, _, _, n in counts if state == "pending"),
-        final=sum(n for state, _, _, n in counts if state == "final"),
-        undelivered=sum(u or 0 for _, _, u, _ in counts),
-        by_outcome=by_outcome,
-        oldest_pending=oldest[0] if oldest else None,
-        oldest_pending_at=oldest[1] if oldest else None,
-        next_poll_at=next_poll_at,
-    )
