@@ -13,7 +13,7 @@ import importlib
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, Self, TypedDict, TypeVar, Unpack, overload
+from typing import TYPE_CHECKING, Any, Generic, Literal, Self, TypedDict, TypeVar, Unpack, overload
 
 import anyio
 import attrs
@@ -34,6 +34,7 @@ from ._telemetry import build_telemetry
 from ._wire import BodyEncoding, new_external_id
 from .signing._keys import load_private_key
 from .signing._signers import LocalSigner, Signer
+from .transport._auto import AutoTransport
 from .transport._base import Timeout, Transport
 from .transport._httpx import HttpxTransport
 
@@ -81,7 +82,7 @@ class ClientOptions(TypedDict, total=False):
 
     environment: Environment
     base_url: str | None
-    transport: Transport | None
+    transport: Transport | Literal["auto"] | None
     http_client: httpx.AsyncClient | None
     signer: Signer | None
     timeout: Timeout | float | None
@@ -120,7 +121,7 @@ class AyolinxClient:
         *,
         environment: Environment = Environment.SANDBOX,
         base_url: str | None = None,
-        transport: Transport | None = None,
+        transport: Transport | Literal["auto"] | None = None,
         http_client: httpx.AsyncClient | None = None,
         signer: Signer | None = None,
         timeout: Timeout | float | None = None,
@@ -161,10 +162,12 @@ class AyolinxClient:
         options_timeout = coerce_timeout(timeout)
         if transport is not None and http_client is not None:
             raise ConfigurationError("pass either transport= or http_client=, not both")
-        owns = transport is None
-        if transport is None:
+        owns = transport is None or transport == "auto"
+        if transport == "auto":
+            # aiohttp on asyncio when installed, else httpx (docs in transport/_auto.py).
+            transport = AutoTransport(timeout=options_timeout)
+        elif transport is None:
             transport = HttpxTransport(http_client, timeout=options_timeout)
-            owns = True  # our wrapper; it never closes a user's http_client
         if retry is None:
             retry = RetryPolicy()
         if max_retries is not None:

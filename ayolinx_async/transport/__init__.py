@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ._auto import AutoTransport
 from ._base import HttpRequest, HttpResponse, Timeout, Transport
 from ._httpx import HttpxTransport
 from ._pool import ConnectionPool
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
     from .aiohttp import AiohttpTransport as AiohttpTransport
 
 __all__ = [
+    "AutoTransport",
     "ConnectionPool",
     "HttpRequest",
     "HttpResponse",
