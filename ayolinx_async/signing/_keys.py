@@ -10,12 +10,13 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from typing import TYPE_CHECKING, TypeAlias
 
 from .._errors import ConfigurationError
 from .._secret import SecretBytes, hide
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import rsa
 
 __all__ = [
     "PrivateKeySource",
@@ -24,8 +25,9 @@ __all__ = [
     "load_public_key",
 ]
 
-PrivateKeySource = str | bytes | os.PathLike[str] | rsa.RSAPrivateKey
-PublicKeySource = str | bytes | os.PathLike[str] | rsa.RSAPublicKey
+# Strings, so cryptography is imported when a key is loaded, not with the package (issue 15).
+PrivateKeySource: TypeAlias = "str | bytes | os.PathLike[str] | rsa.RSAPrivateKey"
+PublicKeySource: TypeAlias = "str | bytes | os.PathLike[str] | rsa.RSAPublicKey"
 
 _PEM_MARK = b"-----BEGIN"
 _BASE64_BLOB = re.compile(r"[A-Za-z0-9+/=]{64,}")
@@ -81,6 +83,9 @@ def load_private_key(
     min_key_size: int = 0,
 ) -> rsa.RSAPrivateKey:
     """Load the merchant's RSA private key; ``min_key_size`` (bits) is enforced if set."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
     what = "private_key"
     # Key text and password are rebound as redacted values: crash reporters print locals.
     source, password = hide(source), hide(password)
@@ -121,6 +126,9 @@ def load_private_key(
 
 def load_public_key(source: PublicKeySource, *, what: str = "public_key") -> rsa.RSAPublicKey:
     """Load an RSA public key (SPKI PEM/DER, PKCS#1 ``BEGIN RSA PUBLIC KEY``)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
     if isinstance(source, rsa.RSAPublicKey):
         return source
     data = _read_source(source, what)

@@ -4,24 +4,35 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
+from typing import TYPE_CHECKING, Any
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import rsa
 
 __all__ = ["hmac_signature", "rsa_signature", "verify_hmac", "verify_rsa"]
 
 _HMAC_DIGESTS = {"sha512": hashlib.sha512, "sha256": hashlib.sha256}
-# Stateless parameter objects, built once instead of on every sign/verify.
-_PKCS1V15 = padding.PKCS1v15()
-_SHA256 = hashes.SHA256()
+
+
+@functools.cache
+def _rsa_parameters() -> tuple[Any, Any, type[Exception]]:
+    """PKCS#1 v1.5, SHA-256 and ``InvalidSignature``, built once on first use: importing
+    cryptography costs a fifth of ``import httpx``, and ``import ayolinx_async`` should not
+    pay it before a key is loaded (issue 15)."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    return padding.PKCS1v15(), hashes.SHA256(), InvalidSignature
 
 
 def rsa_signature(key: rsa.RSAPrivateKey, message: str) -> str:
     """Base64 SHA256withRSA (PKCS#1 v1.5) over the UTF-8 message."""
-    raw = key.sign(message.encode("utf-8"), _PKCS1V15, _SHA256)
+    pkcs1, sha256, _ = _rsa_parameters()
+    raw = key.sign(message.encode("utf-8"), pkcs1, sha256)
     return base64.b64encode(raw).decode("ascii")
 
 
@@ -48,9 +59,10 @@ def verify_rsa(key: rsa.RSAPublicKey, message: str, signature: str) -> bool:
     raw = _b64decode(signature)
     if raw is None:
         return False
+    pkcs1, sha256, invalid = _rsa_parameters()
     try:
-        key.verify(raw, message.encode("utf-8"), _PKCS1V15, _SHA256)
-    except InvalidSignature:
+        key.verify(raw, message.encode("utf-8"), pkcs1, sha256)
+    except invalid:
         return False
     return True
 

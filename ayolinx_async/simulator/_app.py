@@ -31,7 +31,7 @@ from ._accounts import MerchantAccount, generate_rsa_key, public_pem
 from ._admin import handle_admin
 from ._asgi import ASGIReceive, ASGISend, BodyTooLarge, Scope, read_request, run_lifespan, send_json
 from ._background import Background, only_exception
-from ._delivery import DEFAULT_SCHEDULE, Courier, Delivery, Job
+from ._delivery import DEFAULT_SCHEDULE, Courier, Delivery, Job, redelivery
 from ._desk import Desk, ProductSettings, parse_admin_amount
 from ._faults import FaultPlan, Faults, SimulatorFault
 from ._ledger import Ledger, Transaction
@@ -132,9 +132,8 @@ class Simulator:
 
     def __repr__(self) -> str:
         state = "running" if self.running else "idle"
-        return (
-            f"<Simulator {state} merchant={self._default_key!r} transactions={len(self._ledger)}>"
-        )
+        count = len(self._ledger)
+        return f"<Simulator {state} merchant={self._default_key!r} transactions={count}>"
 
     # -- accounts, keys, client wiring -------------------------------------------------------
 
@@ -288,11 +287,14 @@ class Simulator:
 
     def deliveries(self, reference: str | None = None) -> list[Delivery]:
         """All callback deliveries (optionally only one transaction's), oldest first."""
-        jobs = self._jobs
-        if reference is not None:
-            txn = self._ledger.get(reference)
-            jobs = [job for job in jobs if job.delivery.reference_no == txn.reference_no]
-        return [job.delivery for job in jobs]
+        wanted = None if reference is None else self._ledger.get(reference).reference_no
+        return [j.delivery for j in self._jobs if wanted in (None, j.delivery.reference_no)]
+
+    async def redeliver(self, delivery_id: str) -> Delivery:
+        """Send a callback again now as one new delivery (same body, signed afresh, not dropped)."""
+        job = redelivery(self._jobs, delivery_id, self._courier.next_id)
+        await self._dispatch(job, manual=True)
+        return job.delivery
 
     def requests(self) -> list[RequestRecord]:
         """Recent API requests and how they were answered (newest last)."""
@@ -401,8 +403,8 @@ class Simulator:
 
     # -- callbacks --------------------------------------------------------------------------
 
-    async def _dispatch(self, job: Job) -> None:
-        if self._fault_plan.drops_callback():
+    async def _dispatch(self, job: Job, *, manual: bool = False) -> None:
+        if not manual and self._fault_plan.drops_callback():
             return  # the callback-loss knob: never delivered, as after Ayolinx's last retry
         self._jobs.append(job)
         client = self._http_client or self._delivery_client
@@ -417,14 +419,12 @@ class Simulator:
     async def _auto_pay(self, reference_no: str, delay: float) -> None:
         await self._sleep(delay)
         txn = self._ledger.get(reference_no)
-        if txn.is_final or txn.amount == 0:
-            return
-        await self.pay(reference_no)
+        if not txn.is_final and txn.amount != 0:
+            await self.pay(reference_no)
 
     def _created(self, txn: Transaction) -> None:
-        if self.auto_pay_after is None:
-            return
-        if not self._background.spawn(self._auto_pay, txn.reference_no, self.auto_pay_after):
+        reference_no, delay = txn.reference_no, self.auto_pay_after
+        if delay is not None and not self._background.spawn(self._auto_pay, reference_no, delay):
             logger.warning("auto-pay needs a running simulator (async with sim / a server)")
 
     # -- ASGI --------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from ..signing._verify import hmac_signature, rsa_signature
 from ._accounts import MerchantAccount
 from ._asgi import encode_json
 from ._desk import iso_jakarta
+from ._ledger import LookupFailed
 
 __all__ = [
     "DEFAULT_SCHEDULE",
@@ -36,6 +37,7 @@ __all__ = [
     "DeliveryKind",
     "DeliveryState",
     "Job",
+    "redelivery",
 ]
 
 #: Waits before retries 1-4, in seconds (docs/protocol.md §18.1).
@@ -61,7 +63,9 @@ class DeliveryState(enum.StrEnum):
 @attrs.frozen(kw_only=True, slots=True)
 class DeliveryAttempt:
     """One try. ``delay_before`` is the nominal (unscaled) wait that preceded it; ``step`` says
-    which request the outcome belongs to (``notify``, or ``token``/``payment`` for SNAP VA)."""
+    which request the outcome belongs to (``notify``, or ``token``/``payment`` for SNAP VA).
+    ``request_headers``/``request_body`` are what was sent, signature included (a merchant's
+    Bearer token shown as ``***``), for the console."""
 
     number: int
     at: float
@@ -72,6 +76,8 @@ class DeliveryAttempt:
     response: str
     error: str | None
     ok: bool
+    request_headers: tuple[tuple[str, str], ...] = ()
+    request_body: bytes = attrs.field(default=b"", repr=False)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -84,6 +90,10 @@ class DeliveryAttempt:
             "response": self.response,
             "error": self.error,
             "ok": self.ok,
+            "request": {
+                "headers": dict(self.request_headers),
+                "body": self.request_body.decode("utf-8", "replace"),
+            },
         }
 
 
@@ -134,12 +144,26 @@ class Job:
         self.delivery = attrs.evolve(self.delivery, attempts=attempts, state=state)
 
 
+def redelivery(jobs: Sequence[Job], delivery_id: str, next_id: Callable[[], str]) -> Job:
+    """A new job that sends delivery ``delivery_id``'s callback again: same URL, kind and body
+    (signed afresh when sent), a new id, no attempts. The original is left as it is."""
+    for job in jobs:
+        if job.delivery.id == delivery_id:
+            fresh = attrs.evolve(
+                job.delivery, id=next_id(), state=DeliveryState.PENDING, attempts=()
+            )
+            return attrs.evolve(job, delivery=fresh)
+    raise LookupFailed(f"no delivery with id {delivery_id!r}")
+
+
 @attrs.define(slots=True)
 class _StepResult:
     status_code: int | None
     response: str
     error: str | None
     data: Any = None
+    sent_headers: tuple[tuple[str, str], ...] = ()
+    sent_body: bytes = b""
 
     @property
     def ok(self) -> bool:
@@ -214,9 +238,24 @@ class Courier:
             response=result.response,
             error=result.error,
             ok=result.ok,
+            request_headers=result.sent_headers,
+            request_body=result.sent_body,
         )
 
     async def _post(
+        self, client: httpx.AsyncClient, url: str, headers: dict[str, str], body: bytes
+    ) -> _StepResult:
+        """Send one signed request; the result keeps what was sent, for the console."""
+        result = await self._exchange(client, url, headers, body)
+        # The merchant's live token never leaves the courier (like its token answers below).
+        result.sent_headers = tuple(
+            (name, "Bearer ***" if name.lower() == "authorization" else value)
+            for name, value in headers.items()
+        )
+        result.sent_body = body
+        return result
+
+    async def _exchange(
         self, client: httpx.AsyncClient, url: str, headers: dict[str, str], body: bytes
     ) -> _StepResult:
         try:

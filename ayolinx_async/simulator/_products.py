@@ -327,6 +327,9 @@ def _link_create(
             "customerPhoneNumber": phone,
             "customerPhoneNumberCountryCode": phone_cc,
             "description": description or "",
+            # What the payer page lists, and where it sends the payer after paying.
+            "listItem": [{k: item[k] for k in ("name", "price", "qty")} for item in items],
+            **({"payReturnUrl": urls["PAY_RETURN"]} if "PAY_RETURN" in urls else {}),
         },
         answer={
             "paymentLink": link,

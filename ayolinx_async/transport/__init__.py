@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 from ._auto import AutoTransport
 from ._base import HttpRequest, HttpResponse, Timeout, Transport
 from ._httpx import HttpxTransport
-from ._pool import ConnectionPool
 
 if TYPE_CHECKING:
+    from ._pool import ConnectionPool as ConnectionPool
     from .aiohttp import AiohttpTransport as AiohttpTransport
 
 __all__ = [
@@ -33,4 +33,8 @@ def __getattr__(name: str) -> object:
         from .aiohttp import AiohttpTransport
 
         return AiohttpTransport
+    if name == "ConnectionPool":  # httpcore loads with the first transport, not the package
+        from ._pool import ConnectionPool
+
+        return ConnectionPool
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -11,8 +11,8 @@ was installed. The choice is made at the first request, inside the running event
 
 from __future__ import annotations
 
-import asyncio
 import importlib.util
+import sys
 
 from ._base import HttpRequest, HttpResponse, Timeout, Transport
 from ._httpx import HttpxTransport
@@ -21,6 +21,9 @@ __all__ = ["AutoTransport"]
 
 
 def _on_asyncio() -> bool:
+    asyncio = sys.modules.get("asyncio")  # code on asyncio has imported it; we need not
+    if asyncio is None:
+        return False
     try:
         asyncio.get_running_loop()
     except RuntimeError:

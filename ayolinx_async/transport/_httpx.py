@@ -14,12 +14,12 @@ front of it run at full speed.
 
 from __future__ import annotations
 
-import asyncio
-import urllib.request
+import sys
 from collections.abc import Mapping
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 import anyio
-import httpcore
 import httpx
 
 from .._errors import (
@@ -33,7 +33,11 @@ from .._errors import (
     WriteTimeoutError,
 )
 from ._base import HttpRequest, HttpResponse, Timeout
-from ._pool import ConnectionPool, Target, parse_target
+
+if TYPE_CHECKING:
+    # Imported when the first transport is built: httpcore (with certifi) costs a third of
+    # ``import httpx``, which itself leaves httpcore to first use (issue 15).
+    from ._pool import ConnectionPool, Target
 
 __all__ = ["HttpxTransport"]
 
@@ -57,12 +61,23 @@ def _pool_size(client: httpx.AsyncClient) -> int | None:
     return size if isinstance(size, int) and size > 0 else None
 
 
-def _on_asyncio() -> bool:
-    """True inside an asyncio task (trio has no running asyncio loop)."""
+def _running_asyncio() -> ModuleType | None:
+    """The ``asyncio`` module inside an asyncio task, else ``None`` (trio, or no loop). Read
+    from ``sys.modules``: code on asyncio has imported it, and the SDK need not (issue 15)."""
+    asyncio = sys.modules.get("asyncio")
+    if asyncio is None:
+        return None
     try:
-        return asyncio.current_task() is not None
+        return asyncio if asyncio.current_task() is not None else None
     except RuntimeError:
-        return False
+        return None
+
+
+def _environment_proxies() -> bool:
+    """Whether HTTP(S)_PROXY/ALL_PROXY (or the OS settings) name a proxy."""
+    import urllib.request  # 14 ms: only when a transport is built
+
+    return bool(urllib.request.getproxies())
 
 
 def _extensions(timeout: Timeout) -> dict[str, object]:
@@ -112,9 +127,11 @@ class HttpxTransport:
         if client is None:
             if transport is not None:
                 self._pool = transport
-            elif urllib.request.getproxies():
+            elif _environment_proxies():
                 self._client = self._new_client()
             else:
+                from ._pool import ConnectionPool
+
                 self._native = ConnectionPool(
                     max_connections=self._limits.max_connections or 100,
                     max_keepalive=self._limits.max_keepalive_connections or 0,
@@ -182,6 +199,8 @@ class HttpxTransport:
     def _target(self, url: str) -> Target:
         target = self._targets.get(url)
         if target is None:
+            from ._pool import parse_target
+
             try:
                 target = parse_target(url)
             except ValueError as exc:
@@ -254,7 +273,8 @@ class HttpxTransport:
             # never left then ends in httpx's own pool/connect timeout (safe to resend), not in
             # an ambiguous read timeout. asyncio.timeout costs a third of anyio.fail_after.
             deadline = timeout.total + timeout.connect
-            if _on_asyncio():
+            asyncio = _running_asyncio()
+            if asyncio is not None:
                 async with asyncio.timeout(deadline):
                     status, headers, content = await self._gated(request, timeout, admitted)
             else:
@@ -265,32 +285,25 @@ class HttpxTransport:
                 # Still waiting for a pool slot: the request never left.
                 raise PoolTimeoutError(f"no free connection within {deadline}s") from None
             raise ReadTimeoutError(f"no complete response within {deadline}s") from None
-        except (httpx.ConnectTimeout, httpcore.ConnectTimeout):
+        except httpx.ConnectTimeout:
             raise ConnectTimeoutError(f"connect timed out after {timeout.connect}s") from None
-        except (httpx.PoolTimeout, httpcore.PoolTimeout):
+        except httpx.PoolTimeout:
             raise PoolTimeoutError("no free connection in the pool") from None
-        except (httpx.WriteTimeout, httpcore.WriteTimeout):
+        except httpx.WriteTimeout:
             raise WriteTimeoutError("timed out while sending the request") from None
-        except (httpx.ReadTimeout, httpcore.ReadTimeout):
+        except httpx.ReadTimeout:
             raise ReadTimeoutError("timed out waiting for the response") from None
-        except (httpx.ConnectError, httpcore.ConnectError) as exc:
+        except httpx.ConnectError as exc:
             raise ConnectError(f"cannot connect: {exc}") from None
-        except (httpx.UnsupportedProtocol, httpx.InvalidURL, httpcore.UnsupportedProtocol) as exc:
+        except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
             raise ConfigurationError(f"bad URL: {exc}") from None
-        except (
-            httpx.RemoteProtocolError,
-            httpx.ReadError,
-            httpx.WriteError,
-            httpcore.RemoteProtocolError,
-            httpcore.ReadError,
-            httpcore.WriteError,
-        ) as exc:
-            raise ConnectionDroppedError(f"connection dropped: {exc}") from None
-        except (httpx.TransportError, httpcore.TimeoutException, httpcore.NetworkError) as exc:
-            raise TransportError(f"transport failure: {type(exc).__name__}: {exc}") from None
-        except httpcore.LocalProtocolError as exc:
-            # h11 refused to send what we built (a malformed header): nothing left.
+        except httpx.LocalProtocolError as exc:
+            # h11 refused to send what was built (a malformed header): nothing left.
             raise ConfigurationError(f"request refused before sending: {exc}") from None
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+            raise ConnectionDroppedError(f"connection dropped: {exc}") from None
+        except httpx.TransportError as exc:
+            raise TransportError(f"transport failure: {type(exc).__name__}: {exc}") from None
         except httpx.HTTPStatusError as exc:
             # A user's client with a raise_for_status hook: the answer still decides the outcome.
             response = exc.response

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 
 import anyio
 import attrs
+import h11
 import httpcore
 import httpx
 
@@ -125,6 +126,8 @@ class ConnectionPool:
             finally:
                 await response.aclose()
             reusable = True
+        except Exception as exc:
+            raise _as_httpx(exc) from exc
         finally:
             self._busy -= 1
             await self._checkin(target.key, connection, reusable)
@@ -200,3 +203,32 @@ async def _close(connection: httpcore.AsyncHTTPConnection) -> None:
     """Close without letting a cancellation leave the socket open."""
     with anyio.CancelScope(shield=True):
         await connection.aclose()
+
+
+#: httpcore's (and h11's) failures as the httpx ones the transport maps (most specific first).
+_HTTPX_ERRORS: tuple[tuple[type[Exception], type[httpx.TransportError]], ...] = (
+    (httpcore.ConnectTimeout, httpx.ConnectTimeout),
+    (httpcore.ReadTimeout, httpx.ReadTimeout),
+    (httpcore.WriteTimeout, httpx.WriteTimeout),
+    (httpcore.PoolTimeout, httpx.PoolTimeout),
+    (httpcore.ConnectError, httpx.ConnectError),
+    (httpcore.ReadError, httpx.ReadError),
+    (httpcore.WriteError, httpx.WriteError),
+    (httpcore.UnsupportedProtocol, httpx.UnsupportedProtocol),
+    (httpcore.RemoteProtocolError, httpx.RemoteProtocolError),
+    (h11.RemoteProtocolError, httpx.RemoteProtocolError),
+    (httpcore.LocalProtocolError, httpx.LocalProtocolError),
+    (h11.LocalProtocolError, httpx.LocalProtocolError),
+    (httpcore.TimeoutException, httpx.TimeoutException),
+    (httpcore.NetworkError, httpx.NetworkError),
+    (httpcore.ProtocolError, httpx.ProtocolError),
+)
+
+
+def _as_httpx(exc: Exception) -> Exception:
+    """The httpx exception for an httpcore/h11 one (as httpx's own transport raises), so one
+    mapping in the transport covers both paths; anything else unchanged."""
+    for source, target in _HTTPX_ERRORS:
+        if isinstance(exc, source):
+            return target(str(exc))
+    return exc

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from decimal import Decimal
 
@@ -145,11 +146,16 @@ async def test_public_key_and_checkout_page(admin: httpx.AsyncClient, sim: Simul
     assert "IDR 10,000.00" in page.text
     assert "&lt;b&gt;CHK&lt;/b&gt;" in page.text  # escaped
     assert f'action="/_simulator/transactions/{ref}/pay"' in page.text
-    # The page's form posts and is sent back to the page.
+    # The page's form posts (with its CSRF token) and is sent back to the page.
+    found = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert found is not None
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    forged = await admin.post(f"/_simulator/transactions/{ref}/pay", content=b"", headers=form)
+    assert forged.status_code == 403  # a cross-site form cannot pay
     clicked = await admin.post(
         f"/_simulator/transactions/{ref}/pay",
-        content=b"",
-        headers={"content-type": "application/x-www-form-urlencoded"},
+        content=f"csrf={found.group(1)}".encode(),
+        headers=form,
     )
     assert clicked.status_code == 303
     assert clicked.headers["location"] == f"/_simulator/checkout/{ref}"
