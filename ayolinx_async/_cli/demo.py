@@ -26,6 +26,7 @@ from . import Command
 if TYPE_CHECKING:
     from .._client import AyolinxClient
     from ..callbacks import CallbackEvent
+    from ..models._common import TransactionStatusResponse
     from ..simulator import Simulator
 
 __all__ = ["COMMAND", "DemoReport", "StepResult", "run_demo"]
@@ -61,10 +62,7 @@ class DemoReport:
         return all((p, step) in done for p in PRODUCTS for step in STEPS)
 
     def result(self, product: str, step: str) -> StepResult | None:
-        for item in self.steps:
-            if item.product == product and item.step == step:
-                return item
-        return None
+        return next((s for s in self.steps if s.product == product and s.step == step), None)
 
 
 class _Inbox:
@@ -104,6 +102,11 @@ class _Walk:
             return
         self._add(name, True, detail)
 
+    async def run(self, *actions: Callable[[], Awaitable[str]]) -> None:
+        """A product's four steps (:data:`STEPS`), in order."""
+        for name, action in zip(STEPS, actions, strict=True):
+            await self.step(name, action)
+
     def show(self, text: str) -> None:
         """Print extra output (e.g. the QR picture) under the step lines."""
         if self._out is not None:
@@ -126,6 +129,13 @@ class _DemoError(Exception):
 def _expect(condition: bool, message: str) -> None:
     if not condition:
         raise _DemoError(message)
+
+
+async def _paid(query: Awaitable[TransactionStatusResponse], name: str) -> str:
+    """The status step: the product's status query must show ``00`` (paid)."""
+    answer = await query
+    _expect(answer.latest_transaction_status == "00", f"{name} does not show 00")
+    return f"{answer.response_code}, latestTransactionStatus=00"
 
 
 async def _await_callback(sim: Simulator, inbox: _Inbox, key: str, reference: str) -> str:
@@ -197,11 +207,9 @@ async def run_demo(out: TextIO | None = None, *, seed: int | None = None) -> Dem
             return f"2007300, Bearer, valid {issued.lifetime:.0f} s"
 
         await token_walk.step("token", token)
-        await _qris(client, sim, inbox, _Walk(report, PRODUCTS[0], out))
-        await _ewallet(client, sim, inbox, _Walk(report, PRODUCTS[1], out))
-        await _virtual_account(client, sim, inbox, _Walk(report, PRODUCTS[2], out))
-        await _retail(client, sim, inbox, _Walk(report, PRODUCTS[3], out))
-        await _payment_link(client, sim, inbox, _Walk(report, PRODUCTS[4], out))
+        walks = (_qris, _ewallet, _virtual_account, _retail, _payment_link)
+        for product, walk_product in zip(PRODUCTS, walks, strict=True):
+            await walk_product(client, sim, inbox, _Walk(report, product, out))
     return report
 
 
@@ -231,17 +239,16 @@ async def _qris(api: AyolinxClient, sim: Simulator, inbox: _Inbox, walk: _Walk) 
             picture.append('  (install "ayolinx-async[qr]" to see the QR code here)\n')
         return f"{qr.response_code}, EMV QRIS of {len(qr.qr_content or '')} chars, CRC ok"
 
-    async def status() -> str:
-        answer = await api.qris.query(original_partner_reference_no=reference)
-        _expect(answer.latest_transaction_status == "00", "query does not show 00")
-        return f"{answer.response_code}, latestTransactionStatus=00"
+    async def payment() -> str:
+        walk.show(picture[0])  # the QR under the create line (it runs only if create did)
+        return await _pay(sim, reference)
 
-    await walk.step("create", create)
-    if picture:
-        walk.show(picture[0])
-    await walk.step("payment", lambda: _pay(sim, reference))
-    await walk.step("callback", lambda: _await_callback(sim, inbox, reference, reference))
-    await walk.step("status", status)
+    await walk.run(
+        create,
+        payment,
+        lambda: _await_callback(sim, inbox, reference, reference),
+        lambda: _paid(api.qris.query(original_partner_reference_no=reference), "query"),
+    )
 
 
 async def _pay(sim: Simulator, reference: str, channel: str | None = None) -> str:
@@ -266,15 +273,14 @@ async def _ewallet(api: AyolinxClient, sim: Simulator, inbox: _Inbox, walk: _Wal
         ayolinx_ref.append(payment.reference_no or reference)
         return f"{payment.response_code}, payer goes to {payment.web_redirect_url}"
 
-    async def status() -> str:
-        answer = await api.ewallet.inquire_status(original_partner_reference_no=reference)
-        _expect(answer.latest_transaction_status == "00", "status does not show 00")
-        return f"{answer.response_code}, latestTransactionStatus=00"
-
-    await walk.step("create", create)
-    await walk.step("payment", lambda: _pay(sim, ayolinx_ref[0]))
-    await walk.step("callback", lambda: _await_callback(sim, inbox, reference, reference))
-    await walk.step("status", status)
+    await walk.run(
+        create,
+        lambda: _pay(sim, ayolinx_ref[0]),
+        lambda: _await_callback(sim, inbox, reference, reference),
+        lambda: _paid(
+            api.ewallet.inquire_status(original_partner_reference_no=reference), "status"
+        ),
+    )
 
 
 async def _virtual_account(api: AyolinxClient, sim: Simulator, inbox: _Inbox, walk: _Walk) -> None:
@@ -292,23 +298,21 @@ async def _virtual_account(api: AyolinxClient, sim: Simulator, inbox: _Inbox, wa
         _expect(bool(created.virtual_account_no), "no virtualAccountNo")
         return f"{created.response_code}, pay to VA {created.virtual_account_no}"
 
-    async def status() -> str:
-        answer = await api.virtual_accounts.inquire(
-            original_partner_reference_no=reference, channel=channel
-        )
-        _expect(answer.latest_transaction_status == "00", "inquiry does not show 00")
-        return f"{answer.response_code}, latestTransactionStatus=00"
-
     async def callback() -> str:
         detail = await _await_callback(sim, inbox, reference, reference)
         steps = [a.step for a in sim.deliveries(reference)[-1].attempts]
         _expect(steps[-1] == "payment", "the SNAP VA flow did not reach the payment call")
         return "merchant token issued, then " + detail
 
-    await walk.step("create", create)
-    await walk.step("payment", lambda: _pay(sim, reference))
-    await walk.step("callback", callback)
-    await walk.step("status", status)
+    await walk.run(
+        create,
+        lambda: _pay(sim, reference),
+        callback,
+        lambda: _paid(
+            api.virtual_accounts.inquire(original_partner_reference_no=reference, channel=channel),
+            "inquiry",
+        ),
+    )
 
 
 async def _retail(api: AyolinxClient, sim: Simulator, inbox: _Inbox, walk: _Walk) -> None:
@@ -328,15 +332,14 @@ async def _retail(api: AyolinxClient, sim: Simulator, inbox: _Inbox, walk: _Walk
         _expect(bool(created.va_number), "no payment code")
         return f"{created.response_code}, pay code {created.va_number} at the counter"
 
-    async def status() -> str:
-        answer = await api.retail.query(original_partner_reference_no=reference, channel=channel)
-        _expect(answer.latest_transaction_status == "00", "query does not show 00")
-        return f"{answer.response_code}, latestTransactionStatus=00"
-
-    await walk.step("create", create)
-    await walk.step("payment", lambda: _pay(sim, reference))
-    await walk.step("callback", lambda: _await_callback(sim, inbox, reference, reference))
-    await walk.step("status", status)
+    await walk.run(
+        create,
+        lambda: _pay(sim, reference),
+        lambda: _await_callback(sim, inbox, reference, reference),
+        lambda: _paid(
+            api.retail.query(original_partner_reference_no=reference, channel=channel), "query"
+        ),
+    )
 
 
 async def _payment_link(api: AyolinxClient, sim: Simulator, inbox: _Inbox, walk: _Walk) -> None:
@@ -380,10 +383,7 @@ async def _payment_link(api: AyolinxClient, sim: Simulator, inbox: _Inbox, walk:
         _expect(answer.status_code == 200 and state == "00", "the link is not paid")
         return "simulator back office: latestTransactionStatus=00"
 
-    await walk.step("create", create)
-    await walk.step("payment", lambda: _pay(sim, link[0], channel="BNC_QRIS"))
-    await walk.step("callback", callback)
-    await walk.step("status", status)
+    await walk.run(create, lambda: _pay(sim, link[0], channel="BNC_QRIS"), callback, status)
 
 
 def render_table(report: DemoReport) -> str:

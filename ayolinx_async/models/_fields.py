@@ -51,6 +51,8 @@ class WireSpec:
     paths: tuple[tuple[str, ...], ...]
     parse: Parse | None
     render: Render | None
+    #: The keys the field sets inside nested objects: ``{"additionalInfo": ("channel",)}``.
+    nested: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict, eq=False)
 
     @property
     def top_level(self) -> frozenset[str]:
@@ -59,7 +61,12 @@ class WireSpec:
 
 def wire(*paths: str, parse: Parse | None = None, render: Render | None = None) -> dict[str, Any]:
     """attrs ``metadata`` declaring a wire field: ``attrs.field(metadata=wire("qrContent"))``."""
-    return {_KEY: WireSpec(tuple(tuple(p.split(".")) for p in paths), parse, render)}
+    split = tuple(tuple(p.split(".")) for p in paths)
+    nested: dict[str, tuple[str, ...]] = {}
+    for head, *rest in split:
+        if rest:
+            nested[head] = (*nested.get(head, ()), rest[0])
+    return {_KEY: WireSpec(split, parse, render, nested)}
 
 
 _Specs = tuple[tuple["attrs.Attribute[Any]", WireSpec], ...]
@@ -78,16 +85,10 @@ def _specs(cls: type) -> _Specs:
     return specs
 
 
-def nested_keys(attribute: attrs.Attribute[Any]) -> dict[str, tuple[str, ...]]:
+def nested_keys(attribute: attrs.Attribute[Any]) -> Mapping[str, tuple[str, ...]]:
     """The keys a field sets inside nested objects: ``{"additionalInfo": ("channel",)}``."""
     spec = attribute.metadata.get(_KEY)
-    if not isinstance(spec, WireSpec):
-        return {}
-    nested: dict[str, tuple[str, ...]] = {}
-    for head, *rest in spec.paths:
-        if rest:
-            nested[head] = (*nested.get(head, ()), rest[0])
-    return nested
+    return spec.nested if isinstance(spec, WireSpec) else {}
 
 
 _KNOWN: dict[type, frozenset[str]] = {}
@@ -130,16 +131,25 @@ def read_wire(cls: type, body: Mapping[str, Any]) -> dict[str, Any]:
     """Constructor arguments for the wire fields of ``cls`` read from ``body``: each path in
     turn, the first truthy parse wins. A strict parser's :class:`Unreadable` names its path."""
     values: dict[str, Any] = {}
-    for name, parse, paths, none_is_none in _reader(cls):
+    simple, general = _reader(cls)
+    if type(body) is dict:
+        # Fields with one top-level key (most of them): a dict lookup and the parser, if sent.
+        get = body.get
+        for name, parse, key, none_is_none in simple:
+            raw = get(key)
+            if raw is None and none_is_none:
+                values[name] = None
+                continue
+            try:
+                values[name] = parse(raw)
+            except Unreadable as exc:
+                raise Unreadable(exc.reason, suffix=exc.suffix, field=key) from None
+    else:
+        general = _reader_general(cls)
+    for name, parse, paths, none_is_none in general:
         value = None
         for path in paths:
-            if type(body) is not dict or len(path) > 2:
-                raw = _lookup(body, path)
-            elif len(path) == 1:
-                raw = body.get(path[0])
-            else:  # ``additionalInfo.x``: the common nested case, inline
-                inner = body.get(path[0])
-                raw = inner.get(path[1]) if type(inner) is dict else _lookup(body, path)
+            raw = _lookup(body, path)
             if raw is None and none_is_none:
                 value = None  # what the parser would return, without calling it
                 continue
@@ -153,20 +163,39 @@ def read_wire(cls: type, body: Mapping[str, Any]) -> dict[str, Any]:
     return values
 
 
-_Reader = tuple[tuple[str, Parse, tuple[tuple[str, ...], ...], bool], ...]
-_READERS: dict[type, _Reader] = {}
+_Simple = tuple[tuple[str, Parse, str, bool], ...]
+_General = tuple[tuple[str, Parse, tuple[tuple[str, ...], ...], bool], ...]
+_READERS: dict[type, tuple[_Simple, _General]] = {}
+_GENERAL: dict[type, _General] = {}
 
 
-def _reader(cls: type) -> _Reader:
-    """Per class, once: each wire field's name, parser, paths, and whether its parser maps a
-    missing value to ``None`` (then a missing value skips the call: most optional fields of a
-    callback are absent, issue 15)."""
-    reader = _READERS.get(cls)
-    if reader is None:
-        reader = _READERS[cls] = tuple(
+def _reader_general(cls: type) -> _General:
+    """Every wire field of ``cls`` as paths to try (a body that is not a plain dict)."""
+    general = _GENERAL.get(cls)
+    if general is None:
+        general = _GENERAL[cls] = tuple(
             (attribute.name, spec.parse or _as_sent, spec.paths, _none_is_none(spec.parse))
             for attribute, spec in _specs(cls)
         )
+    return general
+
+
+def _reader(cls: type) -> tuple[_Simple, _General]:
+    """Per class, once: the single-key fields and the others, each with its parser and whether
+    that parser maps a missing value to ``None`` (then a missing value skips the call: most
+    optional fields of a response or callback are absent, issue 15)."""
+    reader = _READERS.get(cls)
+    if reader is None:
+        everything = _reader_general(cls)
+        simple = tuple(
+            (name, parse, paths[0][0], none_is_none)
+            for name, parse, paths, none_is_none in everything
+            if len(paths) == 1 and len(paths[0]) == 1
+        )
+        general = tuple(
+            entry for entry in everything if not (len(entry[2]) == 1 and len(entry[2][0]) == 1)
+        )
+        reader = _READERS[cls] = (simple, general)
     return reader
 
 

@@ -34,12 +34,26 @@ def info_last(_: type, fields: list[attrs.Attribute[Any]]) -> list[attrs.Attribu
 def _no_nested_keys(model: Any, attribute: attrs.Attribute[Any], value: Mapping[str, Any]) -> None:
     """Extra ``additionalInfo`` keys must not shadow a key a dedicated argument sets (``channel``
     …); refusing is clearer than letting one silently win."""
-    for field in attrs.fields(type(model)):
-        for name in nested_keys(field).get(_INFO, ()):
-            if name in value:
-                raise ValidationError(
-                    f"{attribute.name}.{name}", "is set by its own argument; use that instead"
-                )
+    if not value:
+        return
+    for name in _info_keys(type(model)):
+        if name in value:
+            raise ValidationError(
+                f"{attribute.name}.{name}", "is set by its own argument; use that instead"
+            )
+
+
+_INFO_KEYS: dict[type, tuple[str, ...]] = {}
+
+
+def _info_keys(cls: type) -> tuple[str, ...]:
+    """The ``additionalInfo`` keys that ``cls``'s own fields set (classes do not change)."""
+    keys = _INFO_KEYS.get(cls)
+    if keys is None:
+        keys = _INFO_KEYS[cls] = tuple(
+            name for field in attrs.fields(cls) for name in nested_keys(field).get(_INFO, ())
+        )
+    return keys
 
 
 @attrs.frozen(kw_only=True, slots=True)

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from .._endpoints import PaymentProduct
 from ._html import action_form, amount_text, esc, kv_table, page, status_badge, when
 from ._ledger import Transaction
 
-__all__ = ["checkout_page", "qr_svg", "transaction_path"]
+__all__ = ["checkout_page", "pay_return_url", "qr_svg", "transaction_path"]
 
 _TITLES: Mapping[PaymentProduct, str] = {
     PaymentProduct.QRIS: "Scan to pay with QRIS",
@@ -29,6 +29,18 @@ _TITLES: Mapping[PaymentProduct, str] = {
 def transaction_path(txn: Transaction) -> str:
     """``/_simulator/transactions/{ref}``, the reference quoted for a URL."""
     return f"/_simulator/transactions/{quote(txn.reference_no, safe='')}"
+
+
+def pay_return_url(txn: Transaction) -> str | None:
+    """Where the payer goes after paying: the order's ``PAY_RETURN`` URL (any product whose
+    create carried ``urlParams``), only if it is a plain http(s) URL, quoted for a header."""
+    url = txn.details.get("payReturnUrl")
+    if not isinstance(url, str):
+        return None
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in {"http", "https"} or not parts.netloc:
+        return None
+    return quote(url, safe=":/?#[]@!$&'()*+,;=%~")
 
 
 def qr_svg(content: str) -> str | None:
@@ -101,14 +113,20 @@ def _retail(txn: Transaction) -> str:
 
 
 def _ewallet(txn: Transaction) -> str:
-    back = txn.details.get("payReturnUrl")
-    note = (
-        f'<p class="muted">After paying you return to <code>{esc(back)}</code></p>' if back else ""
-    )
     return (
         '<div class="wallet" id="wallet"><strong>DANA</strong> · simulated wallet page'
         f'<div class="muted">Channel {esc(txn.channel)}: the payer confirms in the wallet'
-        f"</div></div>{note}"
+        "</div></div>"
+    )
+
+
+def _return_note(txn: Transaction) -> str:
+    """Where Pay leads, for an open order that named a ``PAY_RETURN`` URL."""
+    back = pay_return_url(txn)
+    if back is None or txn.is_final:
+        return ""
+    return (
+        f'<p class="muted" id="return-note">After paying you return to <code>{esc(back)}</code></p>'
     )
 
 
@@ -191,7 +209,7 @@ def _expiry(txn: Transaction) -> str:
 def _result(txn: Transaction) -> str:
     if not txn.is_final:
         return ""
-    back = txn.details.get("payReturnUrl")
+    back = pay_return_url(txn)
     link = f' <a id="return-link" href="{esc(back)}">Back to the merchant</a>' if back else ""
     return f'<p id="result">This payment is {status_badge(txn.status, txn.status_desc)}.{link}</p>'
 
@@ -224,7 +242,8 @@ def checkout_page(txn: Transaction, version: int) -> bytes:
         f'<section class="card" id="checkout" data-live data-product="{esc(txn.product.value)}">'
         f"<h1>{esc(_TITLES.get(txn.product, 'Checkout'))}</h1>"
         f'<div class="pay-amount" id="amount">{esc(amount_text(txn))}</div>'
-        f"{_expiry(txn)}{block}{summary}{_result(txn)}{payer_actions(txn)}</section>"
+        f"{_expiry(txn)}{block}{summary}{_return_note(txn)}{_result(txn)}{payer_actions(txn)}"
+        "</section>"
         f'<p class="muted"><a href="{esc(console)}">Open in the console</a></p>'
     )
     return page(f"Checkout {txn.partner_reference_no}", body, narrow=True, version=version)

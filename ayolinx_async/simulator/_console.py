@@ -7,6 +7,7 @@ short polling of :func:`state_version` (see ``static/console.js``).
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -19,10 +20,20 @@ from ._ledger import Transaction
 if TYPE_CHECKING:
     from ._app import Simulator
 
-__all__ = ["console_page", "detail_href", "faults_from_form", "state_version"]
+__all__ = [
+    "CONSOLE_ROWS",
+    "console_page",
+    "console_rows",
+    "detail_href",
+    "faults_from_form",
+    "state_version",
+]
 
-#: Rows shown in the transactions table (newest first); the JSON routes list everything.
-_MAX_ROWS = 200
+#: Rows the transactions table shows at first (newest first), and how many "Show more" adds;
+#: the JSON routes list everything.
+CONSOLE_ROWS = 200
+#: The most rows one console page renders, however large ``?rows=`` is.
+_ROWS_LIMIT = 20_000
 
 
 def state_version(sim: Simulator) -> int:
@@ -49,7 +60,33 @@ def delivery_badge(delivery: Delivery) -> str:
     return f'<span class="badge {esc(state)} delivery-state">{esc(state)}</span>'
 
 
-def _transactions(sim: Simulator) -> str:
+def console_rows(query: str) -> int:
+    """The ``?rows=`` of a console URL, clamped to ``CONSOLE_ROWS.._ROWS_LIMIT``."""
+    for part in query.split("&"):
+        name, _, value = part.partition("=")
+        if name == "rows" and value.isdigit() and len(value) <= 6:
+            return max(CONSOLE_ROWS, min(int(value), _ROWS_LIMIT))
+    return CONSOLE_ROWS
+
+
+def _more(total: int, shown: int) -> str:
+    """ "Showing the newest N of M" and a link that shows more (older rows)."""
+    if total <= shown:
+        return ""
+    more = min(CONSOLE_ROWS, total - shown, _ROWS_LIMIT - shown)
+    link = (
+        f' <a id="show-more" href="/_simulator/console?rows={shown + more}">Show {more} more</a>'
+        if more > 0
+        else ""
+    )
+    return (
+        f'<p class="muted" id="more">Showing the newest {shown} of {total}.{link} Every'
+        ' transaction is in the JSON at <a href="/_simulator/transactions">'
+        "/_simulator/transactions</a>.</p>"
+    )
+
+
+def _transactions(sim: Simulator, shown: int) -> str:
     transactions = sorted(sim.transactions(), key=lambda t: t.created_at, reverse=True)
     counts: dict[str, int] = {}
     for delivery in sim.deliveries():
@@ -60,14 +97,13 @@ def _transactions(sim: Simulator) -> str:
             " (e.g. <code>client.qris.generate(...)</code>).</td></tr>"
         )
     else:
-        rows = "".join(
-            _row(txn, counts.get(txn.reference_no, 0)) for txn in transactions[:_MAX_ROWS]
-        )
+        rows = "".join(_row(txn, counts.get(txn.reference_no, 0)) for txn in transactions[:shown])
     return (
         '<section class="card" id="transactions" data-live><h2>Transactions</h2>'
         "<table><thead><tr><th>Created</th><th>Merchant reference</th><th>Product</th>"
         '<th>Channel</th><th class="num">Amount</th><th>Status</th><th class="num">Callbacks</th>'
-        f"<th></th></tr></thead><tbody>{rows}</tbody></table></section>"
+        f"<th></th></tr></thead><tbody>{rows}</tbody></table>"
+        f"{_more(len(transactions), shown)}</section>"
     )
 
 
@@ -147,17 +183,25 @@ def _faults(sim: Simulator) -> str:
     )
 
 
+def _knob(form: dict[str, str], name: str) -> float:
+    """One number of the fault form (empty = 0); NaN or infinity is a ``ValueError``."""
+    value = float(form.get(name) or 0)
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number")
+    return value
+
+
 def faults_from_form(form: dict[str, str]) -> Faults:
     """The console's fault form as :class:`Faults` (unchecked box = off, paths one per line);
     raises ``ValueError`` on a bad number."""
     paths = [p.strip() for p in form.get("paths", "").replace(",", "\n").splitlines()]
     chosen: Any = frozenset(p for p in paths if p) or None
     return Faults(
-        latency=float(form.get("latency") or 0),
-        jitter=float(form.get("jitter") or 0),
-        error_rate=float(form.get("errorRate") or 0),
-        drop_rate=float(form.get("dropRate") or 0),
-        drop_callbacks=float(form.get("dropCallbacks") or 0),
+        latency=_knob(form, "latency"),
+        jitter=_knob(form, "jitter"),
+        error_rate=_knob(form, "errorRate"),
+        drop_rate=_knob(form, "dropRate"),
+        drop_callbacks=_knob(form, "dropCallbacks"),
         paths=chosen,
         include_token=form.get("includeToken") in {"on", "true", "1"},
     )
@@ -204,11 +248,11 @@ def _credentials(sim: Simulator) -> str:
     )
 
 
-def console_page(sim: Simulator) -> bytes:
-    """The console's front page."""
+def console_page(sim: Simulator, *, rows: int = CONSOLE_ROWS) -> bytes:
+    """The console's front page, the newest ``rows`` transactions in its table."""
     body = (
         "<h1>Console</h1>"
-        f"{_transactions(sim)}"
+        f"{_transactions(sim, rows)}"
         f'<div class="grid">{_faults(sim)}{_credentials(sim)}</div>'
     )
     return page("Console", body, version=state_version(sim), body_id="console")

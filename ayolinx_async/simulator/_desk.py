@@ -166,4 +166,6 @@ def parse_admin_amount(value: object) -> Decimal:
         raise ValueError("amount must be a decimal number") from None
     if not amount.is_finite() or amount <= 0:
         raise ValueError("amount must be positive")
+    if amount.adjusted() > 12:  # the wire holds at most "9999999999999.99" (16 characters)
+        raise ValueError("amount is too large")
     return amount.quantize(Decimal("0.01"))

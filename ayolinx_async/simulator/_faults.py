@@ -8,6 +8,7 @@ matching requests.
 from __future__ import annotations
 
 import enum
+import math
 import random
 from collections import deque
 
@@ -30,9 +31,13 @@ def _rate(instance: object, attribute: attrs.Attribute[float], value: float) -> 
         raise ValueError(f"{attribute.name} must be between 0 and 1")
 
 
+#: One-shot faults queued by one call, at most (a huge count would queue itself into swap).
+MAX_SHOTS = 10_000
+
+
 def _non_negative(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
-    if value < 0:
-        raise ValueError(f"{attribute.name} must not be negative")
+    if not (value >= 0 and math.isfinite(value)):  # NaN compares false both ways
+        raise ValueError(f"{attribute.name} must be a finite, non-negative number")
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -91,8 +96,8 @@ class FaultPlan:
         self, kind: SimulatorFault | str, *, count: int = 1, path: str | None = None
     ) -> None:
         """Make the next ``count`` requests (to ``path``, or any API path) fail as ``kind``."""
-        if count < 1:
-            raise ValueError("count must be at least 1")
+        if not 1 <= count <= MAX_SHOTS:
+            raise ValueError(f"count must be between 1 and {MAX_SHOTS}")
         fault = SimulatorFault(kind)
         self._shots.extend(_Shot(kind=fault, path=path) for _ in range(count))
 

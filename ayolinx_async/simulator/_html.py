@@ -134,6 +134,8 @@ def page(
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{esc(title)} · Ayolinx simulator</title>"
+        # An empty icon: browsers would otherwise ask for /favicon.ico, an API 404.
+        '<link rel="icon" href="data:,">'
         '<link rel="stylesheet" href="/_simulator/static/console.css">'
         '<script src="/_simulator/static/console.js" defer></script>'
         f"</head><body{id_attr}{live_attrs}>"

@@ -32,6 +32,12 @@ _VA_TRX_TYPES = frozenset({"C", "O", "I", "V", "W"})
 DEFAULT_LINK_CHANNELS = ("BNC_QRIS", "EMONEY_DANA_SNAP", "VIRTUAL_ACCOUNT_BNI")
 
 
+def _pay_return(urls: Mapping[str, str]) -> dict[str, str]:
+    """The ``payReturnUrl`` detail (where the checkout page sends the payer after paying), if the
+    request's ``urlParams`` named a ``PAY_RETURN``."""
+    return {"payReturnUrl": urls["PAY_RETURN"]} if "PAY_RETURN" in urls else {}
+
+
 # -- QRIS (docs/protocol.md §17.1-§17.3) ------------------------------------------------
 
 
@@ -60,7 +66,7 @@ def _read_order(
 def _qr_generate(
     desk: Desk, account: MerchantAccount, f: Fields, now: float, origin: str
 ) -> Handled:
-    order, _ = _read_order(f, now, desk.settings.qr_validity, suffix="_QRIS")
+    order, urls = _read_order(f, now, desk.settings.qr_validity, suffix="_QRIS")
     desk.unique(account, PaymentProduct.QRIS, order.partner_reference_no, f, "partnerReferenceNo")
     ayolinx_ref = desk.new_reference(now)
     qr = build_qris(
@@ -78,7 +84,7 @@ def _qr_generate(
         order,
         now,
         reference_no=ayolinx_ref,
-        details={"qrContent": qr},
+        details={"qrContent": qr, **_pay_return(urls)},
         answer={
             "partnerReferenceNo": order.partner_reference_no,
             "qrContent": qr,
@@ -124,9 +130,7 @@ def _dana_payment(
     )
     ayolinx_ref = desk.new_reference(now)
     redirect = desk.checkout_url(origin, ayolinx_ref)
-    details: dict[str, Any] = {"webRedirectUrl": redirect}
-    if "PAY_RETURN" in urls:
-        details["payReturnUrl"] = urls["PAY_RETURN"]
+    details: dict[str, Any] = {"webRedirectUrl": redirect, **_pay_return(urls)}
     return desk.create(
         Endpoint.EWALLET_PAYMENT,
         account,
@@ -245,6 +249,7 @@ def _retail_create(
             "customerName": customer,
             "customerEmail": email,
             "customerPhone": phone,
+            **_pay_return(urls),
         },
         answer={
             "partnerReferenceNo": reference,
@@ -329,7 +334,7 @@ def _link_create(
             "description": description or "",
             # What the payer page lists, and where it sends the payer after paying.
             "listItem": [{k: item[k] for k in ("name", "price", "qty")} for item in items],
-            **({"payReturnUrl": urls["PAY_RETURN"]} if "PAY_RETURN" in urls else {}),
+            **_pay_return(urls),
         },
         answer={
             "paymentLink": link,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import random
 import time
 
 import anyio
@@ -11,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ayolinx_async import ConnectionDroppedError, OutcomeUnknownError
 from ayolinx_async.simulator import Faults, MerchantAccount, Simulator, SimulatorFault
+from ayolinx_async.simulator._faults import MAX_SHOTS, FaultPlan
 from tests._fakes import FakeClock
 
 from ._helpers import RawCaller, qr_body
@@ -149,3 +152,16 @@ async def test_seeded_simulators_answer_identically(
     first = await run(5)
     assert first == await run(5)
     assert set(first) == {"5005101", "4045101"}  # some faults, some honest not-founds
+
+
+def test_python_fault_api_refuses_nan_and_unbounded_injections() -> None:
+    # NaN compares false with everything, so "< 0" alone let it through; a huge count queued
+    # one object per shot (an admin post of 1e11 grew the process to 12 GB).
+    for bad in (math.nan, math.inf, -1.0):
+        with pytest.raises(ValueError, match="latency"):
+            Faults(latency=bad)
+    plan = FaultPlan(Faults(), random.Random(0))
+    with pytest.raises(ValueError, match="count"):
+        plan.inject("error", count=MAX_SHOTS + 1)
+    plan.inject("error", count=MAX_SHOTS)
+    assert plan.pending_shots == MAX_SHOTS
