@@ -83,7 +83,9 @@ class CallbackASGIApp:
                 await send({"type": "websocket.close", "code": 1003})
             return
         handler = self._handler
-        raw_headers: list[tuple[bytes, bytes]] = list(scope.get("headers", []))
+        raw_headers: list[tuple[bytes, bytes]] = scope.get("headers") or []
+        if type(raw_headers) is not list:  # servers pass a list; copy anything else once
+            raw_headers = list(raw_headers)
         route = handler.route_for(_route_path(scope))
         declared = _declared_length(raw_headers)
         try:

@@ -146,10 +146,15 @@ def read_wire(cls: type, body: Mapping[str, Any]) -> dict[str, Any]:
                 raise Unreadable(exc.reason, suffix=exc.suffix, field=key) from None
     else:
         general = _reader_general(cls)
+    plain = type(body) is dict
     for name, parse, paths, none_is_none in general:
         value = None
         for path in paths:
-            raw = _lookup(body, path)
+            if plain and len(path) == 2:  # ``additionalInfo.x``: the common nested case, inline
+                inner = body.get(path[0])
+                raw = inner.get(path[1]) if type(inner) is dict else _lookup(body, path)
+            else:
+                raw = _lookup(body, path)
             if raw is None and none_is_none:
                 value = None  # what the parser would return, without calling it
                 continue
