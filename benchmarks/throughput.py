@@ -150,37 +150,55 @@ def _table(
 async def _requests_peer(
     key: rsa.RSAPrivateKey, url: str, default: AyolinxClient, rounds: int, duration: float
 ) -> Report:
-    """SDK (default transport, default limits) at c=16 vs 16 threads of ``requests``."""
-    op = typed_op(default)
-    await drive(op, THREADS, 0.2)
-    sdk: list[float] = []
-    peer: list[float] = []
+    """SDK (default transport, default limits) at c=16 vs 16 threads of ``requests``; and the
+    SDK with ``transport="auto"`` (aiohttp here) beside it."""
+    auto = AyolinxClient(credentials(key), base_url=url, timeout=TIMEOUT, transport="auto")
+    ops = {"sdk": typed_op(default), "auto": typed_op(auto)}
+    for op in ops.values():
+        await drive(op, THREADS, 0.2)
+    samples: dict[str, list[float]] = {"sdk": [], "auto": [], "peer": []}
+    loop = asyncio.get_running_loop()
     for index in range(rounds):
-        pair = [("sdk", sdk), ("peer", peer)]
-        for name, bucket in pair if index % 2 == 0 else pair[::-1]:
-            if name == "sdk":
-                bucket.append(await drive(op, THREADS, duration))
+        names = list(samples) if index % 2 == 0 else list(samples)[::-1]
+        for name in names:
+            if name == "peer":
+                rate = await loop.run_in_executor(None, requests_rate, key, url, THREADS, duration)
             else:
-                loop = asyncio.get_running_loop()
-                bucket.append(
-                    await loop.run_in_executor(None, requests_rate, key, url, THREADS, duration)
-                )
-    values = ratios(sdk, peer)
+                rate = await drive(ops[name], THREADS, duration)
+            samples[name].append(rate)
+    await close_sdk(auto)
+    peer = samples["peer"]
+    values = ratios(samples["sdk"], peer)
+    auto_values = ratios(samples["auto"], peer)
     report = Report(
         title="SDK at c=16 vs a 16-thread requests client",
         setup=(
             "The SDK with no transport chosen (default httpx transport, default limits), 16"
-            " coroutines, typed qris.query; the peer: requests.Session per thread, 16 threads,"
-            f" same inline signing. {rounds} interleaved rounds x {duration}s."
+            ' coroutines, typed qris.query, and the same with transport="auto" (aiohttp on'
+            " asyncio); the peer: requests.Session per thread, 16 threads, same inline signing."
+            f" {rounds} interleaved rounds x {duration}s."
         ),
         columns=["variant", "median calls/s", "ratio SDK/requests"],
         rows=[
             ["requests, 16 threads", statistics.median(peer), ""],
-            ["SDK default transport, c=16", statistics.median(sdk), ratio_cell(values)],
+            ["SDK default transport, c=16", statistics.median(samples["sdk"]), ratio_cell(values)],
+            [
+                'SDK transport="auto", c=16',
+                statistics.median(samples["auto"]),
+                ratio_cell(auto_values),
+            ],
         ],
     )
     report.checks.append(
         Check("SDK c=16 / requests 16 threads", statistics.median(values), ">=", REQUESTS_GOAL)
+    )
+    report.checks.append(
+        Check(
+            'SDK transport="auto" c=16 / requests 16 threads',
+            statistics.median(auto_values),
+            ">=",
+            REQUESTS_GOAL,
+        )
     )
     return report
 

@@ -75,11 +75,26 @@ def build_request(
         values["url_params"] = build_url_params(values.pop("url_params", None), **shortcuts)
     for name, value in defaults.items():
         values.setdefault(name, value)
-    mandatory = {field.name for field in attrs.fields(model) if field.default is attrs.NOTHING}  # type: ignore[arg-type]
+    mandatory = _mandatory(model)
     for name in given:
         if name in mandatory and name not in values:
             raise ValidationError(name, "is required")
     return model(**values)
+
+
+_MANDATORY: dict[type, frozenset[str]] = {}
+
+
+def _mandatory(model: type) -> frozenset[str]:
+    """The fields of ``model`` without a default (classes do not change: cached)."""
+    names = _MANDATORY.get(model)
+    if names is None:
+        names = _MANDATORY[model] = frozenset(
+            field.name
+            for field in attrs.fields(model)
+            if field.default is attrs.NOTHING
+        )
+    return names
 
 
 def build_url_params(
