@@ -25,6 +25,10 @@ from ayolinx_async.simulator import Simulator
 TOKEN_PATH = "/v1.0/access-token/b2b"
 ACK = {"responseCode": "2005600", "responseMessage": "Successful"}
 
+#: Headers of a browser's form post and page request.
+FORM = {"content-type": "application/x-www-form-urlencoded"}
+HTML = {"accept": "text/html,application/xhtml+xml"}
+
 
 def qr_body(reference: str = "ORD-1", value: str = "10000.00", **extra: Any) -> dict[str, Any]:
     body: dict[str, Any] = {

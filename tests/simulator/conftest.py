@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -65,3 +66,12 @@ async def raw(
     )
     yield caller
     await caller.aclose()
+
+
+@pytest.fixture
+async def pages(sim: Simulator) -> AsyncIterator[httpx.AsyncClient]:
+    """The simulator's pages and admin routes over ASGI (no sockets)."""
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=sim), base_url="http://ayolinx.simulator"
+    ) as client:
+        yield client

@@ -4,7 +4,6 @@ rule, secrets never shown, the live-refresh counter, redelivery and the PAY_RETU
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -14,20 +13,9 @@ from tests.browser import _shop
 from tests.conftest import CLIENT_SECRET
 from tests.reliability._secret_watch import private_key_lines
 
-from ._helpers import MerchantApp
+from ._helpers import FORM, HTML, MerchantApp
 
 pytestmark = pytest.mark.anyio
-
-FORM = {"content-type": "application/x-www-form-urlencoded"}
-HTML = {"accept": "text/html,application/xhtml+xml"}
-
-
-@pytest.fixture
-async def pages(sim: Simulator) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=sim), base_url="http://ayolinx.simulator"
-    ) as client:
-        yield client
 
 
 def csrf_of(page: str) -> str:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import AsyncIterator
 
 import anyio
 import attrs
@@ -18,20 +17,9 @@ from ayolinx_async.simulator import Simulator
 from ayolinx_async.simulator._checkout import checkout_page
 from tests.browser import _shop
 
-from ._helpers import MerchantApp
+from ._helpers import FORM, HTML, MerchantApp
 
 pytestmark = pytest.mark.anyio
-
-FORM = {"content-type": "application/x-www-form-urlencoded"}
-HTML = {"accept": "text/html,application/xhtml+xml"}
-
-
-@pytest.fixture
-async def pages(sim: Simulator) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=sim), base_url="http://ayolinx.simulator"
-    ) as client:
-        yield client
 
 
 async def csrf(pages: httpx.AsyncClient) -> str:
