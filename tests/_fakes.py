@@ -34,10 +34,14 @@ class FakeAyolinx:
             200, {"responseCode": "2005100", "responseMessage": "Successful", "echo": "ok"}
         )
         self.token_responder: Responder | None = None
+        #: Set when a token request arrives (tests that act while a fetch is in flight).
+        self.token_seen: anyio.Event | None = None
 
     async def __call__(self, request: httpx.Request) -> httpx.Response:
         if request.url.path == TOKEN_PATH:
             self.token_requests.append(request)
+            if self.token_seen is not None:
+                self.token_seen.set()
             if self.token_delay:
                 await anyio.sleep(self.token_delay)
             if self.token_failures > 0:

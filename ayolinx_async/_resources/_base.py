@@ -90,9 +90,7 @@ def _mandatory(model: type) -> frozenset[str]:
     names = _MANDATORY.get(model)
     if names is None:
         names = _MANDATORY[model] = frozenset(
-            field.name
-            for field in attrs.fields(model)
-            if field.default is attrs.NOTHING
+            field.name for field in attrs.fields(model) if field.default is attrs.NOTHING
         )
     return names
 

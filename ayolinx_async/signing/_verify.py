@@ -18,7 +18,7 @@ _HMAC_DIGESTS = {"sha512": hashlib.sha512, "sha256": hashlib.sha256}
 
 
 @functools.cache
-def _rsa_parameters() -> tuple[Any, Any, type[Exception]]:
+def rsa_parameters() -> tuple[Any, Any, type[Exception]]:
     """PKCS#1 v1.5, SHA-256 and ``InvalidSignature``, built once on first use: importing
     cryptography costs a fifth of ``import httpx``, and ``import ayolinx_async`` should not
     pay it before a key is loaded (issue 15)."""
@@ -31,7 +31,7 @@ def _rsa_parameters() -> tuple[Any, Any, type[Exception]]:
 
 def rsa_signature(key: rsa.RSAPrivateKey, message: str) -> str:
     """Base64 SHA256withRSA (PKCS#1 v1.5) over the UTF-8 message."""
-    pkcs1, sha256, _ = _rsa_parameters()
+    pkcs1, sha256, _ = rsa_parameters()
     raw = key.sign(message.encode("utf-8"), pkcs1, sha256)
     return base64.b64encode(raw).decode("ascii")
 
@@ -59,7 +59,7 @@ def verify_rsa(key: rsa.RSAPublicKey, message: str, signature: str) -> bool:
     raw = _b64decode(signature)
     if raw is None:
         return False
-    pkcs1, sha256, invalid = _rsa_parameters()
+    pkcs1, sha256, invalid = rsa_parameters()
     try:
         key.verify(raw, message.encode("utf-8"), pkcs1, sha256)
     except invalid:

@@ -146,13 +146,18 @@ async def test_cancelling_the_refresher_leaves_the_cache_usable(credentials: Cre
 async def test_cancelled_waiters_do_not_wedge_the_cache(credentials: Credentials) -> None:
     fake = FakeAyolinx(token_delay=0.1)
     async with fake.client(credentials) as client:
+        fake.token_seen = anyio.Event()
         async with anyio.create_task_group() as tg:
             for _ in range(20):
                 tg.start_soon(client.get_access_token)
-            await anyio.sleep(0.02)
+            # Cancel while the fetch is in flight (waiting on the clock alone is flaky on a
+            # loaded machine: the fetch may not have left yet).
+            with anyio.fail_after(5):
+                await fake.token_seen.wait()
             tg.cancel_scope.cancel()
         fake.token_delay = 0
         results = await _burst(20, client.get_access_token)
+    assert len(fake.token_requests) == 2  # the cancelled fetch, then exactly one more
     assert {t.value for t in results} == {"tok-2"}  # type: ignore[attr-defined]
 
 
