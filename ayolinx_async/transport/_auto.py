@@ -12,23 +12,11 @@ was installed. The choice is made at the first request, inside the running event
 from __future__ import annotations
 
 import importlib.util
-import sys
 
 from ._base import HttpRequest, HttpResponse, Timeout, Transport
-from ._httpx import HttpxTransport
+from ._httpx import HttpxTransport, running_asyncio
 
 __all__ = ["AutoTransport"]
-
-
-def _on_asyncio() -> bool:
-    asyncio = sys.modules.get("asyncio")  # code on asyncio has imported it; we need not
-    if asyncio is None:
-        return False
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
 
 
 class AutoTransport:
@@ -49,7 +37,7 @@ class AutoTransport:
     def _choose(self) -> Transport:
         if self._closed:
             raise RuntimeError("Cannot send a request, as the transport has been closed.")
-        if _on_asyncio() and importlib.util.find_spec("aiohttp") is not None:
+        if running_asyncio() is not None and importlib.util.find_spec("aiohttp") is not None:
             from .aiohttp import AiohttpTransport
 
             chosen: Transport = AiohttpTransport(timeout=self._timeout, limit=self._limit)

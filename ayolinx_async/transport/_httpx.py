@@ -61,7 +61,7 @@ def _pool_size(client: httpx.AsyncClient) -> int | None:
     return size if isinstance(size, int) and size > 0 else None
 
 
-def _running_asyncio() -> ModuleType | None:
+def running_asyncio() -> ModuleType | None:
     """The ``asyncio`` module inside an asyncio task, else ``None`` (trio, or no loop). Read
     from ``sys.modules``: code on asyncio has imported it, and the SDK need not (issue 15)."""
     asyncio = sys.modules.get("asyncio")
@@ -132,9 +132,12 @@ class HttpxTransport:
             else:
                 from ._pool import ConnectionPool
 
+                # httpx's ``None`` means "no limit": kept as such, not as zero.
+                most = self._limits.max_connections or sys.maxsize
+                keep = self._limits.max_keepalive_connections
                 self._native = ConnectionPool(
-                    max_connections=self._limits.max_connections or 100,
-                    max_keepalive=self._limits.max_keepalive_connections or 0,
+                    max_connections=most,
+                    max_keepalive=most if keep is None else keep,
                     keepalive_expiry=self._limits.keepalive_expiry,
                     ssl_context=httpx.create_ssl_context(),
                 )
@@ -273,7 +276,7 @@ class HttpxTransport:
             # never left then ends in httpx's own pool/connect timeout (safe to resend), not in
             # an ambiguous read timeout. asyncio.timeout costs a third of anyio.fail_after.
             deadline = timeout.total + timeout.connect
-            asyncio = _running_asyncio()
+            asyncio = running_asyncio()
             if asyncio is not None:
                 async with asyncio.timeout(deadline):
                     status, headers, content = await self._gated(request, timeout, admitted)

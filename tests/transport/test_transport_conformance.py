@@ -12,6 +12,7 @@ import gzip
 import time
 
 import anyio
+import httpx
 import pytest
 
 from ayolinx_async._errors import (
@@ -21,7 +22,7 @@ from ayolinx_async._errors import (
     ReadTimeoutError,
     TransportError,
 )
-from ayolinx_async.transport import HttpRequest, Timeout
+from ayolinx_async.transport import HttpRequest, HttpxTransport, Timeout
 
 from ._rawserver import (
     Behaviour,
@@ -307,3 +308,15 @@ async def test_aclose_leaves_a_users_client_open(transport_kind: str) -> None:
         await user.aclose()
     assert user.is_closed
     assert len(server.requests) == 2
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_unlimited_httpx_limits_keep_connections_alive(anyio_backend: str) -> None:
+    # httpx's None means "no limit"; read as zero it would close every connection after use.
+    limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
+    transport = HttpxTransport(limits=limits)
+    async with raw_server() as server:
+        for _ in range(3):
+            assert (await transport.send(_request(server.url + PATH))).status_code == 200
+        assert server.connections == 1
+        await transport.aclose()
