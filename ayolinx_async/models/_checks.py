@@ -67,11 +67,23 @@ _TEXT_RULES: dict[TextKind, tuple[re.Pattern[str] | None, str]] = {
     "url": (_URL, "must be an http(s) URL without spaces"),
 }
 
+#: Patterns that alone imply every rule of their kind (non-blank, no control characters):
+#: a value they match needs no further checks.
+_PLAIN_RULES: dict[str, re.Pattern[str]] = {
+    "reference": re.compile(r"[\x21-\x7e]+"),
+    "digits": re.compile(r"[0-9]+"),
+    "phone": re.compile(r"\+?[0-9]+"),
+}
+
 
 def check_text(value: object, *, field: str, max_length: int, kind: TextKind = "text") -> str:
     """Validate one request string: a ``str``, not blank, no control characters, at most
     ``max_length`` characters (SNAP lengths, docs/protocol.md §17.6) and matching
     ``kind``'s pattern."""
+    if type(value) is str and len(value) <= max_length:
+        plain = _PLAIN_RULES.get(kind)
+        if plain is not None and plain.fullmatch(value):
+            return value  # the usual case: the rules below would all pass
     if not isinstance(value, str):
         raise ValidationError(field, f"must be a string, not {type(value).__name__}")
     if not value.strip():
@@ -123,6 +135,10 @@ def instance_field(kind: type, *, optional: bool = False) -> _Validator:
 
 def to_channel(value: Channel | str) -> Channel:
     """attrs converter for ``channel``: any non-blank code, known or not (open enum)."""
+    if isinstance(value, str):
+        known = Channel.known(value)
+        if known is not None:
+            return known  # a known code is valid by definition
     check_text(value, field="channel", max_length=64, kind="reference")
     return Channel(value)
 
@@ -140,10 +156,13 @@ def to_url_params(value: Iterable[UrlParam]) -> tuple[UrlParam, ...]:
     return params
 
 
+_NO_INFO: Mapping[str, Any] = MappingProxyType({})
+
+
 def to_additional_info(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
     """attrs converter for extra ``additionalInfo`` keys: a read-only copy of a JSON object."""
-    if value is None:
-        return MappingProxyType({})
+    if value is None or value is _NO_INFO or (type(value) is dict and not value):
+        return _NO_INFO
     if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
         raise ValidationError("additional_info", "must be a mapping with string keys")
     try:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import enum
-from typing import Any
+from typing import Any, Self
 
 __all__ = ["Channel", "TransactionStatus", "UrlParamType", "ValidUpToFormat"]
 
@@ -24,6 +24,18 @@ class _OpenStrEnum(enum.StrEnum):
     @property
     def is_known(self) -> bool:
         return self._name_ != "UNKNOWN"
+
+    @classmethod
+    def known(cls, value: str) -> Self | None:
+        """The member for a known code, else ``None``: one dict lookup, for parsers on the hot
+        path (a known code is valid by definition, so it needs no further checks)."""
+        members = _MEMBERS.get(cls)
+        if members is None:
+            members = _MEMBERS[cls] = {member.value: member for member in cls}
+        return members.get(value)  # type: ignore[return-value]
+
+
+_MEMBERS: dict[type, dict[str, _OpenStrEnum]] = {}
 
 
 class TransactionStatus(_OpenStrEnum):

@@ -109,73 +109,85 @@ def render_wire(model: object) -> dict[str, Any]:
     Nested fields (``additionalInfo.channel``) lead the object of that name, whose own field
     (the caller's extra keys) follows them.
     """
-    body: dict[str, Any] = {}
-    nested: dict[str, dict[str, Any]] = {}
-    for attribute, spec in _specs(type(model)):
-        value = getattr(model, attribute.name)
-        rendered = spec.render(model, attribute, value) if spec.render is not None else value
-        if rendered is None:
-            continue
+    cls = type(model)
+    renderer = _RENDERERS.get(cls)
+    if renderer is None:
+        renderer = _RENDERERS[cls] = _compile_renderer(_specs(cls))
+    return renderer(model)
+
+
+_RENDERERS: dict[type, Callable[[Any], dict[str, Any]]] = {}
+#: Rendered values that are never a mapping (skips the ABC check for them).
+_SCALARS = frozenset({str, int, float, bool, list})
+
+
+def _compile_renderer(specs: _Specs) -> Callable[[Any], dict[str, Any]]:
+    """Per class, once: :func:`render_wire` as straight-line code. A mapping rendered under a
+    key that nested fields also fill is merged after them; a mapping is sent as a plain dict."""
+    namespace: dict[str, Any] = {"Mapping": Mapping, "_SCALARS": _SCALARS}
+    lines = ["def render(model):", "    body = {}", "    nested = {}"]
+    for index, (attribute, spec) in enumerate(specs):
+        namespace[f"r{index}"], namespace[f"a{index}"] = spec.render, attribute
+        read = f"model.{attribute.name}"
+        if spec.render is not None:
+            read = f"r{index}(model, a{index}, {read})"
+        lines.append(f"    v = {read}")
         head, *rest = spec.paths[0]
         if rest:
-            nested.setdefault(head, {})[rest[0]] = rendered
-        elif isinstance(rendered, Mapping):
-            body[head] = {**nested.pop(head, {}), **rendered}
-        else:
-            body[head] = rendered
-    body.update(nested)
-    return body
+            target = f"nested.setdefault({head!r}, {{}})[{rest[0]!r}]"
+            lines.append(f"    if v is not None: {target} = v")
+            continue
+        lines += [
+            "    if v is not None:",
+            f"        if type(v) in _SCALARS or not isinstance(v, Mapping): body[{head!r}] = v",
+            f"        else: body[{head!r}] = {{**nested.pop({head!r}, {{}}), **v}}",
+        ]
+    lines += ["    body.update(nested)", "    return body"]
+    return _function(lines, namespace)
 
 
 def read_wire(cls: type, body: Mapping[str, Any]) -> dict[str, Any]:
     """Constructor arguments for the wire fields of ``cls`` read from ``body``: each path in
     turn, the first truthy parse wins. A strict parser's :class:`Unreadable` names its path."""
-    values: dict[str, Any] = {}
-    simple, general = _reader(cls)
     if type(body) is dict:
-        # Fields with one top-level key (most of them): a dict lookup and the parser, if sent.
-        get = body.get
-        for name, parse, key, none_is_none in simple:
-            raw = get(key)
-            if raw is None and none_is_none:
-                values[name] = None
-                continue
-            try:
-                values[name] = parse(raw)
-            except Unreadable as exc:
-                raise Unreadable(exc.reason, suffix=exc.suffix, field=key) from None
-    else:
-        general = _reader_general(cls)
-    plain = type(body) is dict
-    for name, parse, paths, none_is_none in general:
-        value = None
-        for path in paths:
-            if plain and len(path) == 2:  # ``additionalInfo.x``: the common nested case, inline
-                inner = body.get(path[0])
-                raw = inner.get(path[1]) if type(inner) is dict else _lookup(body, path)
-            else:
-                raw = _lookup(body, path)
-            if raw is None and none_is_none:
-                value = None  # what the parser would return, without calling it
-                continue
-            try:
-                value = parse(raw)
-            except Unreadable as exc:
-                raise Unreadable(exc.reason, suffix=exc.suffix, field=".".join(path)) from None
-            if value:
-                break
-        values[name] = value
+        return _compiled_reader(cls)(body)
+    values: dict[str, Any] = {}
+    for name, parse, paths, none_is_none in _reader_general(cls):
+        values[name] = _first(body, parse, paths, none_is_none)
     return values
 
 
-_Simple = tuple[tuple[str, Parse, str, bool], ...]
+def _first(
+    body: Mapping[str, Any],
+    parse: Parse,
+    paths: tuple[tuple[str, ...], ...],
+    none_is_none: bool,
+) -> Any:
+    """One field read the general way: each path in turn, the first truthy parse wins."""
+    value = None
+    for path in paths:
+        raw = _lookup(body, path)
+        if raw is None and none_is_none:
+            value = None  # what the parser would return, without calling it
+            continue
+        try:
+            value = parse(raw)
+        except Unreadable as exc:
+            raise Unreadable(exc.reason, suffix=exc.suffix, field=".".join(path)) from None
+        if value:
+            break
+    return value
+
+
 _General = tuple[tuple[str, Parse, tuple[tuple[str, ...], ...], bool], ...]
-_READERS: dict[type, tuple[_Simple, _General]] = {}
 _GENERAL: dict[type, _General] = {}
+_COMPILED: dict[type, Callable[[dict[str, Any]], dict[str, Any]]] = {}
 
 
 def _reader_general(cls: type) -> _General:
-    """Every wire field of ``cls`` as paths to try (a body that is not a plain dict)."""
+    """Every wire field of ``cls`` as paths to try, with its parser and whether that parser
+    maps a missing value to ``None`` (then a missing value skips the call: most optional
+    fields of a response or callback are absent)."""
     general = _GENERAL.get(cls)
     if general is None:
         general = _GENERAL[cls] = tuple(
@@ -185,23 +197,59 @@ def _reader_general(cls: type) -> _General:
     return general
 
 
-def _reader(cls: type) -> tuple[_Simple, _General]:
-    """Per class, once: the single-key fields and the others, each with its parser and whether
-    that parser maps a missing value to ``None`` (then a missing value skips the call: most
-    optional fields of a response or callback are absent, issue 15)."""
-    reader = _READERS.get(cls)
+def _compiled_reader(cls: type) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """Per class, once: :func:`read_wire` for a decoded JSON object as straight-line code (the
+    way attrs writes ``__init__``), since every typed response and callback pays for it."""
+    reader = _COMPILED.get(cls)
     if reader is None:
-        everything = _reader_general(cls)
-        simple = tuple(
-            (name, parse, paths[0][0], none_is_none)
-            for name, parse, paths, none_is_none in everything
-            if len(paths) == 1 and len(paths[0]) == 1
-        )
-        general = tuple(
-            entry for entry in everything if not (len(entry[2]) == 1 and len(entry[2][0]) == 1)
-        )
-        reader = _READERS[cls] = (simple, general)
+        reader = _COMPILED[cls] = _compile(_reader_general(cls))
     return reader
+
+
+def _compile(fields: _General) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """Straight-line source for ``fields``: a key is read with ``get``, ``additionalInfo.x``
+    through the inner object, a field with several paths through :func:`_first`."""
+    namespace: dict[str, Any] = {"Unreadable": Unreadable, "_first": _first, "_lookup": _lookup}
+    lines = ["def read(body):", "    get = body.get"]
+    names = []
+    for index, (name, parse, paths, none_is_none) in enumerate(fields):
+        namespace[f"p{index}"] = parse
+        namespace[f"paths{index}"] = paths
+        value = f"v{index}"
+        names.append(f"{name!r}: {value}")
+        if len(paths) != 1 or len(paths[0]) > 2:
+            lines.append(f"    {value} = _first(body, p{index}, paths{index}, {none_is_none})")
+            continue
+        path = paths[0]
+        if len(path) == 1:
+            lines.append(f"    raw = get({path[0]!r})")
+        else:
+            lines.append(f"    inner = get({path[0]!r})")
+            lines.append(
+                f"    raw = inner.get({path[1]!r}) if type(inner) is dict"
+                f" else _lookup(body, paths{index}[0])"
+            )
+        call = f"p{index}(raw)"
+        lines.append("    try:")
+        if none_is_none:
+            lines.append(f"        {value} = None if raw is None else {call}")
+        else:
+            lines.append(f"        {value} = {call}")
+        lines.append("    except Unreadable as exc:")
+        lines.append(
+            f"        raise Unreadable(exc.reason, suffix=exc.suffix, field={'.'.join(path)!r})"
+            " from None"
+        )
+    lines.append("    return {" + ", ".join(names) + "}")
+    return _function(lines, namespace)
+
+
+def _function(lines: list[str], namespace: dict[str, Any]) -> Callable[..., dict[str, Any]]:
+    """The one function ``lines`` define, compiled with ``namespace`` as its globals."""
+    exec(compile("\n".join(lines), "<ayolinx wire fields>", "exec"), namespace)  # noqa: S102
+    name = lines[0].removeprefix("def ").partition("(")[0]
+    function: Callable[..., dict[str, Any]] = namespace[name]
+    return function
 
 
 def _none_is_none(parse: Parse | None) -> bool:

@@ -239,6 +239,8 @@ def _wire_decimal(value: Decimal) -> Decimal | None:
 
 
 _CURRENCY = re.compile(r"[A-Z]{3}")
+#: A wire amount :func:`parse_amount` accepts unchanged: unsigned, at most 18 integer digits.
+_PLAIN_IDR = re.compile(r"[0-9]{1,18}(?:\.[0-9]{1,2})?")
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -273,6 +275,12 @@ class Amount:
     @classmethod
     def from_wire(cls, data: object) -> Amount | None:
         """Parse a wire amount (responses and callbacks); ``None`` if absent or unreadable."""
+        if type(data) is dict:
+            # The usual shape, ``{"value": "10000.00", "currency": "IDR"}``, read directly:
+            # every typed response and callback has one.
+            text = data.get("value")
+            if type(text) is str and data.get("currency") == "IDR" and _PLAIN_IDR.fullmatch(text):
+                return cls(value=Decimal(text), currency="IDR")
         if not isinstance(data, Mapping):
             return None
         value = parse_amount(data.get("value"))

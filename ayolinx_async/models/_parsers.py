@@ -39,6 +39,10 @@ def parse_mapping(value: object) -> Mapping[str, Any]:
 def parse_status(value: object) -> TransactionStatus | None:
     """``latestTransactionStatus`` as an open enum; numbers are zero-padded (``0`` → ``"00"``);
     other types are ``None``."""
+    if type(value) is str:
+        known = TransactionStatus.known(value)
+        if known is not None:
+            return known
     if isinstance(value, int) and not isinstance(value, bool):
         if value.bit_length() > 60:
             return None
@@ -50,6 +54,10 @@ def parse_status(value: object) -> TransactionStatus | None:
 
 def parse_channel(value: object) -> Channel | None:
     """A channel code as an open enum; ``None`` when absent or blank."""
+    if type(value) is str:
+        known = Channel.known(value)
+        if known is not None:
+            return known
     if not isinstance(value, str) or not value.strip():
         return None
     return Channel(value.strip())
