@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, Self, TypedDict, TypeVa
 
 import anyio
 import attrs
-import httpx
 
 from . import _log
 from ._auth.fetcher import TokenFetcher
@@ -34,11 +33,11 @@ from ._telemetry import build_telemetry
 from ._wire import BodyEncoding, new_external_id
 from .signing._keys import load_private_key
 from .signing._signers import LocalSigner, Signer
-from .transport._auto import AutoTransport
 from .transport._base import Timeout, Transport
-from .transport._httpx import HttpxTransport
 
 if TYPE_CHECKING:
+    import httpx
+
     from ._resources.ewallet import EwalletResource
     from ._resources.payment_link import PaymentLinksResource
     from ._resources.qris import QrisResource
@@ -163,11 +162,8 @@ class AyolinxClient:
         if transport is not None and http_client is not None:
             raise ConfigurationError("pass either transport= or http_client=, not both")
         owns = transport is None or transport == "auto"
-        if transport == "auto":
-            # aiohttp on asyncio when installed, else httpx (docs in transport/_auto.py).
-            transport = AutoTransport(timeout=options_timeout)
-        elif transport is None:
-            transport = HttpxTransport(http_client, timeout=options_timeout)
+        if transport is None or transport == "auto":
+            transport = _own_transport(transport, http_client, options_timeout)
         if retry is None:
             retry = RetryPolicy()
         if max_retries is not None:
@@ -401,3 +397,18 @@ class AyolinxClient:
     def _ensure_open(self) -> None:
         if self._core.closed:
             raise ConfigurationError("this AyolinxClient is closed")
+
+
+def _own_transport(
+    choice: Literal["auto"] | None, http_client: httpx.AsyncClient | None, timeout: Timeout
+) -> Transport:
+    """The transport a client builds for itself; imported here, so ``import ayolinx_async``
+    never pays for httpx (or aiohttp) before a client exists."""
+    if choice == "auto":
+        # aiohttp on asyncio when installed, else httpx (docs in transport/_auto.py).
+        from .transport._auto import AutoTransport
+
+        return AutoTransport(timeout=timeout)
+    from .transport._httpx import HttpxTransport
+
+    return HttpxTransport(http_client, timeout=timeout)

@@ -9,6 +9,7 @@ import importlib
 import os
 import signal
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +18,7 @@ from . import Command
 from ._output import emit_json, wants_json
 
 if TYPE_CHECKING:
-    from ..tracking import PaymentTracker, TrackerStats
+    from ..tracking import PaymentTracker, PollSchedule, TrackerStats
 
 __all__ = ["COMMAND"]
 
@@ -34,7 +35,9 @@ listener that cannot be imported, missing AYOLINX_* variables); 4 network.
 """
 
 
-def _schedule(text: str) -> tuple[float, ...]:
+def _schedule(text: str) -> PollSchedule:
+    from ..tracking import PollSchedule
+
     try:
         delays = tuple(float(part) for part in text.split(",") if part.strip())
     except ValueError:
@@ -43,7 +46,23 @@ def _schedule(text: str) -> tuple[float, ...]:
         ) from None
     if not delays or min(delays) <= 0:
         raise argparse.ArgumentTypeError("every delay must be a positive number of seconds")
-    return delays
+    return PollSchedule.of(delays)
+
+
+#: The ``run`` options, passed to ``PaymentTracker`` under the same names: type, default, help.
+_RUN_OPTIONS: dict[str, tuple[Callable[[str], Any], Any, str]] = {
+    "rate_limit": (float, 10.0, "queries/s, all pollers"),
+    "schedule": (_schedule, None, "seconds between queries: 15,60,300,900"),
+    "grace": (float, 900.0, "seconds after expiry (900)"),
+    "concurrency": (int, 10, "queries in flight (10)"),
+    "idle_wait": (float, 1.0, "seconds between idle passes"),
+    "listener_timeout": (float, 60.0, "seconds a listener may run (60)"),
+    "lease": (
+        float,
+        300.0,
+        "seconds before an outcome a dead process was delivering is offered again (300)",
+    ),
+}
 
 
 def _configure(parser: argparse.ArgumentParser) -> None:
@@ -51,20 +70,8 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("action", choices=("status", "run"), help="what to do")
     parser.add_argument("--store", help=f"store to use (default: ${STORE_VARIABLE})")
     poll = parser.add_argument_group("run")
-    poll.add_argument("--rate-limit", type=float, default=10.0, help="queries/s, all pollers")
-    poll.add_argument("--schedule", type=_schedule, help="seconds between queries: 15,60,300,900")
-    poll.add_argument("--grace", type=float, default=900.0, help="seconds after expiry (900)")
-    poll.add_argument("--concurrency", type=int, default=10, help="queries in flight (10)")
-    poll.add_argument("--idle-wait", type=float, default=1.0, help="seconds between idle passes")
-    poll.add_argument(
-        "--listener-timeout", type=float, default=60.0, help="seconds a listener may run (60)"
-    )
-    poll.add_argument(
-        "--lease",
-        type=float,
-        default=300.0,
-        help="seconds before an outcome a dead process was delivering is offered again (300)",
-    )
+    for name, (kind, default, help_text) in _RUN_OPTIONS.items():
+        poll.add_argument("--" + name.replace("_", "-"), type=kind, default=default, help=help_text)
     poll.add_argument(
         "--listener",
         action="append",
@@ -135,19 +142,10 @@ async def _status(args: argparse.Namespace) -> int:
 
 
 def _tracker_for_run(args: argparse.Namespace, client: Any) -> PaymentTracker:
-    from ..tracking import PaymentTracker, PollSchedule
+    from ..tracking import PaymentTracker
 
-    tracker = PaymentTracker(
-        client,
-        store=_store_spec(args),
-        schedule=PollSchedule.of(args.schedule) if args.schedule else None,
-        rate_limit=args.rate_limit,
-        grace=args.grace,
-        idle_wait=args.idle_wait,
-        concurrency=args.concurrency,
-        listener_timeout=args.listener_timeout,
-        lease=args.lease,
-    )
+    options = {name: getattr(args, name) for name in _RUN_OPTIONS}
+    tracker = PaymentTracker(client, store=_store_spec(args), **options)
     for entry in args.listener:
         tracker.on_outcome(_load_listener(entry), name=entry)
     return tracker

@@ -52,19 +52,15 @@ class UrlParam:
 TextKind: TypeAlias = Literal["text", "reference", "email", "phone", "digits", "url"]
 _Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-#: References travel in headers, URLs and callbacks: visible ASCII only, no spaces.
-_REFERENCE = re.compile(r"^[\x21-\x7e]+$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_PHONE = re.compile(r"^\+?[0-9]+$")
-_DIGITS = re.compile(r"^[0-9]+$")
-_URL = re.compile(r"^https?://[^\s]+$")
+#: Each kind's pattern and the rule it states. References travel in headers, URLs and callbacks:
+#: visible ASCII only, no spaces.
 _TEXT_RULES: dict[TextKind, tuple[re.Pattern[str] | None, str]] = {
     "text": (None, ""),
-    "reference": (_REFERENCE, "must be visible ASCII without spaces"),
-    "email": (_EMAIL, "must be an e-mail address"),
-    "phone": (_PHONE, "must be digits, optionally after a leading '+'"),
-    "digits": (_DIGITS, "must be digits only"),
-    "url": (_URL, "must be an http(s) URL without spaces"),
+    "reference": (re.compile(r"^[\x21-\x7e]+$"), "must be visible ASCII without spaces"),
+    "email": (re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$"), "must be an e-mail address"),
+    "phone": (re.compile(r"^\+?[0-9]+$"), "must be digits, optionally after a leading '+'"),
+    "digits": (re.compile(r"^[0-9]+$"), "must be digits only"),
+    "url": (re.compile(r"^https?://[^\s]+$"), "must be an http(s) URL without spaces"),
 }
 
 #: Patterns that alone imply every rule of their kind (non-blank, no control characters):

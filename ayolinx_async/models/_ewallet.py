@@ -11,22 +11,14 @@ from typing import Any
 
 import attrs
 
-from ._checks import (
-    UrlParam,
-    instance_field,
-    optional_text_field,
-    render_url_params,
-    text_field,
-    to_channel,
-    to_url_params,
-)
+from ._checks import UrlParam, render_url_params, text_field, to_channel, to_url_params
 from ._common import ResponseModel, TransactionStatusResponse
 from ._enums import Channel, ValidUpToFormat
 from ._fields import wire
+from ._kit import optional_text, optional_time, received, received_info, setting
 from ._money import Amount, check_idr, render_amount, to_request_amount
-from ._parsers import parse_mapping, parse_str
 from ._requests import CHANNEL_WIRE, ReferencedStatusQuery, WireRequest, info_last
-from ._times import optional_aware_datetime, render_valid_up_to_field
+from ._times import render_valid_up_to_field
 
 __all__ = [
     "EwalletPaymentRequest",
@@ -49,11 +41,7 @@ class EwalletPaymentRequest(WireRequest):
     partner_reference_no: str = attrs.field(
         validator=text_field(64, kind="reference"), metadata=wire("partnerReferenceNo")
     )
-    valid_up_to: datetime | None = attrs.field(
-        default=None,
-        validator=optional_aware_datetime,
-        metadata=wire("validUpTo", render=render_valid_up_to_field),
-    )
+    valid_up_to: datetime | None = optional_time("validUpTo", render=render_valid_up_to_field)
     amount: Amount = attrs.field(
         converter=to_request_amount, metadata=wire("amount", render=render_amount)
     )
@@ -63,14 +51,9 @@ class EwalletPaymentRequest(WireRequest):
     channel: Channel = attrs.field(
         default=Channel.EMONEY_DANA_SNAP, converter=to_channel, metadata=CHANNEL_WIRE
     )
-    sub_merchant_id: str | None = attrs.field(
-        default=None, validator=optional_text_field(32), metadata=wire("subMerchantId")
-    )
-    valid_up_to_format: ValidUpToFormat = attrs.field(
-        default=ValidUpToFormat.UNIX_SECONDS,
-        validator=instance_field(ValidUpToFormat),
-    )
-    allow_non_idr: bool = attrs.field(default=False, validator=instance_field(bool))
+    sub_merchant_id: str | None = optional_text("subMerchantId", 32)
+    valid_up_to_format: ValidUpToFormat = setting(ValidUpToFormat.UNIX_SECONDS)
+    allow_non_idr: bool = setting(False)
 
     def __attrs_post_init__(self) -> None:
         check_idr(self.amount, field="amount", allow_non_idr=self.allow_non_idr)
@@ -83,18 +66,10 @@ class EwalletPaymentResponse(ResponseModel):
     ``reference_no`` / ``partner_reference_no`` are SNAP fields Ayolinx may or may not send.
     """
 
-    web_redirect_url: str | None = attrs.field(
-        default=None, metadata=wire("webRedirectUrl", parse=parse_str)
-    )
-    reference_no: str | None = attrs.field(
-        default=None, metadata=wire("referenceNo", parse=parse_str)
-    )
-    partner_reference_no: str | None = attrs.field(
-        default=None, metadata=wire("partnerReferenceNo", parse=parse_str)
-    )
-    additional_info: Mapping[str, Any] = attrs.field(
-        factory=dict, repr=False, metadata=wire("additionalInfo", parse=parse_mapping)
-    )
+    web_redirect_url: str | None = received("webRedirectUrl")
+    reference_no: str | None = received("referenceNo")
+    partner_reference_no: str | None = received("partnerReferenceNo")
+    additional_info: Mapping[str, Any] = received_info()
 
 
 @attrs.frozen(kw_only=True, slots=True, field_transformer=info_last)

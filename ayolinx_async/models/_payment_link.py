@@ -19,20 +19,13 @@ import attrs
 
 from .._errors import ValidationError
 from .._response import APIResponse
-from ._checks import (
-    UrlParam,
-    check_text,
-    optional_text_field,
-    render_url_params,
-    text_field,
-    to_url_params,
-)
+from ._checks import UrlParam, check_text, render_url_params, text_field, to_url_params
 from ._common import ResponseModel
 from ._enums import Channel
 from ._fields import render_wire, wire
+from ._kit import optional_text, optional_time, received, received_info
 from ._money import to_amount
-from ._parsers import parse_mapping, parse_str
-from ._times import optional_aware_datetime, parse_time, render_time
+from ._times import parse_time
 
 __all__ = ["PaymentLinkCreateRequest", "PaymentLinkCreateResponse", "PaymentLinkItem"]
 
@@ -141,19 +134,9 @@ class PaymentLinkCreateRequest:
     partner_reference_no: str = attrs.field(
         validator=text_field(64, kind="reference"), metadata=wire("partnerReferenceNo")
     )
-    customer_name: str | None = attrs.field(
-        default=None, validator=optional_text_field(255), metadata=wire("customerName")
-    )
-    customer_email: str | None = attrs.field(
-        default=None,
-        validator=optional_text_field(255, kind="email"),
-        metadata=wire("customerEmail"),
-    )
-    customer_phone_number: str | None = attrs.field(
-        default=None,
-        validator=optional_text_field(20, kind="digits"),
-        metadata=wire("customerPhoneNumber"),
-    )
+    customer_name: str | None = optional_text("customerName", 255)
+    customer_email: str | None = optional_text("customerEmail", 255, kind="email")
+    customer_phone_number: str | None = optional_text("customerPhoneNumber", 20, kind="digits")
     customer_phone_number_country_code: str | None = attrs.field(
         default=None,
         validator=_country_code,
@@ -168,11 +151,7 @@ class PaymentLinkCreateRequest:
         metadata=wire("listPaymentChannel", render=_render_channels),
     )
     description: str = attrs.field(default="", validator=_description, metadata=wire("description"))
-    expiry_time: datetime | None = attrs.field(
-        default=None,
-        validator=optional_aware_datetime,
-        metadata=wire("expiryTime", render=render_time),
-    )
+    expiry_time: datetime | None = optional_time("expiryTime")
     url_params: tuple[UrlParam, ...] = attrs.field(
         default=(), converter=to_url_params, metadata=wire("urlParams", render=render_url_params)
     )
@@ -207,20 +186,12 @@ class PaymentLinkCreateResponse(ResponseModel):
     ``expiry_date`` is Ayolinx's value as labelled; ``requested_expiry_time`` is what you asked.
     """
 
-    payment_link: str | None = attrs.field(
-        default=None, metadata=wire("paymentLink", parse=parse_str)
-    )
-    link_id: str | None = attrs.field(
-        default=None, metadata=wire("partnerReferenceNo", parse=parse_str)
-    )
+    payment_link: str | None = received("paymentLink")
+    link_id: str | None = received("partnerReferenceNo")
     partner_reference_no: str | None = None
-    expiry_date: datetime | None = attrs.field(
-        default=None, metadata=wire("expiryDate", parse=parse_time)
-    )
+    expiry_date: datetime | None = received("expiryDate", parse_time)
     requested_expiry_time: datetime | None = None
-    additional_info: Mapping[str, Any] = attrs.field(
-        factory=dict, repr=False, metadata=wire("additionalInfo", parse=parse_mapping)
-    )
+    additional_info: Mapping[str, Any] = received_info()
 
     @classmethod
     def from_response(

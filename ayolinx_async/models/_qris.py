@@ -13,22 +13,15 @@ from typing import TYPE_CHECKING, Any, Self
 import attrs
 
 from .._errors import ResponseDecodeError
-from ._checks import (
-    UrlParam,
-    instance_field,
-    optional_text_field,
-    render_url_params,
-    text_field,
-    to_channel,
-    to_url_params,
-)
+from ._checks import UrlParam, render_url_params, text_field, to_channel, to_url_params
 from ._common import ResponseModel, TransactionStatusResponse
 from ._enums import Channel
 from ._fields import wire
+from ._kit import optional_text, optional_time, received, received_info, setting
 from ._money import Amount, check_idr, render_amount, to_request_amount
-from ._parsers import parse_mapping, parse_str
+from ._parsers import parse_str
 from ._requests import CHANNEL_WIRE, ReferencedStatusQuery, WireRequest, info_last
-from ._times import optional_aware_datetime, parse_time, render_time
+from ._times import parse_time
 
 if TYPE_CHECKING:
     from .._response import APIResponse
@@ -59,37 +52,19 @@ class QrisGenerateRequest(WireRequest):
     amount: Amount = attrs.field(
         converter=to_request_amount, metadata=wire("amount", render=render_amount)
     )
-    merchant_id: str | None = attrs.field(
-        default=None, validator=optional_text_field(64), metadata=wire("merchantId")
-    )
-    store_id: str | None = attrs.field(
-        default=None, validator=optional_text_field(64), metadata=wire("storeId")
-    )
-    terminal_id: str | None = attrs.field(
-        default=None, validator=optional_text_field(16), metadata=wire("terminalId")
-    )
+    merchant_id: str | None = optional_text("merchantId", 64)
+    store_id: str | None = optional_text("storeId", 64)
+    terminal_id: str | None = optional_text("terminalId", 16)
     channel: Channel = attrs.field(
         default=Channel.BNC_QRIS, converter=to_channel, metadata=CHANNEL_WIRE
     )
-    sub_merchant_id: str | None = attrs.field(
-        default=None,
-        validator=optional_text_field(32),
-        metadata=wire("additionalInfo.subMerchantId"),
-    )
+    sub_merchant_id: str | None = optional_text("additionalInfo.subMerchantId", 32)
     url_params: tuple[UrlParam, ...] = attrs.field(
         default=(), converter=to_url_params, metadata=wire("urlParams", render=render_url_params)
     )
-    valid_up_to: datetime | None = attrs.field(
-        default=None,
-        validator=optional_aware_datetime,
-        metadata=wire("validUpTo", render=render_time),
-    )
-    validity_period: datetime | None = attrs.field(
-        default=None,
-        validator=optional_aware_datetime,
-        metadata=wire("validityPeriod", render=render_time),
-    )
-    allow_non_idr: bool = attrs.field(default=False, validator=instance_field(bool))
+    valid_up_to: datetime | None = optional_time("validUpTo")
+    validity_period: datetime | None = optional_time("validityPeriod")
+    allow_non_idr: bool = setting(False)
 
     def __attrs_post_init__(self) -> None:
         check_idr(self.amount, field="amount", allow_non_idr=self.allow_non_idr)
@@ -104,21 +79,13 @@ class QrisGenerateResponse(ResponseModel):
     the original stays in ``body``. ``reference_no`` and ``qr_url`` are seen only sometimes.
     """
 
-    partner_reference_no: str | None = attrs.field(
-        default=None, metadata=wire("partnerReferenceNo", parse=parse_str)
-    )
+    partner_reference_no: str | None = received("partnerReferenceNo")
     #: Always present: a success without it is refused (see :meth:`from_response`).
     qr_content: str = attrs.field(metadata=wire("qrContent", parse=parse_str))
-    expired_date: datetime | None = attrs.field(
-        default=None, metadata=wire("expiredDate", parse=parse_time)
-    )
-    reference_no: str | None = attrs.field(
-        default=None, metadata=wire("referenceNo", parse=parse_str)
-    )
-    qr_url: str | None = attrs.field(default=None, metadata=wire("qrUrl", parse=parse_str))
-    additional_info: Mapping[str, Any] = attrs.field(
-        factory=dict, repr=False, metadata=wire("additionalInfo", parse=parse_mapping)
-    )
+    expired_date: datetime | None = received("expiredDate", parse_time)
+    reference_no: str | None = received("referenceNo")
+    qr_url: str | None = received("qrUrl")
+    additional_info: Mapping[str, Any] = received_info()
 
     @classmethod
     def from_response(cls, api: APIResponse) -> Self:
@@ -177,9 +144,7 @@ class QrisCancelRequest(ReferencedStatusQuery):
     ``original_reference_no`` and ``reason`` (≤ 256) are SNAP optionals.
     """
 
-    reason: str | None = attrs.field(
-        default=None, validator=optional_text_field(256), metadata=wire("reason")
-    )
+    reason: str | None = optional_text("reason", 256)
     channel: Channel = attrs.field(
         default=Channel.BNC_QRIS, converter=to_channel, metadata=CHANNEL_WIRE
     )
@@ -190,18 +155,8 @@ class QrisCancelResponse(ResponseModel):
     """Cancel answer (schema not published; SNAP shape, docs/protocol.md §17.3).
     Expect ``2007700``."""
 
-    original_partner_reference_no: str | None = attrs.field(
-        default=None, metadata=wire("originalPartnerReferenceNo", parse=parse_str)
-    )
-    original_reference_no: str | None = attrs.field(
-        default=None, metadata=wire("originalReferenceNo", parse=parse_str)
-    )
-    cancel_time: datetime | None = attrs.field(
-        default=None, metadata=wire("cancelTime", parse=parse_time)
-    )
-    transaction_date: datetime | None = attrs.field(
-        default=None, metadata=wire("transactionDate", parse=parse_time)
-    )
-    additional_info: Mapping[str, Any] = attrs.field(
-        factory=dict, repr=False, metadata=wire("additionalInfo", parse=parse_mapping)
-    )
+    original_partner_reference_no: str | None = received("originalPartnerReferenceNo")
+    original_reference_no: str | None = received("originalReferenceNo")
+    cancel_time: datetime | None = received("cancelTime", parse_time)
+    transaction_date: datetime | None = received("transactionDate", parse_time)
+    additional_info: Mapping[str, Any] = received_info()

@@ -13,20 +13,12 @@ from typing import Any
 import attrs
 
 from .._errors import ValidationError
-from ._checks import (
-    UrlParam,
-    instance_field,
-    optional_text_field,
-    render_url_params,
-    text_field,
-    to_channel,
-    to_url_params,
-)
+from ._checks import UrlParam, render_url_params, text_field, to_channel, to_url_params
 from ._common import ResponseModel, TransactionStatusResponse
 from ._enums import Channel, ValidUpToFormat
 from ._fields import wire
+from ._kit import optional_text, received, received_info, setting
 from ._money import Amount, check_idr, render_amount, to_request_amount
-from ._parsers import parse_mapping, parse_str
 from ._requests import CHANNEL_WIRE, StatusQuery, WireRequest, info_last
 from ._times import aware_datetime, parse_time, render_valid_up_to_field
 
@@ -63,11 +55,7 @@ class RetailCreateRequest(WireRequest):
     customer_email: str = attrs.field(
         validator=text_field(255, kind="email"), metadata=wire("customerEmail")
     )
-    customer_phone: str | None = attrs.field(
-        default=None,
-        validator=optional_text_field(30, kind="phone"),
-        metadata=wire("customerPhone"),
-    )
+    customer_phone: str | None = optional_text("customerPhone", 30, kind="phone")
     amount: Amount = attrs.field(
         converter=to_request_amount, metadata=wire("amount", render=render_amount)
     )
@@ -77,10 +65,8 @@ class RetailCreateRequest(WireRequest):
     channel: Channel = attrs.field(
         converter=to_channel, validator=_retail_channel, metadata=CHANNEL_WIRE
     )
-    valid_up_to_format: ValidUpToFormat = attrs.field(
-        default=ValidUpToFormat.ISO_8601, validator=instance_field(ValidUpToFormat)
-    )
-    allow_non_idr: bool = attrs.field(default=False, validator=instance_field(bool))
+    valid_up_to_format: ValidUpToFormat = setting(ValidUpToFormat.ISO_8601)
+    allow_non_idr: bool = setting(False)
 
     def __attrs_post_init__(self) -> None:
         check_idr(self.amount, field="amount", allow_non_idr=self.allow_non_idr)
@@ -91,19 +77,11 @@ class RetailCreateResponse(ResponseModel):
     """A retail payment code: the payer quotes ``va_number`` at the counter; ``payment_url``
     shows the instructions."""
 
-    partner_reference_no: str | None = attrs.field(
-        default=None, metadata=wire("partnerReferenceNo", parse=parse_str)
-    )
-    expiry_date: datetime | None = attrs.field(
-        default=None, metadata=wire("expiryDate", parse=parse_time)
-    )
-    va_number: str | None = attrs.field(default=None, metadata=wire("vaNumber", parse=parse_str))
-    payment_url: str | None = attrs.field(
-        default=None, metadata=wire("paymentUrl", parse=parse_str)
-    )
-    additional_info: Mapping[str, Any] = attrs.field(
-        factory=dict, repr=False, metadata=wire("additionalInfo", parse=parse_mapping)
-    )
+    partner_reference_no: str | None = received("partnerReferenceNo")
+    expiry_date: datetime | None = received("expiryDate", parse_time)
+    va_number: str | None = received("vaNumber")
+    payment_url: str | None = received("paymentUrl")
+    additional_info: Mapping[str, Any] = received_info()
 
 
 @attrs.frozen(kw_only=True, slots=True, field_transformer=info_last)

@@ -17,21 +17,15 @@ from typing import Any, Self
 import attrs
 
 from .._errors import ValidationError
-from ._checks import (
-    check_text,
-    instance_field,
-    optional_text_field,
-    render_code,
-    text_field,
-    to_channel,
-)
+from ._checks import check_text, instance_field, render_code, text_field, to_channel
 from ._common import ResponseModel, TransactionStatusResponse
 from ._enums import Channel, _OpenStrEnum
 from ._fields import known_names, read_wire, render_wire, wire
+from ._kit import optional_text, optional_time, received, received_info, setting
 from ._money import Amount, AmountInput, check_idr, coerce_amount, render_amount
-from ._parsers import parse_mapping, parse_str
+from ._parsers import parse_str
 from ._requests import CHANNEL_WIRE, StatusQuery, WireRequest, info_last
-from ._times import optional_aware_datetime, parse_time, render_time
+from ._times import parse_time
 
 __all__ = [
     "PRODUCTION_PARTNER_SERVICE_IDS",
@@ -169,16 +163,8 @@ class VirtualAccountCreateRequest(WireRequest):
     virtual_account_name: str = attrs.field(
         validator=text_field(255), metadata=wire("virtualAccountName")
     )
-    virtual_account_email: str | None = attrs.field(
-        default=None,
-        validator=optional_text_field(255, kind="email"),
-        metadata=wire("virtualAccountEmail"),
-    )
-    virtual_account_phone: str | None = attrs.field(
-        default=None,
-        validator=optional_text_field(30, kind="phone"),
-        metadata=wire("virtualAccountPhone"),
-    )
+    virtual_account_email: str | None = optional_text("virtualAccountEmail", 255, kind="email")
+    virtual_account_phone: str | None = optional_text("virtualAccountPhone", 30, kind="phone")
     trx_id: str = attrs.field(validator=text_field(64, kind="reference"), metadata=wire("trxId"))
     trx_type: VirtualAccountTrxType = attrs.field(
         default=VirtualAccountTrxType.CLOSED,
@@ -188,11 +174,7 @@ class VirtualAccountCreateRequest(WireRequest):
     total_amount: Amount | None = attrs.field(
         default=None, converter=_total_amount, metadata=wire("totalAmount", render=render_amount)
     )
-    expired_date: datetime | None = attrs.field(
-        default=None,
-        validator=optional_aware_datetime,
-        metadata=wire("expiredDate", render=render_time),
-    )
+    expired_date: datetime | None = optional_time("expiredDate")
     channel: Channel = attrs.field(
         converter=to_channel, validator=_va_channel, metadata=CHANNEL_WIRE
     )
@@ -200,8 +182,8 @@ class VirtualAccountCreateRequest(WireRequest):
         default=None,
         validator=instance_field(VirtualAccountMode, optional=True),
     )
-    pad_partner_service_id: bool = attrs.field(default=False, validator=instance_field(bool))
-    allow_non_idr: bool = attrs.field(default=False, validator=instance_field(bool))
+    pad_partner_service_id: bool = setting(False)
+    allow_non_idr: bool = setting(False)
 
     def __attrs_post_init__(self) -> None:
         check_idr(self.total_amount, field="total_amount", allow_non_idr=self.allow_non_idr)
@@ -258,37 +240,19 @@ class VirtualAccountCreateRequest(WireRequest):
 class VirtualAccountData:
     """``virtualAccountData`` of a VA response; ``extra`` keeps fields not named here."""
 
-    partner_service_id: str | None = attrs.field(
-        default=None, metadata=wire("partnerServiceId", parse=parse_str)
+    partner_service_id: str | None = received("partnerServiceId")
+    customer_no: str | None = received("customerNo")
+    virtual_account_no: str | None = received("virtualAccountNo")
+    virtual_account_name: str | None = received("virtualAccountName")
+    virtual_account_email: str | None = received("virtualAccountEmail")
+    virtual_account_phone: str | None = received("virtualAccountPhone")
+    trx_id: str | None = received("trxId")
+    total_amount: Amount | None = received("totalAmount", Amount.from_wire)
+    virtual_account_trx_type: VirtualAccountTrxType | None = received(
+        "virtualAccountTrxType", _parse_trx_type
     )
-    customer_no: str | None = attrs.field(
-        default=None, metadata=wire("customerNo", parse=parse_str)
-    )
-    virtual_account_no: str | None = attrs.field(
-        default=None, metadata=wire("virtualAccountNo", parse=parse_str)
-    )
-    virtual_account_name: str | None = attrs.field(
-        default=None, metadata=wire("virtualAccountName", parse=parse_str)
-    )
-    virtual_account_email: str | None = attrs.field(
-        default=None, metadata=wire("virtualAccountEmail", parse=parse_str)
-    )
-    virtual_account_phone: str | None = attrs.field(
-        default=None, metadata=wire("virtualAccountPhone", parse=parse_str)
-    )
-    trx_id: str | None = attrs.field(default=None, metadata=wire("trxId", parse=parse_str))
-    total_amount: Amount | None = attrs.field(
-        default=None, metadata=wire("totalAmount", parse=Amount.from_wire)
-    )
-    virtual_account_trx_type: VirtualAccountTrxType | None = attrs.field(
-        default=None, metadata=wire("virtualAccountTrxType", parse=_parse_trx_type)
-    )
-    expired_date: datetime | None = attrs.field(
-        default=None, metadata=wire("expiredDate", parse=parse_time)
-    )
-    additional_info: Mapping[str, Any] = attrs.field(
-        factory=dict, repr=False, metadata=wire("additionalInfo", parse=parse_mapping)
-    )
+    expired_date: datetime | None = received("expiredDate", parse_time)
+    additional_info: Mapping[str, Any] = received_info()
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
 
     @classmethod
@@ -305,8 +269,8 @@ class VirtualAccountData:
 class VirtualAccountCreateResponse(ResponseModel):
     """A created VA (``2002700``); the number to show the payer is :attr:`virtual_account_no`."""
 
-    virtual_account_data: VirtualAccountData | None = attrs.field(
-        default=None, metadata=wire("virtualAccountData", parse=VirtualAccountData.from_wire)
+    virtual_account_data: VirtualAccountData | None = received(
+        "virtualAccountData", VirtualAccountData.from_wire
     )
 
     @property
@@ -343,6 +307,6 @@ class VirtualAccountInquiryResponse(TransactionStatusResponse):
     """VA status (schema not published, docs/protocol.md §17.7): the status fields plus
     ``virtual_account_data`` when Ayolinx includes it."""
 
-    virtual_account_data: VirtualAccountData | None = attrs.field(
-        default=None, metadata=wire("virtualAccountData", parse=VirtualAccountData.from_wire)
+    virtual_account_data: VirtualAccountData | None = received(
+        "virtualAccountData", VirtualAccountData.from_wire
     )

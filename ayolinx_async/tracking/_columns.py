@@ -6,6 +6,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import attrs
+
 from .._endpoints import PaymentProduct
 from ._model import (
     OutcomeKind,
@@ -18,10 +20,12 @@ from ._model import (
 
 __all__ = [
     "PAYMENT_COLUMNS",
+    "ColumnTypes",
     "finalize_values",
     "outcome_from_columns",
     "payment_from_columns",
     "payment_values",
+    "payments_table",
     "stats_from_counts",
 ]
 
@@ -30,6 +34,51 @@ PAYMENT_COLUMNS = (
     "reference, product, channel, amount, currency, alias, created_at, expires_at, poll_until,"
     " uncertain, state, polls, next_poll_at, last_status"
 )
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class ColumnTypes:
+    """How one SQL store spells the types :func:`payments_table` needs: epoch ``seconds``, a
+    ``flag`` with its ``false`` literal, and the listener ``names`` with their empty value."""
+
+    seconds: str
+    flag: str
+    false: str
+    names: str
+    no_names: str
+
+
+def payments_table(create: str, types: ColumnTypes) -> str:
+    """The ``ayolinx_payments`` table of schema version 1, headed by ``create`` (``CREATE
+    TABLE``...): one column list for both SQL stores. Never edit it; add a migration."""
+    return f"""
+    {create} ayolinx_payments (
+        reference TEXT PRIMARY KEY,
+        product TEXT NOT NULL,
+        channel TEXT,
+        amount TEXT,
+        currency TEXT NOT NULL,
+        alias TEXT,
+        created_at {types.seconds} NOT NULL,
+        expires_at {types.seconds} NOT NULL,
+        poll_until {types.seconds} NOT NULL,
+        uncertain {types.flag} NOT NULL DEFAULT {types.false},
+        state TEXT NOT NULL DEFAULT 'pending',
+        polls INTEGER NOT NULL DEFAULT 0,
+        next_poll_at {types.seconds},
+        last_status TEXT,
+        outcome TEXT,
+        source TEXT,
+        decided_at {types.seconds},
+        status TEXT,
+        paid_amount TEXT,
+        detail TEXT,
+        delivered {types.flag} NOT NULL DEFAULT {types.false},
+        deliver_at {types.seconds},
+        attempts INTEGER NOT NULL DEFAULT 0,
+        done {types.names} NOT NULL DEFAULT {types.no_names},
+        last_error TEXT
+    );"""
 
 
 def _text(amount: Decimal | None) -> str | None:

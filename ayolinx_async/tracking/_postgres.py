@@ -22,36 +22,14 @@ if TYPE_CHECKING:
 
 __all__ = ["SCHEMA_VERSION", "PostgresTrackerStore"]
 
+_TYPES = _columns.ColumnTypes(
+    seconds="DOUBLE PRECISION", flag="BOOLEAN", false="FALSE", names="TEXT[]", no_names="'{}'"
+)
+
 #: Migrations, in order; ``ayolinx_tracker_schema`` records how many ran.
 _MIGRATIONS: tuple[str, ...] = (
-    """
-    CREATE TABLE ayolinx_payments (
-        reference TEXT PRIMARY KEY,
-        product TEXT NOT NULL,
-        channel TEXT,
-        amount TEXT,
-        currency TEXT NOT NULL,
-        alias TEXT,
-        created_at DOUBLE PRECISION NOT NULL,
-        expires_at DOUBLE PRECISION NOT NULL,
-        poll_until DOUBLE PRECISION NOT NULL,
-        uncertain BOOLEAN NOT NULL DEFAULT FALSE,
-        state TEXT NOT NULL DEFAULT 'pending',
-        polls INTEGER NOT NULL DEFAULT 0,
-        next_poll_at DOUBLE PRECISION,
-        last_status TEXT,
-        outcome TEXT,
-        source TEXT,
-        decided_at DOUBLE PRECISION,
-        status TEXT,
-        paid_amount TEXT,
-        detail TEXT,
-        delivered BOOLEAN NOT NULL DEFAULT FALSE,
-        deliver_at DOUBLE PRECISION,
-        attempts INTEGER NOT NULL DEFAULT 0,
-        done TEXT[] NOT NULL DEFAULT '{}',
-        last_error TEXT
-    );
+    _columns.payments_table("CREATE TABLE", _TYPES)
+    + """
     CREATE INDEX ayolinx_payments_due ON ayolinx_payments (next_poll_at)
         WHERE state = 'pending';
     CREATE INDEX ayolinx_payments_outbox ON ayolinx_payments (deliver_at)

@@ -27,36 +27,14 @@ __all__ = ["SCHEMA_VERSION", "SQLiteTrackerStore"]
 
 _T = TypeVar("_T")
 
+_TYPES = _columns.ColumnTypes(
+    seconds="REAL", flag="INTEGER", false="0", names="TEXT", no_names="''"
+)
+
 #: Migrations, in order; the store applies those above the file's ``user_version``.
 _MIGRATIONS: tuple[str, ...] = (
-    """
-    CREATE TABLE IF NOT EXISTS ayolinx_payments (
-        reference TEXT PRIMARY KEY,
-        product TEXT NOT NULL,
-        channel TEXT,
-        amount TEXT,
-        currency TEXT NOT NULL,
-        alias TEXT,
-        created_at REAL NOT NULL,
-        expires_at REAL NOT NULL,
-        poll_until REAL NOT NULL,
-        uncertain INTEGER NOT NULL DEFAULT 0,
-        state TEXT NOT NULL DEFAULT 'pending',
-        polls INTEGER NOT NULL DEFAULT 0,
-        next_poll_at REAL,
-        last_status TEXT,
-        outcome TEXT,
-        source TEXT,
-        decided_at REAL,
-        status TEXT,
-        paid_amount TEXT,
-        detail TEXT,
-        delivered INTEGER NOT NULL DEFAULT 0,
-        deliver_at REAL,
-        attempts INTEGER NOT NULL DEFAULT 0,
-        done TEXT NOT NULL DEFAULT '',
-        last_error TEXT
-    );
+    _columns.payments_table("CREATE TABLE IF NOT EXISTS", _TYPES)
+    + """
     CREATE INDEX IF NOT EXISTS ayolinx_payments_due
         ON ayolinx_payments (next_poll_at) WHERE state = 'pending';
     CREATE INDEX IF NOT EXISTS ayolinx_payments_outbox

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ._auto import AutoTransport
 from ._base import HttpRequest, HttpResponse, Timeout, Transport
-from ._httpx import HttpxTransport
 
 if TYPE_CHECKING:
+    from ._auto import AutoTransport as AutoTransport
+    from ._httpx import HttpxTransport as HttpxTransport
     from ._pool import ConnectionPool as ConnectionPool
     from .aiohttp import AiohttpTransport as AiohttpTransport
 
@@ -28,13 +28,22 @@ __all__ = [
 
 
 def __getattr__(name: str) -> object:
-    """Import optional transports on first access, so a missing extra costs nothing."""
+    """Import transports on first access: a missing extra costs nothing, and httpx loads with
+    the first transport, not with the package."""
     if name == "AiohttpTransport":
         from .aiohttp import AiohttpTransport
 
         return AiohttpTransport
-    if name == "ConnectionPool":  # httpcore loads with the first transport, not the package
+    if name == "ConnectionPool":
         from ._pool import ConnectionPool
 
         return ConnectionPool
+    if name == "HttpxTransport":
+        from ._httpx import HttpxTransport
+
+        return HttpxTransport
+    if name == "AutoTransport":
+        from ._auto import AutoTransport
+
+        return AutoTransport
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
