@@ -211,6 +211,7 @@ class AyolinxClient:
                 "User-Agent": USER_AGENT,
             },
             telemetry=tel,
+            gate=_gate_for(transport),
         )
         core.token_cache.telemetry = tel
         self._init(
@@ -412,3 +413,10 @@ def _own_transport(
     from .transport._httpx import HttpxTransport
 
     return HttpxTransport(http_client, timeout=timeout)
+
+
+def _gate_for(transport: Transport) -> anyio.Semaphore | None:
+    """The pipeline's gate, as wide as the transport's own (``max_in_flight``), so calls queue
+    before they are signed rather than inside the transport."""
+    size = getattr(transport, "max_in_flight", None)
+    return anyio.Semaphore(size, fast_acquire=True) if isinstance(size, int) and size > 0 else None

@@ -11,11 +11,18 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+import anyio
 import attrs
 
 from ._auth.token import AccessToken, TokenCache
 from ._config import Credentials
-from ._errors import ConfigurationError, OutcomeUnknownError, ResponseError, TransportError
+from ._errors import (
+    ConfigurationError,
+    OutcomeUnknownError,
+    PoolTimeoutError,
+    ResponseError,
+    TransportError,
+)
 from ._hints import annotate
 from ._hooks import AttemptSender
 from ._log import call_fields, logger
@@ -41,7 +48,7 @@ from ._wire import (
 )
 from .signing._signers import Signer
 from .signing._strings import _service_string, body_digest
-from .transport._base import Timeout, Transport
+from .transport._base import Timeout, Transport, running_asyncio
 
 if TYPE_CHECKING:
     from ._telemetry import CallTrace, Telemetry
@@ -72,6 +79,9 @@ class ClientCore:
     telemetry: Telemetry | None = None
     #: The payment tracker ``track=True`` hands created payments to (set by the tracker).
     tracker: Any = None
+    #: Calls past this gate are signed and sent; the others wait holding only their body
+    #: (sized from the transport's ``max_in_flight``; ``None``: not gated).
+    gate: anyio.Semaphore | None = None
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -141,15 +151,27 @@ async def send_call(
                 else remaining_timeout(call_timeout, deadline, core.clock())
             )
             try:
-                token = await core.token_cache.get(attempt_timeout)
-                if trace is not None:
-                    trace.attempt_started(attempts, ext_id)
-                headers = await signed_headers(core, path, token, digest, ext_id)
-                if trace is not None:
-                    trace.inject(headers)
-                response = await core.sender.send(
-                    path, headers, content, ext_id, attempts, attempt_timeout
-                )
+                gate = core.gate
+                if gate is not None:
+                    # Waiting calls have not signed yet: they hold little memory, and their
+                    # X-TIMESTAMP is taken when they go, not when they queued.
+                    if gate.value > 0:
+                        gate.acquire_nowait()
+                    else:
+                        await _queue(gate, deadline + call_timeout.connect - core.clock())
+                try:
+                    token = await core.token_cache.get(attempt_timeout)
+                    if trace is not None:
+                        trace.attempt_started(attempts, ext_id)
+                    headers = await signed_headers(core, path, token, digest, ext_id)
+                    if trace is not None:
+                        trace.inject(headers)
+                    response = await core.sender.send(
+                        path, headers, content, ext_id, attempts, attempt_timeout
+                    )
+                finally:
+                    if gate is not None:
+                        gate.release()
                 try:
                     result = decode_response(
                         response,
@@ -208,6 +230,22 @@ async def send_call(
 
 
 _NO_TRACE = contextlib.nullcontext()
+
+
+async def _queue(gate: anyio.Semaphore, seconds: float) -> None:
+    """Wait at most ``seconds`` for a slot of ``gate``; a call that times out here was never
+    sent (:class:`PoolTimeoutError`, safe to retry)."""
+    seconds = max(seconds, 0.0)
+    asyncio = running_asyncio()
+    try:
+        if asyncio is not None:
+            async with asyncio.timeout(seconds):  # a third of anyio's scope, per waiting call
+                await gate.acquire()
+        else:
+            with anyio.fail_after(seconds):
+                await gate.acquire()
+    except TimeoutError:
+        raise PoolTimeoutError(f"no free connection within {seconds:.3g}s") from None
 
 
 def _decide(

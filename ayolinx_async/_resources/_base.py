@@ -188,7 +188,6 @@ class Resource:
         payment (or an uncertain create) is handed to the payment tracker."""
         body = request.to_wire()
         money_moving = endpoint.money_moving
-        reference = body_reference(body)
         try:
             api = await self._client.post(
                 endpoint.path,
@@ -196,15 +195,9 @@ class Resource:
                 money_moving=money_moving,
                 external_id=external_id,
                 timeout=timeout,
-                reference=reference,
+                reference=body_reference(body),
             )
-            answer = typed_response(
-                api,
-                build,
-                money_moving=money_moving,
-                reference=reference,
-                channel=body_channel(body),
-            )
+            answer = typed_response(api, build, money_moving=money_moving, body=body)
         except OutcomeUnknownError as exc:
             if track is not None:
                 # The tracker's polling (reconcile) finds out whether it happened.
@@ -220,8 +213,7 @@ def typed_response(
     build: Callable[[APIResponse], _T],
     *,
     money_moving: bool,
-    reference: str | None,
-    channel: str | None = None,
+    body: Mapping[str, Any],
 ) -> _T:
     """Build the typed model of a success; a parser failure never escapes untyped.
 
@@ -235,10 +227,10 @@ def typed_response(
             raise OutcomeUnknownError(
                 path=api.path,
                 external_id=api.external_id or "",
-                partner_reference_no=reference,
+                partner_reference_no=body_reference(body),
                 attempts=api.attempts,
                 cause=exc,
-                channel=channel,
+                channel=body_channel(body),
             ) from exc
         raise ResponseDecodeError(
             f"could not read the {api.path or 'API'} response: {type(exc).__name__}: {exc}",

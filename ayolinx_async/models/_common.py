@@ -44,6 +44,8 @@ __all__ = [
 def unknown_fields(body: Mapping[str, Any], known: Iterable[str]) -> Mapping[str, Any]:
     """The top-level fields a model does not name, kept so nothing Ayolinx sends is lost."""
     names = _with_envelope(known if isinstance(known, frozenset) else frozenset(known))
+    if body.keys() <= names:
+        return _EMPTY  # the usual answer: every field is modelled
     return MappingProxyType({key: value for key, value in body.items() if key not in names})
 
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import importlib.util
 
-from ._base import HttpRequest, HttpResponse, Timeout, Transport
-from ._httpx import HttpxTransport, running_asyncio
+from ._base import HttpRequest, HttpResponse, Timeout, Transport, running_asyncio
+from ._httpx import HttpxTransport
 
 __all__ = ["AutoTransport"]
 

@@ -7,7 +7,9 @@ A transport knows nothing about signing or SNAP. It must raise the SDK's
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
+from types import ModuleType
 from typing import Protocol, runtime_checkable
 
 import attrs
@@ -56,3 +58,15 @@ class Transport(Protocol):
     async def send(self, request: HttpRequest) -> HttpResponse: ...
 
     async def aclose(self) -> None: ...
+
+
+def running_asyncio() -> ModuleType | None:
+    """The ``asyncio`` module inside an asyncio task, else ``None`` (trio, or no loop). Read
+    from ``sys.modules``: code on asyncio has imported it, and the SDK need not (issue 15)."""
+    asyncio = sys.modules.get("asyncio")
+    if asyncio is None:
+        return None
+    try:
+        return asyncio if asyncio.current_task() is not None else None
+    except RuntimeError:
+        return None

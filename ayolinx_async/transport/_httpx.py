@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
-from types import ModuleType
 from typing import TYPE_CHECKING
 
 import anyio
@@ -32,7 +31,7 @@ from .._errors import (
     TransportError,
     WriteTimeoutError,
 )
-from ._base import HttpRequest, HttpResponse, Timeout
+from ._base import HttpRequest, HttpResponse, Timeout, running_asyncio
 
 if TYPE_CHECKING:
     # Imported when the first transport is built: httpcore (with certifi) costs a third of
@@ -59,18 +58,6 @@ def _pool_size(client: httpx.AsyncClient) -> int | None:
     pool = getattr(getattr(client, "_transport", None), "_pool", None)
     size = getattr(pool, "_max_connections", None)
     return size if isinstance(size, int) and size > 0 else None
-
-
-def running_asyncio() -> ModuleType | None:
-    """The ``asyncio`` module inside an asyncio task, else ``None`` (trio, or no loop). Read
-    from ``sys.modules``: code on asyncio has imported it, and the SDK need not (issue 15)."""
-    asyncio = sys.modules.get("asyncio")
-    if asyncio is None:
-        return None
-    try:
-        return asyncio if asyncio.current_task() is not None else None
-    except RuntimeError:
-        return None
 
 
 def _environment_proxies() -> bool:
