@@ -117,7 +117,7 @@ def validate_external_id(value: str) -> str:
 
 def body_reference(body: object) -> str | None:
     """The transaction reference a request body names (recorded on an OutcomeUnknownError)."""
-    if isinstance(body, Mapping):
+    if type(body) is dict or isinstance(body, Mapping):
         for key in ("partnerReferenceNo", "trxId", "originalPartnerReferenceNo"):
             value = body.get(key)
             if isinstance(value, str) and value:
@@ -127,7 +127,7 @@ def body_reference(body: object) -> str | None:
 
 def body_channel(body: object) -> str | None:
     """``additionalInfo.channel`` of a request body (recorded on an OutcomeUnknownError)."""
-    if isinstance(body, Mapping):
+    if type(body) is dict or isinstance(body, Mapping):
         info = body.get("additionalInfo")
         if isinstance(info, Mapping):
             value = info.get("channel")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import attrs
@@ -138,18 +138,19 @@ class Resource:
         """True when the client talks to the production host (picks per-environment defaults)."""
         return self._client.base_url == Environment.PRODUCTION.base_url
 
-    async def _call(
+    def _call(
         self,
         endpoint: Endpoint,
         model: type[_Request],
         response: type[_Response],
         keywords: Mapping[str, Any],
         **defaults: Any,
-    ) -> _Response:
+    ) -> Coroutine[Any, Any, _Response]:
         """A resource method's body: its request (given, or built from its keywords, i.e. its
-        ``locals()``) sent to ``endpoint`` and read as ``response``."""
+        ``locals()``) sent to ``endpoint`` and read as ``response``. Validates now and returns
+        the send to await: one coroutine less in every typed call's await chain."""
         request = build_request(model, keywords["request"], keywords, **defaults)
-        return await self._send(
+        return self._send(
             endpoint,
             request,
             response.from_response,

@@ -33,7 +33,9 @@ def parse_str(value: object) -> str | None:
 
 def parse_mapping(value: object) -> Mapping[str, Any]:
     """A nested object as a read-only mapping (empty when absent or not an object)."""
-    return MappingProxyType(dict(value)) if isinstance(value, Mapping) else MappingProxyType({})
+    if type(value) is dict or isinstance(value, Mapping):
+        return MappingProxyType(dict(value))
+    return MappingProxyType({})
 
 
 def parse_status(value: object) -> TransactionStatus | None:
