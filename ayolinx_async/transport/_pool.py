@@ -5,7 +5,8 @@ released (quadratic under load: at 16 concurrent calls bare httpx ran at 4% of a
 client, benchmarks/README.md). Here the transport's gate already bounds in-flight requests to
 the pool size, so a request never waits inside the pool: it takes the most recently used idle
 connection of its origin (warm, least likely to have been closed by the server) or opens one.
-Connections are httpcore's, so TLS, keep-alive expiry, timeouts and trio support are httpcore's.
+Connections are httpcore's, so TLS, keep-alive expiry, timeouts and trio support are httpcore's;
+on asyncio they run over plain asyncio streams (``_streams.py``), not through anyio.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import attrs
 import h11
 import httpcore
 import httpx
+
+from ._base import running_asyncio
 
 __all__ = ["ConnectionPool", "Target", "parse_target"]
 
@@ -75,6 +78,7 @@ class ConnectionPool:
         self._idle_count = 0
         self._busy = 0
         self._closed = False
+        self._asyncio_backend: httpcore.AsyncNetworkBackend | None = None
 
     @property
     def idle(self) -> int:
@@ -148,7 +152,18 @@ class ConnectionPool:
             origin=target.origin,
             ssl_context=self._ssl_context,
             keepalive_expiry=self._keepalive_expiry,
+            network_backend=self._network_backend(),
         )
+
+    def _network_backend(self) -> httpcore.AsyncNetworkBackend | None:
+        """Plain asyncio streams on asyncio (``_streams.py``); httpcore's choice elsewhere."""
+        if running_asyncio() is None:
+            return None
+        if self._asyncio_backend is None:
+            from ._streams import AsyncioBackend
+
+            self._asyncio_backend = AsyncioBackend()
+        return self._asyncio_backend
 
     async def _checkin(
         self,
