@@ -17,12 +17,14 @@ __all__ = [
     "NOTIFY_ACK",
     "CallbackResponse",
     "error_response",
+    "header_pairs",
     "json_bytes",
     "json_response",
     "va_answer",
 ]
 
 _JSON_HEADERS: Mapping[str, str] = {"content-type": "application/json"}
+_JSON_PAIRS = ((b"content-type", b"application/json"),)
 
 
 class CallbackResponse(NamedTuple):
@@ -65,6 +67,16 @@ def json_bytes(payload: Mapping[str, Any]) -> bytes:
         default=_json_default,
     )
     return text.encode("utf-8")
+
+
+def header_pairs(response: CallbackResponse) -> list[tuple[bytes, bytes]]:
+    """The answer's headers as ASGI byte pairs, ``content-length`` last."""
+    if response.headers is _JSON_HEADERS:  # every answer but a 405's
+        pairs = list(_JSON_PAIRS)
+    else:
+        pairs = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers.items()]
+    pairs.append((b"content-length", str(len(response.body)).encode("ascii")))
+    return pairs
 
 
 def json_response(status: int, payload: Mapping[str, Any]) -> CallbackResponse:

@@ -4,7 +4,6 @@ by the same parsers the response models use."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,6 +14,7 @@ from ..models._money import Amount
 from ..models._parsers import parse_status, parse_str
 
 __all__ = [
+    "Required",
     "as_dict",
     "event_status",
     "identifier",
@@ -25,18 +25,17 @@ __all__ = [
     "text_or_empty",
 ]
 
-#: Identifiers and codes travel in dedupe keys, logs and status queries: printable ASCII only.
-_PRINTABLE = re.compile(r"[\x20-\x7e]+")
 _MAX_INTEGER_DIGITS = 13  # SNAP amounts are 16,2
 
 
 def identifier(value: object) -> str | None:
     """An identifier as sent, ``None`` if absent or blank; :class:`Unreadable` if it is not
     printable ASCII."""
-    text = parse_str(value)
-    if text is None or not text.strip():
+    text = value if type(value) is str else parse_str(value)
+    if not text or text.isspace():
         return None
-    if not _PRINTABLE.fullmatch(text):
+    # ASCII and printable: exactly the characters 0x20-0x7e.
+    if not (text.isascii() and text.isprintable()):
         raise Unreadable()
     return text
 
@@ -77,7 +76,8 @@ def optional_amount(data: object) -> Amount | None:
 
 def as_dict(value: object) -> dict[str, Any]:
     """A nested object as a plain dict (empty when absent or not an object)."""
-    return dict(value) if isinstance(value, Mapping) else {}
+    # ``type(...) is dict`` first: decoded JSON objects are dicts, and the ABC check is slow.
+    return dict(value) if type(value) is dict or isinstance(value, Mapping) else {}
 
 
 def text_or_empty(value: object) -> str:
@@ -107,10 +107,27 @@ def mandatory(body: Mapping[str, Any], *names: str) -> str:
     return found[0]
 
 
-def read_event_fields(cls: type, body: Mapping[str, Any]) -> dict[str, Any]:
-    """The declared wire fields of an event class read from ``body``; a strict field's
-    refusal is a 400xx01 naming it."""
+#: Mandatory groups: in each, at least one ``(attribute, wire name)`` must be set.
+Required = tuple[tuple[tuple[str, str], ...], ...]
+
+
+def read_event_fields(cls: type, body: Mapping[str, Any], required: Required) -> dict[str, Any]:
+    """The declared wire fields of an event class read from ``body``: a strict field's refusal
+    is a 400xx01 naming it, a ``required`` group with nothing set a 400xx02. The groups are
+    checked from the values read, and their errors come first, as :func:`mandatory` before
+    reading would have it."""
     try:
-        return read_wire(cls, body)
-    except Unreadable as exc:
-        raise _bad_field(f"{exc.field}{exc.suffix}", exc.reason) from None
+        values = read_wire(cls, body)
+    except Exception as exc:
+        for group in required:
+            mandatory(body, *(name for _, name in group))
+        if isinstance(exc, Unreadable):
+            raise _bad_field(f"{exc.field}{exc.suffix}", exc.reason) from None
+        raise
+    for group in required:
+        for attribute, _ in group:
+            if values[attribute] is not None:
+                break
+        else:
+            mandatory(body, *(name for _, name in group))  # all absent: its 400xx02
+    return values

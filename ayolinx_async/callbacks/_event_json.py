@@ -66,17 +66,32 @@ def _bad_body(detail: str) -> CallbackRejected:
     return CallbackRejected(400, "01", f"Invalid Field Format body {detail}", reason="bad_body")
 
 
+#: One decoder for every body (its settings never change): ``json.loads`` with these keywords
+#: would build a decoder and its scanner per callback.
+_DECODER = json.JSONDecoder(
+    parse_float=_json_float, parse_int=_json_int, parse_constant=_refuse_constant
+)
+
+
+def _loads(body: bytes) -> Any:
+    """``json.loads`` with the strict number rules, decoding bytes as ``json.loads`` does."""
+    if type(body) is not bytes:
+        return json.loads(
+            body, parse_float=_json_float, parse_int=_json_int, parse_constant=_refuse_constant
+        )
+    # What json.detect_encoding answers for a body opening with "{" not followed by a NUL
+    # (UTF-16/32 and BOMs start otherwise), without its sniffing.
+    utf8 = body[:1] == b"{" and body[1:2] != b"\x00"
+    encoding = "utf-8" if utf8 else json.detect_encoding(body)
+    return _DECODER.decode(body.decode(encoding, "surrogatepass"))
+
+
 def decode_json_object(body: bytes) -> dict[str, Any]:
     """Decode a JSON object from raw bytes; fractions become ``Decimal``. 400xx01 for anything
     else, including NaN/Infinity, numbers beyond 64 characters or exponent 64, and lone
     surrogates (an answer echoing them could not be encoded)."""
     try:
-        value = json.loads(
-            body,
-            parse_float=_json_float,
-            parse_int=_json_int,
-            parse_constant=_refuse_constant,
-        )
+        value = _loads(body)
     except _BadNumber:
         raise _bad_body("has a non-finite or out-of-range number") from None
     except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors

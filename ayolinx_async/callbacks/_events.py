@@ -11,7 +11,6 @@ one is ``None`` (its raw text stays in ``body``). Parsing never raises anything 
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, ClassVar, Self
@@ -24,16 +23,17 @@ from ..models._money import Amount
 from ..models._parsers import parse_channel, parse_str
 from ..models._times import parse_time
 from ._event_fields import (
+    Required,
     as_dict,
     event_status,
     identifier,
-    mandatory,
     optional_amount,
     paid_amount,
     read_event_fields,
     text_or_empty,
 )
 from ._event_json import decode_json_object
+from ._kinds import NotificationKind, classify_notification, kind_from_channel
 
 __all__ = [
     "CallbackEvent",
@@ -52,15 +52,18 @@ __all__ = [
 ]
 
 
-class NotificationKind(enum.StrEnum):
-    """Which product a notify belongs to (decides the event class)."""
-
-    QRIS = "qris"
-    EWALLET = "ewallet"
-    VIRTUAL_ACCOUNT = "virtual_account"
-    RETAIL = "retail"
-    PAYMENT_LINK = "payment_link"
-    UNKNOWN = "unknown"
+#: Mandatory notify fields, as ``(attribute, wire name)`` groups (see ``read_event_fields``).
+_NOTIFY_REQUIRED: Required = (
+    (("status", "latestTransactionStatus"),),
+    (
+        ("original_reference_no", "originalReferenceNo"),
+        ("original_partner_reference_no", "originalPartnerReferenceNo"),
+    ),
+)
+_VA_PAYMENT_REQUIRED: Required = (
+    (("virtual_account_no", "virtualAccountNo"),),
+    (("payment_request_id", "paymentRequestId"), ("trx_id", "trxId")),
+)
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -70,6 +73,13 @@ class _Envelope:
 
     #: Top-level fields this event reads without a field here (kept out of ``extra``).
     _also_read: ClassVar[frozenset[str]] = frozenset()
+    #: Every top-level field this event reads (the rest is ``extra``), worked out per class.
+    _known_keys: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def __attrs_init_subclass__(cls) -> None:
+        """Work out ``_known_keys`` once attrs has built the subclass."""
+        cls._known_keys = known_names(cls) | cls._also_read
 
     channel: Channel | None = attrs.field(
         metadata=wire("additionalInfo.channel", parse=parse_channel)
@@ -88,15 +98,23 @@ class _Envelope:
 
     @classmethod
     def _parse(
-        cls, body: Mapping[str, Any], raw: bytes, path: str, timestamp: str, **known: Any
+        cls,
+        body: Mapping[str, Any],
+        required: Required,
+        raw: bytes,
+        path: str,
+        timestamp: str,
+        **known: Any,
     ) -> Self:
-        """The event from a decoded body: its declared wire fields, the ``known`` values and
-        the envelope; top-level fields no field (nor ``_also_read``) covers go to ``extra``."""
-        unread = known_names(cls) | cls._also_read
+        """The event from a decoded body: its declared wire fields (``required`` as for
+        :func:`read_event_fields`), the ``known`` values and the envelope; top-level fields
+        no field (nor ``_also_read``) covers go to ``extra``."""
+        fields = read_event_fields(cls, body, required)
+        known_keys = cls._known_keys
         return cls(
-            **read_event_fields(cls, body),
+            **fields,
             **known,
-            extra={key: value for key, value in body.items() if key not in unread},
+            extra={key: value for key, value in body.items() if key not in known_keys},
             body=dict(body),
             raw=raw,
             path=path,
@@ -155,9 +173,7 @@ class PaymentNotification(_Envelope):
     ) -> PaymentNotification:
         """Build the event from a decoded notify body: 400xx02 if a dedupe field is missing,
         400xx01 if the status, a reference or the amount is unusable."""
-        mandatory(body, "latestTransactionStatus")
-        mandatory(body, "originalReferenceNo", "originalPartnerReferenceNo")
-        return cls._parse(body, raw, path, timestamp, **cls._derived(body))
+        return cls._parse(body, _NOTIFY_REQUIRED, raw, path, timestamp, **cls._derived(body))
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -258,7 +274,7 @@ class PaymentLinkNotification(PaymentNotification):
     def _derived(cls, body: Mapping[str, Any]) -> dict[str, Any]:
         info = as_dict(body.get("additionalInfo"))
         return {
-            "via": _kind_from_channel(
+            "via": kind_from_channel(
                 parse_str(info.get("channel")), parse_str(body.get("callbackType"))
             )
         }
@@ -272,33 +288,6 @@ _BY_KIND: dict[NotificationKind, type[PaymentNotification]] = {
     NotificationKind.PAYMENT_LINK: PaymentLinkNotification,
     NotificationKind.UNKNOWN: PaymentNotification,
 }
-
-
-def _kind_from_channel(channel: str | None, callback_type: str | None) -> NotificationKind:
-    ch = (channel or "").strip().upper()
-    ct = (callback_type or "").strip().upper()
-    if ch.startswith("VIRTUAL_ACCOUNT") or ct in {"VA", "VIRTUAL_ACCOUNT"}:
-        return NotificationKind.VIRTUAL_ACCOUNT
-    if ch.startswith("RETAIL_") or ct == "RETAIL":
-        return NotificationKind.RETAIL
-    if ch.startswith("EMONEY_") or ct in {"EWALLET", "EMONEY", "DANA"}:
-        return NotificationKind.EWALLET
-    if "QRIS" in ch or ct == "QRIS":
-        return NotificationKind.QRIS
-    return NotificationKind.UNKNOWN
-
-
-def classify_notification(
-    body: Mapping[str, Any], hint: NotificationKind | None = None
-) -> NotificationKind:
-    """Pick the product: ``additionalInfo.plh`` means a payment link; else the route's ``hint``;
-    else the channel code / ``callbackType``; else UNKNOWN (still delivered)."""
-    info = as_dict(body.get("additionalInfo"))
-    if parse_str(info.get("plh")):
-        return NotificationKind.PAYMENT_LINK
-    if hint is not None and hint is not NotificationKind.UNKNOWN:
-        return hint
-    return _kind_from_channel(parse_str(info.get("channel")), parse_str(body.get("callbackType")))
 
 
 def parse_notification(
@@ -386,10 +375,14 @@ class VaPaymentRequest(_Envelope):
         """Build the event from a decoded body: 400xx02 if the VA number or both payment
         identifiers (``paymentRequestId``, ``trxId``) are missing, 400xx01 if one of them or
         ``paidAmount`` is unusable."""
-        mandatory(body, "virtualAccountNo")
-        mandatory(body, "paymentRequestId", "trxId")
         return cls._parse(
-            body, raw, path, timestamp, external_id=external_id, partner_id=partner_id
+            body,
+            _VA_PAYMENT_REQUIRED,
+            raw,
+            path,
+            timestamp,
+            external_id=external_id,
+            partner_id=partner_id,
         )
 
 

@@ -11,7 +11,7 @@ import attrs
 
 from .._endpoints import CallbackPath
 from .._errors import ConfigurationError
-from ._events import NotificationKind
+from ._kinds import NotificationKind
 from ._verify import SERVICE_NOTIFY, SERVICE_TOKEN, SERVICE_VA_PAYMENT
 
 __all__ = [

@@ -92,6 +92,24 @@ def _text(value: str | bytes) -> str:
     return value.decode("latin-1") if isinstance(value, bytes | bytearray) else value
 
 
+def _view(headers: HeaderSource | Headers) -> Headers:
+    """``headers`` as a :class:`Headers` view, made once per request (the handler's is reused)."""
+    return headers if isinstance(headers, Headers) else Headers(headers)
+
+
+def _distinct_raw(pairs: list[Any] | tuple[Any, ...]) -> dict[bytes, bytes | str] | None:
+    """Byte-named pairs by lower-case name, kept undecoded; ``None`` if a name repeats
+    (case-insensitively) or is not bytes."""
+    try:
+        raw = dict(pairs)
+        names = b"".join(raw)  # every name is bytes (one C call instead of a check per name)
+        if not names.islower():  # ASGI servers send lower-case names; others are lowered
+            raw = {name.lower(): value for name, value in pairs}
+    except (TypeError, ValueError, AttributeError):
+        return None
+    return raw if len(raw) == len(pairs) else None
+
+
 class Headers:
     """Case-insensitive, read-only request headers from a mapping or raw ``(name, value)`` pairs.
 
@@ -104,12 +122,15 @@ class Headers:
     __slots__ = ("_raw", "_values")
 
     def __init__(self, source: HeaderSource | Headers) -> None:
-        self._raw: dict[bytes, bytes | str] | None = None
         self._values: dict[str, list[str]] = {}
+        if type(source) is list or type(source) is tuple:  # ASGI, aiohttp's raw_headers
+            raw = _distinct_raw(source)
+            if raw is not None:
+                self._raw: dict[bytes, bytes | str] | None = raw
+                return
+        self._raw = None
         if isinstance(source, Headers):
             self._raw, self._values = source._raw, source._values
-            return
-        if type(source) is list and self._take_raw(source):
             return
         pairs: Iterable[tuple[str | bytes, str | bytes]]
         # ``type(...) is dict`` first: an ABC isinstance check costs as much as the scan.
@@ -133,18 +154,6 @@ class Headers:
         for name, value in pairs:
             values.setdefault(_text(name).strip().lower(), []).append(_text(value).strip())
 
-    def _take_raw(self, pairs: list[Any]) -> bool:
-        """Keep byte-named pairs undecoded when no name repeats (case-insensitively)."""
-        try:
-            raw = {name.lower(): value for name, value in pairs}
-            b"".join(raw)  # every name is bytes (one C call instead of a type check per name)
-        except (TypeError, ValueError, AttributeError):
-            return False
-        if len(raw) != len(pairs):
-            return False
-        self._raw = raw
-        return True
-
     def _found(self, name: str) -> list[str] | None:
         raw = self._raw
         if raw is None:
@@ -163,7 +172,17 @@ class Headers:
 
     def one(self, name: str) -> str:
         """The single non-empty value of a mandatory header; a 400 rejection otherwise."""
-        found = self._found(name)
+        raw = self._raw
+        if raw is not None:  # names are distinct: nothing repeated to refuse
+            value = raw.get(name.lower().encode("latin-1", "replace"))
+            if type(value) is bytes:
+                text = value.decode("latin-1").strip()
+            else:
+                text = "" if value is None else _text(value).strip()
+            if not text:
+                raise _missing(name)
+            return text
+        found = self._values.get(name.lower())
         if not found or not found[0]:
             raise _missing(name)
         if len(found) > 1:
@@ -257,8 +276,10 @@ class CallbackVerifier:
 
     def check_timestamp(self, headers: HeaderSource | Headers) -> str:
         """Return ``X-TIMESTAMP`` if well-formed and within the window on either side."""
-        view = headers if isinstance(headers, Headers) else Headers(headers)
-        value = view.one("X-TIMESTAMP")
+        return self._timely(_view(headers).one("X-TIMESTAMP"))
+
+    def _timely(self, value: str) -> str:
+        """``value`` (an ``X-TIMESTAMP``) if well-formed and within the window."""
         if not value.isascii():  # a '\d' pattern and fromisoformat accept non-ASCII digits
             raise _bad_timestamp()
         try:
@@ -280,9 +301,11 @@ class CallbackVerifier:
         return signature
 
     def _rsa_ok(self, message: str, signature: str) -> bool:
+        keys = self._keys
+        if len(keys) == 1:
+            return verify_rsa(keys[0], message, signature)
         # Try every key (no early exit): which key matched is not worth leaking via timing.
-        results = [verify_rsa(key, message, signature) for key in self._keys]
-        return any(results)
+        return any([verify_rsa(key, message, signature) for key in keys])
 
     def verify_notification(
         self,
@@ -298,9 +321,9 @@ class CallbackVerifier:
         received bytes (never re-serialised JSON).
         """
         # Rebound so a crash report's frame locals show the redacted view, not the raw headers.
-        headers = view = Headers(headers)
+        headers = view = _view(headers)
         signature = self._signature(view)
-        timestamp = self.check_timestamp(view)
+        timestamp = self._timely(view.one("X-TIMESTAMP"))
         message = callback_string_to_sign(method, path, bytes(body), timestamp)
         if not self._rsa_ok(message, signature):
             raise _unauthorized("Signature", "bad_signature")
@@ -309,7 +332,7 @@ class CallbackVerifier:
     def verify_token_request(self, *, client_key: str, headers: HeaderSource | Headers) -> str:
         """Verify Ayolinx's call to the merchant's token endpoint (docs/protocol.md §18.4.1); return
         the ``X-TIMESTAMP``. ``X-CLIENT-KEY`` must be ``client_key`` (compared in constant time)."""
-        headers = view = Headers(headers)
+        headers = view = _view(headers)
         sent_key = view.one("X-CLIENT-KEY")
         signature = self._signature(view)
         timestamp = view.one("X-TIMESTAMP")
@@ -339,7 +362,7 @@ class CallbackVerifier:
         access_token = Secret(access_token)
         if self.__secret is None:
             raise ConfigurationError("client_secret is required to verify SNAP signatures")
-        headers = view = Headers(headers)
+        headers = view = _view(headers)
         signature = self._signature(view)
         timestamp = self.check_timestamp(view)
         message = Secret(service_string_to_sign(method, path, access_token, bytes(body), timestamp))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 
-from ..callbacks._answers import CallbackResponse
+from ..callbacks._answers import CallbackResponse, header_pairs
 from ..callbacks._handler import CallbackHandler
 
 __all__ = ["CallbackASGIApp"]
@@ -103,8 +103,7 @@ class CallbackASGIApp:
 
 
 async def _send(send: Send, response: CallbackResponse) -> None:
-    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers.items()]
-    headers.append((b"content-length", str(len(response.body)).encode("ascii")))
+    headers = header_pairs(response)
     await send({"type": "http.response.start", "status": response.status, "headers": headers})
     await send({"type": "http.response.body", "body": response.body})
 

@@ -1,0 +1,60 @@
+"""Which product a notify belongs to: a payment link by its ``plh``, else the route's hint, else
+the channel code or ``callbackType``."""
+
+from __future__ import annotations
+
+import enum
+import functools
+from collections.abc import Mapping
+from typing import Any
+
+from ..models._parsers import parse_str
+
+__all__ = ["NotificationKind", "classify_notification", "kind_from_channel"]
+
+
+class NotificationKind(enum.StrEnum):
+    """Which product a notify belongs to (decides the event class)."""
+
+    QRIS = "qris"
+    EWALLET = "ewallet"
+    VIRTUAL_ACCOUNT = "virtual_account"
+    RETAIL = "retail"
+    PAYMENT_LINK = "payment_link"
+    UNKNOWN = "unknown"
+
+
+@functools.lru_cache(maxsize=256)
+def kind_from_channel(channel: str | None, callback_type: str | None) -> NotificationKind:
+    """The product a channel code or ``callbackType`` names; cached, as a few channels recur."""
+    ch = (channel or "").strip().upper()
+    ct = (callback_type or "").strip().upper()
+    if ch.startswith("VIRTUAL_ACCOUNT") or ct in {"VA", "VIRTUAL_ACCOUNT"}:
+        return NotificationKind.VIRTUAL_ACCOUNT
+    if ch.startswith("RETAIL_") or ct == "RETAIL":
+        return NotificationKind.RETAIL
+    if ch.startswith("EMONEY_") or ct in {"EWALLET", "EMONEY", "DANA"}:
+        return NotificationKind.EWALLET
+    if "QRIS" in ch or ct == "QRIS":
+        return NotificationKind.QRIS
+    return NotificationKind.UNKNOWN
+
+
+def classify_notification(
+    body: Mapping[str, Any], hint: NotificationKind | None = None
+) -> NotificationKind:
+    """Pick the product: ``additionalInfo.plh`` means a payment link; else the route's ``hint``;
+    else the channel code / ``callbackType``; else UNKNOWN (still delivered)."""
+    info = body.get("additionalInfo")
+    if not isinstance(info, Mapping):
+        info = {}
+    if _as_text(info.get("plh")):
+        return NotificationKind.PAYMENT_LINK
+    if hint is not None and hint is not NotificationKind.UNKNOWN:
+        return hint
+    return kind_from_channel(_as_text(info.get("channel")), _as_text(body.get("callbackType")))
+
+
+def _as_text(value: object) -> str | None:
+    """``parse_str``, skipping its type checks for the usual text or absent value."""
+    return value if value is None or type(value) is str else parse_str(value)
