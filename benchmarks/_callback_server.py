@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import os
 import socket
 import sys
+import time
+from datetime import datetime
 from typing import Any
 
 import uvicorn
@@ -24,11 +27,14 @@ from ayolinx_async.signing import callback_string_to_sign
 
 from ._data import CLIENT_KEY, CLIENT_SECRET
 
-_ACK = b'{"responseCode":"2005200","responseMessage":"Successful"}'
+_ACK = b'{"responseCode":"2005600","responseMessage":"Successful"}'
+_TOLERANCE = 3600.0  # seconds; the SDK handler's default window is no wider
 
 
 def bare_app(public: rsa.RSAPublicKey) -> Any:
-    """A hand-written ASGI endpoint: same verify, no dedupe, no parsing beyond the headers."""
+    """A hand-written ASGI endpoint doing the least a correct one must: the same RSA verify, a
+    stale X-TIMESTAMP refused, the body parsed as JSON, the ack sent; no dedupe, no typed
+    event."""
     pkcs1, sha256 = padding.PKCS1v15(), hashes.SHA256()
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -44,7 +50,10 @@ def bare_app(public: rsa.RSAPublicKey) -> Any:
         timestamp = headers[b"x-timestamp"].decode()
         signed = callback_string_to_sign("POST", scope["path"], body, timestamp).encode()
         try:
+            if abs(datetime.fromisoformat(timestamp).timestamp() - time.time()) > _TOLERANCE:
+                raise ValueError("stale X-TIMESTAMP")
             public.verify(base64.b64decode(headers[b"x-signature"]), signed, pkcs1, sha256)
+            json.loads(body)
             status = 200
         except Exception:
             status = 401

@@ -207,39 +207,46 @@ def _compiled_reader(cls: type) -> Callable[[dict[str, Any]], dict[str, Any]]:
 
 
 def _compile(fields: _General) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    """Straight-line source for ``fields``: a key is read with ``get``, ``additionalInfo.x``
-    through the inner object, a field with several paths through :func:`_first`."""
-    namespace: dict[str, Any] = {"Unreadable": Unreadable, "_first": _first, "_lookup": _lookup}
+    """Straight-line source for ``fields``: a key is read with ``get``, each nested object once
+    (``additionalInfo``), and a field with several paths tries them in turn like
+    :func:`_first`."""
+    namespace: dict[str, Any] = {"Unreadable": Unreadable, "_lookup": _lookup}
     lines = ["def read(body):", "    get = body.get"]
+    heads: dict[str, str] = {}
+    for _, _, paths, _ in fields:
+        for path in paths:
+            if len(path) == 2 and path[0] not in heads:
+                heads[path[0]] = f"n{len(heads)}"
+                lines.append(f"    {heads[path[0]]} = get({path[0]!r})")
     names = []
     for index, (name, parse, paths, none_is_none) in enumerate(fields):
         namespace[f"p{index}"] = parse
-        namespace[f"paths{index}"] = paths
         value = f"v{index}"
         names.append(f"{name!r}: {value}")
-        if len(paths) != 1 or len(paths[0]) > 2:
-            lines.append(f"    {value} = _first(body, p{index}, paths{index}, {none_is_none})")
-            continue
-        path = paths[0]
-        if len(path) == 1:
-            lines.append(f"    raw = get({path[0]!r})")
-        else:
-            lines.append(f"    inner = get({path[0]!r})")
+        indent = "    "
+        for tried, path in enumerate(paths):
+            namespace[f"path{index}_{tried}"] = path
+            if tried:
+                lines.append(f"{indent}if not {value}:")
+                indent += "    "
+            if len(path) == 1:
+                lines.append(f"{indent}raw = get({path[0]!r})")
+            elif len(path) == 2:
+                inner = heads[path[0]]
+                lines.append(
+                    f"{indent}raw = {inner}.get({path[1]!r}) if type({inner}) is dict"
+                    f" else _lookup(body, path{index}_{tried})"
+                )
+            else:
+                lines.append(f"{indent}raw = _lookup(body, path{index}_{tried})")
+            lines.append(f"{indent}try:")
+            skip = "None if raw is None else " if none_is_none else ""
+            lines.append(f"{indent}    {value} = {skip}p{index}(raw)")
+            lines.append(f"{indent}except Unreadable as exc:")
             lines.append(
-                f"    raw = inner.get({path[1]!r}) if type(inner) is dict"
-                f" else _lookup(body, paths{index}[0])"
+                f"{indent}    raise Unreadable(exc.reason, suffix=exc.suffix,"
+                f" field={'.'.join(path)!r}) from None"
             )
-        call = f"p{index}(raw)"
-        lines.append("    try:")
-        if none_is_none:
-            lines.append(f"        {value} = None if raw is None else {call}")
-        else:
-            lines.append(f"        {value} = {call}")
-        lines.append("    except Unreadable as exc:")
-        lines.append(
-            f"        raise Unreadable(exc.reason, suffix=exc.suffix, field={'.'.join(path)!r})"
-            " from None"
-        )
     lines.append("    return {" + ", ".join(names) + "}")
     return _function(lines, namespace)
 

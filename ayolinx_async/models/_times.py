@@ -40,6 +40,8 @@ def parse_time(value: object) -> datetime | None:
     Total: anything else (``"²"``, ``NaN``, ``1E+999999``, objects) is ``None``; the raw value
     stays in the model's ``raw`` body.
     """
+    if type(value) is str:
+        return _text_time(value)
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -49,8 +51,11 @@ def parse_time(value: object) -> datetime | None:
         return _from_epoch(float(value)) if finite else None
     if isinstance(value, float):
         return _from_epoch(value)
-    if not isinstance(value, str):
-        return None
+    return _text_time(value) if isinstance(value, str) else None
+
+
+def _text_time(value: str) -> datetime | None:
+    """A time sent as text: ISO-8601 (a missing offset means Jakarta) or Unix seconds."""
     text = value.strip()
     # ASCII only: '²'.isdigit() is True but float('²') raises.
     if not text or len(text) > 64 or not text.isascii():

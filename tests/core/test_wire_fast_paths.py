@@ -11,6 +11,7 @@ from typing import Any
 import attrs
 import pytest
 
+from ayolinx_async.callbacks import VirtualAccountNotification
 from ayolinx_async.models import QrisQueryResponse
 from ayolinx_async.models._checks import check_text, to_channel
 from ayolinx_async.models._fields import Unreadable, read_wire, wire
@@ -85,10 +86,24 @@ BODIES: list[dict[str, Any]] = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize("body", BODIES)
-def test_compiled_reader_matches_the_general_reader(body: dict[str, Any]) -> None:
-    fast = _outcome(lambda: read_wire(QrisQueryResponse, body))
-    slow = _outcome(lambda: read_wire(QrisQueryResponse, MappingProxyType(body)))
+VA_BODIES: list[dict[str, Any]] = [
+    {"virtualAccountNo": "888", "additionalInfo": {"virtualAccountNo": "999", "paymentNtb": "7"}},
+    {"virtualAccountNo": "", "additionalInfo": {"virtualAccountNo": "999"}},
+    {"virtualAccountNo": None, "additionalInfo": {"virtualAccountNo": 12}},
+    {"virtualAccountNo": 0, "additionalInfo": {}},
+    {"additionalInfo": ["not", "an", "object"], "virtualAccountNo": 1e400},
+    {"additionalInfo": MappingProxyType({"virtualAccountNo": "5", "paymentNtb": 3})},
+]
+
+
+@pytest.mark.parametrize(
+    ("model", "body"),
+    [(QrisQueryResponse, body) for body in BODIES]
+    + [(VirtualAccountNotification, body) for body in VA_BODIES],
+)
+def test_compiled_reader_matches_the_general_reader(model: type, body: dict[str, Any]) -> None:
+    fast = _outcome(lambda: read_wire(model, body))
+    slow = _outcome(lambda: read_wire(model, MappingProxyType(body)))
     assert fast == slow
 
 
