@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 
+from .._asgi_body import BodyTooLarge, ClientDisconnected, read_body
 from ..callbacks._answers import CallbackResponse, header_pairs
 from ..callbacks._handler import CallbackHandler
 
@@ -20,14 +21,6 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 
-class _TooLarge(Exception):
-    pass
-
-
-class _Disconnected(Exception):
-    pass
-
-
 def _declared_length(headers: Iterable[tuple[bytes, bytes]]) -> int | None:
     for name, value in headers:
         if name.lower() == b"content-length":
@@ -36,23 +29,6 @@ def _declared_length(headers: Iterable[tuple[bytes, bytes]]) -> int | None:
             except ValueError:
                 return None
     return None
-
-
-async def _read_body(receive: Receive, limit: int) -> bytes:
-    """Read the request body, stopping as soon as it exceeds ``limit`` bytes."""
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise _Disconnected
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise _TooLarge
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
 
 
 def _route_path(scope: Scope) -> str:
@@ -90,11 +66,11 @@ class CallbackASGIApp:
         declared = _declared_length(raw_headers)
         try:
             if declared is not None and declared > handler.max_body_size:
-                raise _TooLarge
-            body = await _read_body(receive, handler.max_body_size)
-        except _TooLarge:
+                raise BodyTooLarge
+            body = await read_body(receive, handler.max_body_size)
+        except BodyTooLarge:
             response = handler.payload_too_large(route)
-        except _Disconnected:
+        except ClientDisconnected:
             return
         else:
             path = scope["path"] if route is not None else _route_path(scope)

@@ -2,9 +2,8 @@
 
 Run it in process (``sim.transport()`` for ``AyolinxClient(transport=...)``, no sockets) or on a
 real port (``ayolinx simulator``). Background work (callback retries, auto-pay) runs while the
-simulator is entered (``async with sim:``) or, under a server, between ASGI lifespan startup and
-shutdown; otherwise a callback is delivered (with its retries) before the triggering call
-returns.
+simulator is entered (``async with sim:``) or under a server between lifespan startup and
+shutdown; otherwise a callback is delivered (with its retries) before the triggering call returns.
 """
 
 from __future__ import annotations
@@ -22,6 +21,7 @@ import anyio
 import httpx
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from .._asgi_body import BodyTooLarge, ClientDisconnected
 from .._config import Credentials
 from .._endpoints import PaymentProduct
 from .._errors import ConfigurationError
@@ -29,7 +29,7 @@ from ..signing._keys import PrivateKeySource, load_private_key
 from ..transport._httpx import HttpxTransport
 from ._accounts import MerchantAccount, generate_rsa_key, public_pem
 from ._admin import handle_admin
-from ._asgi import ASGIReceive, ASGISend, BodyTooLarge, Scope, read_request, run_lifespan, send_json
+from ._asgi import ASGIReceive, ASGISend, Scope, read_request, run_lifespan, send_json
 from ._background import Background, only_exception
 from ._delivery import DEFAULT_SCHEDULE, Courier, Delivery, Job, redelivery
 from ._desk import Desk, ProductSettings, parse_admin_amount
@@ -168,8 +168,7 @@ class Simulator:
         return public_pem(self._ayolinx_key.public_key())
 
     def credentials(self, client_key: str | None = None) -> Credentials:
-        """``Credentials`` for a merchant whose private key the simulator holds, including the
-        simulator's public key for callback verification."""
+        """``Credentials`` of a merchant the simulator holds the key of, with its callback key."""
         account = self.account(client_key or self._default_key)
         return account.credentials(self.ayolinx_public_key)
 
@@ -441,8 +440,9 @@ class Simulator:
             return
         try:
             request = await read_request(scope, receive)
-        except BodyTooLarge:
-            await send_json(send, 413, {"error": "request body too large"})
+        except (BodyTooLarge, ClientDisconnected) as exc:
+            if isinstance(exc, BodyTooLarge):  # a client that left mid-body gets no answer
+                await send_json(send, 413, {"error": "request body too large"})
             return
         if request.path == "/_simulator" or request.path.startswith("/_simulator/"):
             await handle_admin(self, request, send)

@@ -14,6 +14,8 @@ import anyio
 import attrs
 import httpx
 
+from .._asgi_body import read_body
+
 __all__ = [
     "ASGIReceive",
     "ASGISend",
@@ -31,10 +33,6 @@ ASGIReceive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 ASGISend = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 MAX_BODY = 1 << 20
-
-
-class BodyTooLarge(Exception):
-    """The request body exceeded :data:`MAX_BODY` bytes."""
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -57,20 +55,9 @@ class Request:
 
 
 async def read_request(scope: Scope, receive: ASGIReceive) -> Request:
-    """Collect the whole body; raise :class:`BodyTooLarge` past :data:`MAX_BODY`."""
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_BODY:
-            raise BodyTooLarge
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
+    """Collect the whole body; raise :class:`BodyTooLarge` past :data:`MAX_BODY` and
+    :class:`ClientDisconnected` if the client left before it ended."""
+    body = await read_body(receive, MAX_BODY)
     headers: dict[str, str] = {}
     for raw_name, raw_value in scope.get("headers", []):
         name = raw_name.decode("latin-1").lower()
@@ -84,7 +71,7 @@ async def read_request(scope: Scope, receive: ASGIReceive) -> Request:
         path=scope.get("path", "/"),
         query=scope.get("query_string", b"").decode("latin-1"),
         headers=headers,
-        body=b"".join(chunks),
+        body=body,
         scheme=scope.get("scheme", "http"),
         host=host,
     )
