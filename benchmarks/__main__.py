@@ -11,8 +11,10 @@ import argparse
 import datetime
 import importlib
 import pathlib
+import pickle
 import subprocess
 import sys
+import tempfile
 import time
 
 from . import BENCHMARKS
@@ -32,7 +34,7 @@ on the same layer as the SDK's transport (bare httpx = `AsyncHTTPTransport` with
 bare aiohttp = `ClientSession` with the same connector limit, both signing inline); the raw
 asyncio client is the physical floor. Variants run in interleaved rounds; a ratio is the median
 of per-round ratios, with min-max beside it. Callbacks are measured in process with raw ASGI
-header pairs and through uvicorn over loopback.
+header pairs and through uvicorn over loopback. Each section runs in a fresh interpreter.
 """
 
 
@@ -51,6 +53,24 @@ def _commit() -> str:
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return head + ("+dirty" if dirty else "")
+
+
+def _section(name: str, quick: bool) -> list[Report]:
+    """One benchmark in a fresh interpreter, so no section runs on a heap (or with threads and
+    sessions) another one left behind; its reports come back pickled through a file."""
+    with tempfile.TemporaryDirectory() as folder:
+        out = pathlib.Path(folder, "reports.pickle")
+        command = [sys.executable, "-m", "benchmarks.__main__", "--section", name, str(out)]
+        subprocess.run([*command, *(["--quick"] if quick else [])], check=True)
+        reports: list[Report] = pickle.loads(out.read_bytes())  # our own child wrote it
+        return reports
+
+
+def _run_section(name: str, out: str, quick: bool) -> int:
+    pin_client()
+    module = importlib.import_module(BENCHMARKS[name])
+    pathlib.Path(out).write_bytes(pickle.dumps(module.run(quick=quick)))
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -73,9 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     reports: list[Report] = []
     started = time.perf_counter()
     for name in names:
-        module = importlib.import_module(BENCHMARKS[name])
         began = time.perf_counter()
-        for report in module.run(quick=args.quick):
+        for report in _section(name, args.quick):
             reports.append(report)
             text = report.render()
             sections.append(text)
@@ -94,4 +113,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--section"]:
+        sys.exit(_run_section(sys.argv[2], sys.argv[3], "--quick" in sys.argv[4:]))
     sys.exit(main())
