@@ -45,7 +45,7 @@ def _commit() -> str:
             ["git", "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True, check=True
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!" + str(README)],
             capture_output=True,
             text=True,
             check=True,
