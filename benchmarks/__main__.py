@@ -45,7 +45,15 @@ def _commit() -> str:
             ["git", "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True, check=True
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!" + str(README)],
+            [
+                "git",
+                "status",
+                "--porcelain",
+                "--untracked-files=no",
+                "--",
+                ":(top)",
+                ":(top,exclude)benchmarks/README.md",  # rewritten by the run itself
+            ],
             capture_output=True,
             text=True,
             check=True,
