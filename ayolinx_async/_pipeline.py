@@ -158,7 +158,7 @@ async def send_call(
                     if gate.value > 0:
                         gate.acquire_nowait()
                     else:
-                        await _queue(gate, deadline + call_timeout.connect - core.clock())
+                        attempt_timeout = await _queue(gate, call_timeout, deadline, core.clock)
                 try:
                     token = await core.token_cache.get(attempt_timeout)
                     if trace is not None:
@@ -232,10 +232,14 @@ async def send_call(
 _NO_TRACE = contextlib.nullcontext()
 
 
-async def _queue(gate: anyio.Semaphore, seconds: float) -> None:
-    """Wait at most ``seconds`` for a slot of ``gate``; a call that times out here was never
-    sent (:class:`PoolTimeoutError`, safe to retry)."""
-    seconds = max(seconds, 0.0)
+async def _queue(
+    gate: anyio.Semaphore, timeout: Timeout, deadline: float, clock: Callable[[], float]
+) -> Timeout:
+    """Wait for a slot of ``gate`` while the attempt could still start with ``min_attempt``
+    left, and return what is left of the call's timeout. A call that times out here was never
+    sent (:class:`PoolTimeoutError`, safe to retry); the wait counts against its deadline."""
+    least = min_attempt(timeout)
+    seconds = max(deadline - least - clock(), 0.0)
     asyncio = running_asyncio()
     try:
         if asyncio is not None:
@@ -246,6 +250,11 @@ async def _queue(gate: anyio.Semaphore, seconds: float) -> None:
                 await gate.acquire()
     except TimeoutError:
         raise PoolTimeoutError(f"no free connection within {seconds:.3g}s") from None
+    now = clock()
+    if deadline - now < least:  # a slot that came too late to be worth a (maybe-sent) attempt
+        gate.release()
+        raise PoolTimeoutError(f"no free connection within {seconds:.3g}s")
+    return remaining_timeout(timeout, deadline, now)
 
 
 def _decide(

@@ -161,11 +161,12 @@ def to_additional_info(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
         return _NO_INFO
     if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
         raise ValidationError("additional_info", "must be a mapping with string keys")
+    copied = dict(value)  # also a read-only mapping, e.g. a model's own (attrs.evolve)
     try:
-        json.dumps(value, allow_nan=False)
+        json.dumps(copied, allow_nan=False)
     except (TypeError, ValueError):
         raise ValidationError("additional_info", "must be JSON-serialisable") from None
-    return MappingProxyType(dict(value))
+    return MappingProxyType(copied)
 
 
 def render_url_params(

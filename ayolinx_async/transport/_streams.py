@@ -11,7 +11,6 @@ httpcore's own backend.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import select
 import socket
 import ssl
@@ -59,9 +58,10 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
             raise httpcore.WriteError(str(exc) or type(exc).__name__) from exc
 
     async def aclose(self) -> None:
-        self._writer.close()
-        with contextlib.suppress(OSError):  # already reset by the peer: closed all the same
-            await self._writer.wait_closed()
+        # Aborted, as anyio's backend does: a graceful close waits for unsent bytes (a peer
+        # that stopped reading) or for a protocol a failed TLS handshake detached, forever.
+        self._writer.transport.abort()
+        await asyncio.sleep(0)  # the loop closes the socket on its next turn
 
     async def start_tls(
         self,

@@ -130,3 +130,13 @@ def test_a_strict_refusal_names_its_wire_path_on_both_readers(
         with pytest.raises(Unreadable) as caught:
             read_wire(_Strict, given)
         assert (caught.value.field, caught.value.suffix) == (field, ".x")
+
+
+def test_a_models_own_additional_info_is_accepted_again() -> None:
+    """``attrs.evolve`` passes the read-only mapping the converter made back through it."""
+    from ayolinx_async.models import QrisQueryRequest
+
+    request = QrisQueryRequest(original_partner_reference_no="R1", additional_info={"a": 1})
+    moved = attrs.evolve(request, original_partner_reference_no="R2")
+    assert dict(moved.additional_info) == {"a": 1}
+    assert moved.to_wire()["additionalInfo"] == {"channel": "BNC_QRIS", "a": 1}
