@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpcore
 import httpx
 import pytest
 from cryptography import x509
@@ -223,3 +224,27 @@ async def test_connections_use_asyncio_streams_on_asyncio_only(anyio_backend_nam
         assert isinstance(backend, AsyncioBackend)
     else:
         assert backend is None  # httpcore picks its trio backend
+
+
+@pytest.mark.usefixtures("httpx_only")
+async def test_connects_race_addresses_like_anyio(
+    anyio_backend_name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Happy eyeballs (RFC 8305's 250 ms): a silent first address must not eat the connect
+    timeout while the next one answers, as with httpcore's anyio backend."""
+    if anyio_backend_name != "asyncio":
+        pytest.skip("the asyncio streams backend only")
+    import asyncio
+
+    from ayolinx_async.transport import _streams
+
+    seen: dict[str, object] = {}
+
+    async def fake_open_connection(host: str, port: int, **options: object) -> object:
+        seen.update(options)
+        raise OSError("refused")
+
+    monkeypatch.setattr(asyncio, "open_connection", fake_open_connection)
+    with pytest.raises(httpcore.ConnectError):
+        await _streams.AsyncioBackend().connect_tcp("localhost", 1, timeout=1.0)
+    assert seen["happy_eyeballs_delay"] == 0.25
