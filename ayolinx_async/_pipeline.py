@@ -48,7 +48,8 @@ from ._wire import (
 )
 from .signing._signers import Signer
 from .signing._strings import _service_string, body_digest
-from .transport._base import Timeout, Transport, running_asyncio
+from .transport._base import Timeout, Transport
+from .transport._base import deadline as wait_at_most
 
 if TYPE_CHECKING:
     from ._telemetry import CallTrace, Telemetry
@@ -240,14 +241,9 @@ async def _queue(
     sent (:class:`PoolTimeoutError`, safe to retry); the wait counts against its deadline."""
     least = min_attempt(timeout)
     seconds = max(deadline - least - clock(), 0.0)
-    asyncio = running_asyncio()
     try:
-        if asyncio is not None:
-            async with asyncio.timeout(seconds):  # a third of anyio's scope, per waiting call
-                await gate.acquire()
-        else:
-            with anyio.fail_after(seconds):
-                await gate.acquire()
+        async with wait_at_most(seconds):
+            await gate.acquire()
     except TimeoutError:
         raise PoolTimeoutError(f"no free connection within {seconds:.3g}s") from None
     now = clock()

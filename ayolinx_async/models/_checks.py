@@ -63,12 +63,12 @@ _TEXT_RULES: dict[TextKind, tuple[re.Pattern[str] | None, str]] = {
     "url": (re.compile(r"^https?://[^\s]+$"), "must be an http(s) URL without spaces"),
 }
 
-#: Patterns that alone imply every rule of their kind (non-blank, no control characters):
-#: a value they match needs no further checks.
+#: Kinds whose pattern alone implies every rule (non-blank, no control characters): a value
+#: it matches whole needs no further checks.
 _PLAIN_RULES: dict[str, re.Pattern[str]] = {
-    "reference": re.compile(r"[\x21-\x7e]+"),
-    "digits": re.compile(r"[0-9]+"),
-    "phone": re.compile(r"\+?[0-9]+"),
+    kind: pattern
+    for kind, (pattern, _) in _TEXT_RULES.items()
+    if pattern is not None and kind in ("reference", "digits", "phone")
 }
 
 

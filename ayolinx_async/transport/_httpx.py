@@ -31,7 +31,7 @@ from .._errors import (
     TransportError,
     WriteTimeoutError,
 )
-from ._base import HttpRequest, HttpResponse, Timeout, running_asyncio
+from ._base import HttpRequest, HttpResponse, Timeout, deadline
 
 if TYPE_CHECKING:
     # Imported when the first transport is built: httpcore (with certifi) costs a third of
@@ -261,20 +261,15 @@ class HttpxTransport:
             # httpx has no whole-exchange deadline; the total one is enforced here. It starts
             # before the pool wait and connect, so it allows ``connect`` extra: a request that
             # never left then ends in httpx's own pool/connect timeout (safe to resend), not in
-            # an ambiguous read timeout. asyncio.timeout costs a third of anyio.fail_after.
-            deadline = timeout.total + timeout.connect
-            asyncio = running_asyncio()
-            if asyncio is not None:
-                async with asyncio.timeout(deadline):
-                    status, headers, content = await self._gated(request, timeout, admitted)
-            else:
-                with anyio.fail_after(deadline):
-                    status, headers, content = await self._gated(request, timeout, admitted)
+            # an ambiguous read timeout.
+            seconds = timeout.total + timeout.connect
+            async with deadline(seconds):
+                status, headers, content = await self._gated(request, timeout, admitted)
         except TimeoutError:
             if not admitted:
                 # Still waiting for a pool slot: the request never left.
-                raise PoolTimeoutError(f"no free connection within {deadline}s") from None
-            raise ReadTimeoutError(f"no complete response within {deadline}s") from None
+                raise PoolTimeoutError(f"no free connection within {seconds}s") from None
+            raise ReadTimeoutError(f"no complete response within {seconds}s") from None
         except httpx.ConnectTimeout:
             raise ConnectTimeoutError(f"connect timed out after {timeout.connect}s") from None
         except httpx.PoolTimeout:
