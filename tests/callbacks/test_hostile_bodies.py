@@ -56,7 +56,8 @@ from ._helpers import (
 HOSTILE_NUMBERS = ["NaN", "Infinity", "-Infinity", "1e5000", "1E+999999", "10000.001"]
 #: Digits ``str.isdigit`` accepts but ``int``/``float`` refuse (or read as a number: '١٢٣').
 UNICODE_DIGITS = ["²", "①", "١٢٣"]
-#: Generous, but far below the ~28 s ``1E+999999`` blocked the loop for.
+#: Generous, but far below the ~28 s ``1E+999999`` blocked the loop for. Measured in this
+#: thread's CPU time: what the parser spends, not how long a loaded CI machine descheduled us.
 FAST = 0.1
 _PLACEHOLDER = '"@@VALUE@@"'
 
@@ -139,9 +140,9 @@ async def test_hostile_notify_amount_is_a_fast_400_and_no_listener_runs(
     literal: str,
 ) -> None:
     raw = with_literal(qris_body(), set_notify_amount, literal)
-    started = time.perf_counter()
+    started = time.thread_time()
     response = await send_notify(handler, ayolinx_key, raw, clock)
-    assert_refused(response, "4005601", time.perf_counter() - started)
+    assert_refused(response, "4005601", time.thread_time() - started)
     assert recorder.calls == 0
 
 
@@ -160,9 +161,9 @@ async def test_hostile_va_paid_amount_is_a_fast_400_and_no_listener_runs(
     )
     token = response.json()["accessToken"]
     headers = va_payment_headers(token, raw, clock.stamp())
-    started = time.perf_counter()
+    started = time.thread_time()
     response = await handler("POST", VA_PATH, headers, raw)
-    assert_refused(response, "4002501", time.perf_counter() - started)
+    assert_refused(response, "4002501", time.thread_time() - started)
     assert recorder.calls == 0
 
 
@@ -182,9 +183,9 @@ async def test_hostile_number_anywhere_in_the_body_is_a_fast_400(
         body["additionalInfo"]["someCounter"] = _PLACEHOLDER.strip('"')
 
     raw = with_literal(qris_body(), set_extra, literal)
-    started = time.perf_counter()
+    started = time.thread_time()
     response = await send_notify(handler, ayolinx_key, raw, clock)
-    assert_refused(response, "4005601", time.perf_counter() - started)
+    assert_refused(response, "4005601", time.thread_time() - started)
     assert recorder.calls == 0
 
 
