@@ -14,7 +14,6 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Self, overload
 
 import anyio
@@ -199,17 +198,12 @@ class PaymentTracker:
         tasks.start_soon(self._deliver_forever)
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> bool | None:
+    async def __aexit__(self, *exc_info: Any) -> bool | None:
         tasks, self._tasks = self._tasks, None
         try:
             if tasks is not None:
                 tasks.cancel_scope.cancel()
-                await tasks.__aexit__(exc_type, exc, tb)
+                await tasks.__aexit__(*exc_info)
         finally:
             await self.close()
         return None
