@@ -11,12 +11,13 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict, Unpack
 
 import attrs
 
 __all__ = [
     "APIError",
+    "AnswerContext",
     "AuthenticationError",
     "AyolinxError",
     "BadRequestError",
@@ -168,6 +169,15 @@ class ConnectionDroppedError(TransportError):
     """The connection closed before a full response arrived; the server may have acted."""
 
 
+class AnswerContext(TypedDict, total=False):
+    """Where an answer came from, as every :class:`ResponseError` records it: the call's
+    ``external_id`` (X-EXTERNAL-ID), its ``path`` and the answer's ``headers``."""
+
+    external_id: str | None
+    path: str | None
+    headers: Mapping[str, str] | None
+
+
 class ResponseError(AyolinxError):
     """An answer arrived and it is not a usable success: the base of :class:`APIError` (a SNAP
     failure code) and :class:`ResponseDecodeError` (not the JSON the API promises).
@@ -184,15 +194,14 @@ class ResponseError(AyolinxError):
         http_status: int,
         raw: bytes = b"",
         body: dict[str, Any] | None = None,
-        external_id: str | None = None,
-        path: str | None = None,
-        headers: Mapping[str, str] | None = None,
+        **context: Unpack[AnswerContext],
     ) -> None:
         self.http_status = http_status
         self.raw = raw
         self.body = body if body is not None else {}
-        self.external_id = external_id
-        self.path = path
+        self.external_id = context.get("external_id")
+        self.path = context.get("path")
+        headers = context.get("headers")
         self.headers = dict(headers) if headers else {}
         #: Seconds the server asked to wait (``Retry-After``), when it said so.
         self.retry_after: float | None = None
@@ -228,17 +237,13 @@ class ResponseDecodeError(ResponseError):
         *,
         http_status: int,
         raw: bytes,
-        external_id: str | None = None,
-        headers: Mapping[str, str] | None = None,
-        path: str | None = None,
+        **context: Unpack[AnswerContext],
     ) -> None:
         super().__init__(
             f"{message} (HTTP {http_status}, {len(raw)} bytes)",
             http_status=http_status,
             raw=raw,
-            external_id=external_id,
-            path=path,
-            headers=headers,
+            **context,
         )
 
 
@@ -253,22 +258,19 @@ class APIError(ResponseError):
         message: str,
         body: dict[str, Any] | None = None,
         raw: bytes = b"",
-        external_id: str | None = None,
-        path: str | None = None,
-        headers: Mapping[str, str] | None = None,
+        **context: Unpack[AnswerContext],
     ) -> None:
         self.response_code = response_code
         self.message = message
         code = response_code.value if response_code is not None else "-"
+        path = context.get("path")
         where = f" on {path}" if path else ""
         super().__init__(
             f"HTTP {http_status} responseCode={code}{where}: {message}",
             http_status=http_status,
             raw=raw,
             body=body,
-            external_id=external_id,
-            path=path,
-            headers=headers,
+            **context,
         )
 
     @property
