@@ -37,6 +37,7 @@ from .transport._base import Timeout, Transport
 if TYPE_CHECKING:
     import httpx
 
+    from ._gate import Gate
     from ._resources.ewallet import EwalletResource
     from ._resources.payment_link import PaymentLinksResource
     from ._resources.qris import QrisResource
@@ -409,8 +410,10 @@ def _own_transport(
     return HttpxTransport(http_client, timeout=timeout)
 
 
-def _gate_for(transport: Transport) -> anyio.Semaphore | None:
+def _gate_for(transport: Transport) -> Gate | None:
     """The pipeline's gate, as wide as the transport's own (``max_in_flight``), so calls queue
     before they are signed rather than inside the transport."""
+    from ._gate import Gate
+
     size = getattr(transport, "max_in_flight", None)
-    return anyio.Semaphore(size, fast_acquire=True) if isinstance(size, int) and size > 0 else None
+    return Gate(size) if isinstance(size, int) and size > 0 else None

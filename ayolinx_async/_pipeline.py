@@ -11,7 +11,6 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-import anyio
 import attrs
 
 from ._auth.token import AccessToken, TokenCache
@@ -23,6 +22,7 @@ from ._errors import (
     ResponseError,
     TransportError,
 )
+from ._gate import Gate, take_lent
 from ._hints import annotate
 from ._hooks import AttemptSender
 from ._log import call_fields, logger
@@ -49,7 +49,6 @@ from ._wire import (
 from .signing._signers import Signer
 from .signing._strings import _service_string, body_digest
 from .transport._base import Timeout, Transport
-from .transport._base import deadline as wait_at_most
 
 if TYPE_CHECKING:
     from ._telemetry import CallTrace, Telemetry
@@ -80,9 +79,9 @@ class ClientCore:
     telemetry: Telemetry | None = None
     #: The payment tracker ``track=True`` hands created payments to (set by the tracker).
     tracker: Any = None
-    #: Calls past this gate are signed and sent; the others wait holding only their body
-    #: (sized from the transport's ``max_in_flight``; ``None``: not gated).
-    gate: anyio.Semaphore | None = None
+    #: Calls past this gate are signed and sent; the others wait before their body is even
+    #: rendered (sized from the transport's ``max_in_flight``; ``None``: not gated).
+    gate: Gate | None = None
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -156,9 +155,22 @@ async def send_call(
                 if gate is not None:
                     # Waiting calls have not signed yet: they hold little memory, and their
                     # X-TIMESTAMP is taken when they go, not when they queued.
-                    if gate.value > 0:
-                        gate.acquire_nowait()
-                    else:
+                    lent = take_lent(gate) if attempts == 1 else None
+                    if lent is not None:
+                        # A typed call waited at the gate before rendering its body; its
+                        # slot (if it got one) is ours now, and the wait counts against the
+                        # call's deadline and duration.
+                        deadline = lent.started + call_timeout.total
+                        started -= lent.waited
+                        attempt_timeout = _in_time(
+                            gate,
+                            call_timeout,
+                            deadline,
+                            core.clock(),
+                            call_timeout.total - min_attempt(call_timeout),
+                            held=lent.held,
+                        )
+                    elif not gate.take():
                         attempt_timeout = await _queue(gate, call_timeout, deadline, core.clock)
                 try:
                     token = await core.token_cache.get(attempt_timeout)
@@ -234,22 +246,27 @@ _NO_TRACE = contextlib.nullcontext()
 
 
 async def _queue(
-    gate: anyio.Semaphore, timeout: Timeout, deadline: float, clock: Callable[[], float]
+    gate: Gate, timeout: Timeout, deadline: float, clock: Callable[[], float]
 ) -> Timeout:
     """Wait for a slot of ``gate`` while the attempt could still start with ``min_attempt``
     left, and return what is left of the call's timeout. A call that times out here was never
     sent (:class:`PoolTimeoutError`, safe to retry); the wait counts against its deadline."""
-    least = min_attempt(timeout)
-    seconds = max(deadline - least - clock(), 0.0)
-    try:
-        async with wait_at_most(seconds):
-            await gate.acquire()
-    except TimeoutError:
-        raise PoolTimeoutError(f"no free connection within {seconds:.3g}s") from None
-    now = clock()
-    if deadline - now < least:  # a slot that came too late to be worth a (maybe-sent) attempt
-        gate.release()
+    seconds = max(deadline - min_attempt(timeout) - clock(), 0.0)
+    if not await gate.acquire(seconds):
         raise PoolTimeoutError(f"no free connection within {seconds:.3g}s")
+    return _in_time(gate, timeout, deadline, clock(), seconds)
+
+
+def _in_time(
+    gate: Gate, timeout: Timeout, deadline: float, now: float, waited: float, held: bool = True
+) -> Timeout:
+    """The attempt's timeout after a wait of up to ``waited`` seconds for a slot: what is
+    left of the call's. No slot (``held`` false), or one that came too late to be worth a
+    (maybe-sent) attempt and is given back, is a pool timeout: never sent."""
+    if not held or deadline - now < min_attempt(timeout):
+        if held:
+            gate.release()
+        raise PoolTimeoutError(f"no free connection within {waited:.3g}s")
     return remaining_timeout(timeout, deadline, now)
 
 

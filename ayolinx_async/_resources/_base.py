@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Coroutine, Iterable, Mapping
+from contextvars import Token
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import attrs
 
 from .._config import Environment
 from .._endpoints import Endpoint, PaymentProduct
-from .._errors import ConfigurationError, OutcomeUnknownError, ResponseDecodeError, ValidationError
+from .._errors import (
+    ConfigurationError,
+    OutcomeUnknownError,
+    ResponseDecodeError,
+    ValidationError,
+)
+from .._gate import Gate, Lent, settle
 from .._response import APIResponse
-from .._wire import body_channel, body_reference
+from .._retries import coerce_timeout, min_attempt
+from .._wire import body_channel, body_reference, validate_external_id
 from ..models._checks import UrlParam
 from ..models._common import ResponseModel
-from ..transport._base import Timeout
+from ..transport._base import Timeout, running_asyncio
 
 if TYPE_CHECKING:
     from .._client import AyolinxClient
@@ -143,20 +152,29 @@ class Resource:
         endpoint: Endpoint,
         model: type[_Request],
         response: type[_Response],
-        keywords: Mapping[str, Any],
+        keywords: dict[str, Any],
         **defaults: Any,
     ) -> Coroutine[Any, Any, _Response]:
         """A resource method's body: its request (given, or built from its keywords, i.e. its
         ``locals()``) sent to ``endpoint`` and read as ``response``. Validates now and returns
         the send to await: one coroutine less in every typed call's await chain."""
         request = build_request(model, keywords["request"], keywords, **defaults)
+        track = self._tracker_for(keywords.get("track"))
+        external_id, timeout = keywords["external_id"], keywords["timeout"]
+        # ``locals()`` is the method frame's own dict, kept as long as the frame while the
+        # call waits and runs: read in full now, so let it go.
+        keywords.clear()
+        if _gate_here(self._client) is None:  # no wait before the body: skip a frame
+            return self._deliver(
+                endpoint, request, _reader(response), external_id, timeout, track, None
+            )
         return self._send(
             endpoint,
             request,
-            response.from_response,
-            external_id=keywords["external_id"],
-            timeout=keywords["timeout"],
-            track=self._tracker_for(keywords.get("track")),
+            _reader(response),
+            external_id=external_id,
+            timeout=timeout,
+            track=track,
         )
 
     def _tracker_for(self, track: PaymentTrackerLike | bool | None) -> PaymentTrackerLike | None:
@@ -186,18 +204,52 @@ class Resource:
         """Serialise the (already validated) model, send it to ``endpoint`` (its path and
         whether it moves money come from the catalogue) and build the typed answer; the
         reference recorded on errors is the one the body names. With ``track=`` the created
-        payment (or an uncertain create) is handed to the payment tracker."""
-        body = request.to_wire()
+        payment (or an uncertain create) is handed to the payment tracker.
+
+        A gated call on asyncio waits for its slot here, before its body is rendered and
+        before the ``post``/``send_call`` coroutines exist, and lends the slot to the
+        ``send_call`` below (docs/architecture.md §2, step 0): a queued call holds this
+        frame, its model and one future."""
+        gate = _gate_here(self._client)
+        lent = None
+        if gate is not None:
+            started = _admission(self._client, external_id, timeout)
+            waiter = gate.wait(_patience(self._client, timeout))
+            if waiter is not None:
+                try:
+                    await waiter
+                except BaseException:
+                    gate.abandon(waiter)
+                    raise
+            lent = gate.lend(started, waiter, _patience(self._client, timeout))
+        return await self._deliver(endpoint, request, build, external_id, timeout, track, lent)
+
+    async def _deliver(
+        self,
+        endpoint: Endpoint,
+        request: _WireModel,
+        build: Callable[[APIResponse], _T],
+        external_id: str | None,
+        timeout: float | Timeout | None,
+        track: PaymentTrackerLike | None,
+        lent: Token[Lent | None] | None,
+    ) -> _T:
+        """The rest of :meth:`_send`, past the gate: render, post, read the answer."""
         money_moving = endpoint.money_moving
         try:
-            api = await self._client.post(
-                endpoint.path,
-                body,
-                money_moving=money_moving,
-                external_id=external_id,
-                timeout=timeout,
-                reference=body_reference(body),
-            )
+            try:
+                body = request.to_wire()
+                api = await self._client.post(
+                    endpoint.path,
+                    body,
+                    money_moving=money_moving,
+                    external_id=external_id,
+                    timeout=timeout,
+                    reference=body_reference(body),
+                )
+            finally:
+                if lent is not None:
+                    settle(lent)
             answer = typed_response(api, build, money_moving=money_moving, body=body)
         except OutcomeUnknownError as exc:
             if track is not None:
@@ -207,6 +259,55 @@ class Resource:
         if track is not None and endpoint.product is not None:
             await track.track_created(endpoint.product, request, request.to_wire(), answer)
         return answer
+
+
+def _gate_here(client: AyolinxClient) -> Gate | None:
+    """The gate a typed call waits at in :meth:`Resource._send`, if it does: on asyncio and
+    with telemetry off (a call's span and metrics start in ``send_call`` and cover its wait;
+    trio waits there too)."""
+    core = client._core
+    if core.gate is None or core.telemetry is not None or running_asyncio() is None:
+        return None
+    return core.gate
+
+
+def _admission(
+    client: AyolinxClient, external_id: str | None, timeout: float | Timeout | None
+) -> float:
+    """Check before the wait what ``send_call`` would check before queueing (a closed client,
+    a bad ``external_id`` or ``timeout``: a bad call fails at once, not after its wait), and
+    return the call's start by its clock."""
+    core = client._core
+    if core.closed:
+        raise ConfigurationError("this AyolinxClient is closed")
+    if external_id:
+        validate_external_id(external_id)
+    _patience(client, timeout)
+    return core.clock()
+
+
+def _patience(client: AyolinxClient, timeout: float | Timeout | None) -> float:
+    """How long a call may wait for a slot: until ``min_attempt`` before its deadline
+    (recomputed rather than kept: a waiting call holds as little as it can)."""
+    call_timeout = coerce_timeout(timeout) if timeout is not None else client._options.timeout
+    return call_timeout.total - min_attempt(call_timeout)
+
+
+_READERS: dict[type, Callable[[APIResponse], Any]] = {}
+
+
+def _reader(response: type[_Response]) -> Callable[[APIResponse], _Response]:
+    """A callable for ``response.from_response``, made once per class rather than bound once
+    per call (a waiting call would hold its own bound method); it looks the method up when
+    called, so a patched or overridden ``from_response`` is the one used."""
+    reader = _READERS.get(response)
+    if reader is None:
+        reader = _READERS[response] = functools.partial(_read, response)
+    return reader
+
+
+def _read(response: type[_Response], api: APIResponse) -> _Response:
+    return response.from_response(api)
 
 
 def typed_response(

@@ -66,8 +66,14 @@ class _CountingSigner:
         return "c2ln"
 
 
-async def _query(client: AyolinxClient, index: int) -> None:
+async def _query(client: AyolinxClient, index: int, typed: bool = False) -> None:
+    if typed:  # on asyncio it waits in the resource, before its body is rendered
+        await client.qris.query(original_partner_reference_no=f"R{index}")
+        return
     await client.request(PATH, {"partnerReferenceNo": f"R{index}"}, idempotent=True)
+
+
+typed_or_not = pytest.mark.parametrize("typed", [False, True], ids=["request", "typed"])
 
 
 def _client(transport: _HeldTransport, signer: _CountingSigner, **options: object) -> AyolinxClient:
@@ -80,13 +86,14 @@ def _client(transport: _HeldTransport, signer: _CountingSigner, **options: objec
     )
 
 
-async def test_calls_past_the_limit_wait_unsigned_and_all_complete() -> None:
+@typed_or_not
+async def test_calls_past_the_limit_wait_unsigned_and_all_complete(typed: bool) -> None:
     transport, signer = _HeldTransport(max_in_flight=2), _CountingSigner()
     done = 0
 
     async def one(index: int) -> None:
         nonlocal done
-        await client.request(PATH, {"originalPartnerReferenceNo": f"R{index}"}, idempotent=True)
+        await _query(client, index, typed)
         done += 1
 
     async with _client(transport, signer) as client, anyio.create_task_group() as tg:
@@ -101,12 +108,13 @@ async def test_calls_past_the_limit_wait_unsigned_and_all_complete() -> None:
     assert transport.most == 2
 
 
-async def test_a_queued_call_is_stamped_when_it_goes() -> None:
+@typed_or_not
+async def test_a_queued_call_is_stamped_when_it_goes(typed: bool) -> None:
     clock = FakeClock()
     transport, signer = _HeldTransport(max_in_flight=1), _CountingSigner()
     async with _client(transport, signer, clock=clock) as client, anyio.create_task_group() as tg:
         for index in range(2):
-            tg.start_soon(_query, client, index)
+            tg.start_soon(_query, client, index, typed)
         await anyio.wait_all_tasks_blocked()
         clock.advance(20)  # the second call has waited 20 s of its 30 s in the queue
         transport.release.set()
@@ -116,20 +124,26 @@ async def test_a_queued_call_is_stamped_when_it_goes() -> None:
     assert first < second
 
 
-@pytest.mark.parametrize("idempotent", [True, False])
-async def test_a_call_that_times_out_in_the_queue_was_never_sent(idempotent: bool) -> None:
+@pytest.mark.parametrize("call", ["read-only", "money-moving", "typed"])
+async def test_a_call_that_times_out_in_the_queue_was_never_sent(call: str) -> None:
     transport, signer = _HeldTransport(max_in_flight=1), _CountingSigner()
     client = _client(transport, signer, max_retries=0)
+    timeout = Timeout(connect=0.05, total=0.05)
     async with client, anyio.create_task_group() as tg:
         tg.start_soon(_query, client, 1)
         await anyio.wait_all_tasks_blocked()
-        with pytest.raises(PoolTimeoutError):  # not OutcomeUnknownError: it never left
-            await client.request(
+        second = (
+            client.qris.generate(partner_reference_no="R2", amount=1, timeout=timeout)
+            if call == "typed"
+            else client.request(
                 PATH,
                 {"partnerReferenceNo": "R2"},
-                idempotent=idempotent,
-                timeout=Timeout(connect=0.05, total=0.05),
+                idempotent=call == "read-only",
+                timeout=timeout,
             )
+        )
+        with pytest.raises(PoolTimeoutError):  # not OutcomeUnknownError: it never left
+            await second
         assert len(transport.service) == 1
         assert signer.service_signatures == 1
         transport.release.set()

@@ -1,0 +1,281 @@
+"""The pipeline's gate (docs/architecture.md §2, step 0): at most ``size`` attempts past it, the
+others waiting in arrival order, each only while its call could still start an attempt.
+
+On asyncio a waiting call holds one future and one number, not a coroutine frame and a timer of
+its own: a released slot is handed to the oldest waiter (its future resolves ``True``), and one
+loop timer, set for the earliest expiry, resolves the waiters whose wait ran out with ``False``.
+Other event loops (trio) wait on an ``anyio.Semaphore`` inside a deadline scope, as before; a
+client runs on one event loop at a time, so the two never count the same slots.
+
+Nothing here imports asyncio: it is read from ``sys.modules`` once a call runs on it.
+"""
+
+from __future__ import annotations
+
+import heapq
+import sys
+from collections import deque
+from contextvars import ContextVar, Token
+from typing import TYPE_CHECKING, cast
+
+import anyio
+
+from .transport._base import deadline
+
+if TYPE_CHECKING:
+    import asyncio
+
+__all__ = ["Gate", "Lent", "settle", "take_lent"]
+
+
+def _on_asyncio() -> bool:
+    """Whether an asyncio loop runs this code (trio, or no loop: no)."""
+    asyncio = sys.modules.get("asyncio")
+    return asyncio is not None and asyncio._get_running_loop() is not None
+
+
+#: Compact the wait queues once this many entries more than twice the live waiters are dead.
+_SLACK = 64
+
+
+class Lent:
+    """How a typed call's wait at the gate ended, lent to the ``send_call`` it starts through
+    ``client.post``: the first to take it owns its slot (if ``held``); if nobody does,
+    :func:`settle` gives the slot back. One-shot, so a task started in between cannot use it
+    twice."""
+
+    __slots__ = ("gate", "held", "started", "taken", "waited")
+
+    def __init__(self, gate: Gate, started: float, waited: float, *, held: bool) -> None:
+        self.gate = gate
+        #: The call's clock when it began waiting: the wait counts against its deadline.
+        self.started = started
+        #: Seconds it waited (real time), so the call's logged duration includes them.
+        self.waited = waited
+        #: False: the wait ran out; ``send_call`` fails the attempt with a pool timeout, so
+        #: the failure is decided, logged and traced like any other.
+        self.held = held
+        self.taken = False
+
+
+#: The wait the running typed call lends to the ``send_call`` below it (a context variable,
+#: so ``post``'s signature stays public and a wrapper around ``post`` still sees the call).
+_LENT: ContextVar[Lent | None] = ContextVar("ayolinx_async_lent_slot", default=None)
+
+
+def take_lent(gate: Gate) -> Lent | None:
+    """For the first attempt of ``send_call`` through ``gate``: the wait a typed call lent it
+    (its slot, if ``held``, is now the caller's), or ``None`` (queue as usual)."""
+    lent = _LENT.get()
+    if lent is None or lent.taken or lent.gate is not gate:
+        return None
+    lent.taken = True
+    return lent
+
+
+def settle(token: Token[Lent | None]) -> None:
+    """After the call a :class:`Lent` went to: give its slot back if nothing took it."""
+    lent = token.var.get()
+    token.var.reset(token)
+    if lent is not None and not lent.taken:
+        lent.taken = True
+        if lent.held:
+            lent.gate.release()
+
+
+class Gate:
+    """A FIFO semaphore of ``size`` slots with expiring waits (see the module docstring)."""
+
+    __slots__ = (
+        "_heap",
+        "_live",
+        "_loop",
+        "_queue",
+        "_timer",
+        "_when",
+        "free",
+        "semaphore",
+    )
+
+    def __init__(self, size: int) -> None:
+        #: Slots free on asyncio; never above 0 while a live waiter is queued (slots are
+        #: handed over on release, so a new call cannot overtake the queue).
+        self.free = size
+        #: The gate on other event loops (trio).
+        self.semaphore = anyio.Semaphore(size, fast_acquire=True)
+        self._queue: deque[_Waiter] = deque()  # arrival order
+        self._heap: list[_Waiter] = []  # expiry order
+        self._live = 0  # queued waiters not resolved yet
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._when = 0.0  # when the timer is set for
+
+    @property
+    def value(self) -> int:
+        """Free slots on the event loop running now (for tests and diagnostics)."""
+        return self.free if _on_asyncio() else self.semaphore.value
+
+    def take(self) -> bool:
+        """Take a free slot without waiting, if there is one (any event loop)."""
+        if not _on_asyncio():
+            if self.semaphore.value > 0:
+                self.semaphore.acquire_nowait()
+                return True
+            return False
+        if self.free > 0:
+            self.free -= 1
+            return True
+        return False
+
+    def release(self) -> None:
+        """Give a slot back: to the oldest live waiter on asyncio, else to the free count."""
+        if not _on_asyncio():
+            self.semaphore.release()
+            return
+        queue = self._queue
+        if queue and sys.modules["asyncio"].get_running_loop() is not self._loop:
+            self._restart(None)  # waiters of a loop that has gone cannot be woken
+        while queue:
+            waiter = queue.popleft()
+            if not waiter.done():
+                waiter.set_result(True)
+                self._live -= 1
+                heap = self._heap
+                while heap and heap[0].done():
+                    heapq.heappop(heap)
+                return
+        self.free += 1
+
+    async def acquire(self, seconds: float) -> bool:
+        """Wait at most ``seconds`` for a slot (any event loop): ``False`` when none came."""
+        if not _on_asyncio():
+            try:
+                async with deadline(seconds):
+                    await self.semaphore.acquire()
+            except TimeoutError:
+                return False
+            return True
+        waiter = self.wait(seconds)
+        if waiter is None:
+            return True
+        try:
+            return await waiter
+        except BaseException:
+            self.abandon(waiter)
+            raise
+
+    def wait(self, seconds: float) -> _Waiter | None:
+        """On asyncio: take a free slot (``None``), or queue for at most ``seconds`` and return
+        the future to await: ``True`` when a slot was handed over, ``False`` when the time ran
+        out. A caller leaving its ``await`` by an exception must call :meth:`abandon`."""
+        if self.free > 0:
+            self.free -= 1
+            return None
+        loop = sys.modules["asyncio"].get_running_loop()
+        if loop is not self._loop:
+            self._restart(loop)
+        waiter = _waiter_type()(loop=loop)
+        waiter.expiry = expiry = loop.time() + seconds
+        self._queue.append(waiter)
+        heap = self._heap
+        heapq.heappush(heap, waiter)
+        self._live += 1
+        if self._timer is None or expiry < self._when:
+            self._arm(expiry)
+        self._tidy()
+        return waiter
+
+    def abandon(self, waiter: _Waiter) -> None:
+        """The caller of :meth:`wait` left its ``await`` by an exception (cancelled): a slot
+        already handed to it is passed on; otherwise it just stops waiting."""
+        if waiter.cancelled():
+            self._live -= 1
+        elif not waiter.done():
+            waiter.cancel()
+            self._live -= 1
+        elif waiter.result():
+            self.release()
+        self._tidy()
+
+    def lend(self, started: float, waiter: _Waiter | None, seconds: float) -> Token[Lent | None]:
+        """After :meth:`wait` (``waiter``, for at most ``seconds``) ended without an exception:
+        lend its outcome to the ``send_call`` the running task starts next."""
+        if waiter is None:
+            return _LENT.set(Lent(self, started, 0.0, held=True))
+        waited = waiter.get_loop().time() - (waiter.expiry - seconds)
+        return _LENT.set(Lent(self, started, waited, held=waiter.result()))
+
+    def _arm(self, when: float) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        assert self._loop is not None
+        self._when = when
+        self._timer = self._loop.call_at(when, self._expire)
+
+    def _expire(self) -> None:
+        """The timer: resolve every waiter whose wait ran out, then set it for the next one."""
+        self._timer = None
+        assert self._loop is not None
+        now = max(self._loop.time(), self._when)  # the loop may run a handle just early
+        heap = self._heap
+        while heap and heap[0].expiry <= now:
+            waiter = heapq.heappop(heap)
+            if not waiter.done():
+                waiter.set_result(False)
+                self._live -= 1
+        queue = self._queue
+        while queue and queue[0].done():
+            queue.popleft()
+        if heap:
+            self._arm(heap[0].expiry)
+
+    def _tidy(self) -> None:
+        """Drop the resolved and cancelled waiters still queued (cancelled in the middle of
+        the queue, or out of time before older ones) once they outnumber the live ones."""
+        bound = 2 * self._live + _SLACK
+        if len(self._queue) <= bound and len(self._heap) <= bound:
+            return
+        self._queue = deque(waiter for waiter in self._queue if not waiter.done())
+        live = [waiter for waiter in self._heap if not waiter.done()]
+        heapq.heapify(live)
+        self._heap = live
+
+    def _restart(self, loop: asyncio.AbstractEventLoop | None) -> None:
+        """First use on ``loop``: whatever queued on an earlier loop is gone with it."""
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = None
+        self._queue.clear()
+        self._heap.clear()
+        self._live = 0
+        self._loop = loop
+
+
+if TYPE_CHECKING:
+
+    class _Waiter(asyncio.Future[bool]):
+        expiry: float
+
+        def __lt__(self, other: _Waiter) -> bool: ...
+
+
+_WAITER: type[_Waiter] | None = None
+
+
+def _waiter_type() -> type[_Waiter]:
+    """The waiter class: an ``asyncio.Future`` that knows when its wait runs out, ordered by
+    it for the timer's heap (built on first use, so importing the SDK does not import
+    asyncio)."""
+    global _WAITER
+    if _WAITER is None:
+        import asyncio
+
+        class Waiter(asyncio.Future[bool]):
+            __slots__ = ("expiry",)
+            expiry: float
+
+            def __lt__(self, other: Waiter) -> bool:
+                return self.expiry < other.expiry
+
+        _WAITER = cast("type[_Waiter]", Waiter)
+    return _WAITER
