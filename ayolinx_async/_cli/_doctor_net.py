@@ -160,7 +160,7 @@ async def check_http(found: Findings, timeout: float) -> list[Check]:
     try:
         async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as http:
             response = await http.get(found.base_url + "/")
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, OSError) as exc:  # httpcore 1.0.0 lets ssl.SSLError through raw
         found.reachable = False
         if https:
             return [_tls_failure(exc), skipped("clock", _UNREACHABLE)]
