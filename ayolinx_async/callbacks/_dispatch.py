@@ -17,7 +17,7 @@ from ._confirm import ConfirmFailed, confirm
 from ._deadlines import ListenerDeadlines
 from ._events import CallbackEvent
 from ._leases import LeaseKeeper
-from ._stores import DEDUPE_DONE, NamespacedDedupeStore, namespaced
+from ._stores import DEDUPE_DONE, NamespacedDedupeStore, direct_entries, namespaced
 
 if TYPE_CHECKING:
     from .._client import AyolinxClient
@@ -56,7 +56,10 @@ class Dispatcher:
         # The store itself, under namespaced keys: going through the namespaced view cost a
         # coroutine more per store call (issue 15). Lease renewals still use the view.
         self._store = dedupe.inner
-        self._namespace = dedupe.namespace
+        self._key_prefix = namespaced(dedupe.namespace, "")  # "<namespace>:" or ""
+        # The default memory store is claimed and completed directly, without two coroutines
+        # per delivery (issue 15); the handler has checked that both TTLs are positive.
+        self._entries = direct_entries(self._store)
         self._dedupe_ttl = dedupe_ttl
         self._lease = lease
         self._listener_timeout = listener_timeout
@@ -82,10 +85,16 @@ class Dispatcher:
         hears the dedupe result and how long the listeners ran.
         """
         key = event.dedupe_key
-        stored = namespaced(self._namespace, key)
+        stored = self._key_prefix + key  # namespaced(namespace, key), without the call
         owner = f"{self._owner_prefix}-{next(self._owner_serial)}"
-        if not await self._store.claim(stored, owner, self._lease):
-            done = await self._store.get(stored) == DEDUPE_DONE
+        store = self._store
+        entries = self._entries
+        if entries is not None:
+            claimed = entries.add(stored, owner, self._lease)
+        else:
+            claimed = await store.claim(stored, owner, self._lease)
+        if not claimed:
+            done = await store.get(stored) == DEDUPE_DONE
             if trace is not None:
                 trace.deduped("duplicate" if done else "in_progress")
             if done:
@@ -102,7 +111,24 @@ class Dispatcher:
                 leases.track(key, owner)
             if self._confirm_with is not None:
                 event = await confirm(event, self._confirm_with, self._confirm_timeout)
-            await self._run_listeners(event, key, trace)
+            # The listeners are awaited right here (no coroutine in between, issue 15).
+            if trace is None:
+                timed_out = await self._deadlines.run(self._listeners, event)
+            else:
+                started = time.perf_counter()
+                try:
+                    timed_out = await self._deadlines.run(self._listeners, event)
+                finally:
+                    trace.listeners_ran(time.perf_counter() - started)
+            if timed_out:
+                _logger.warning(
+                    "callback listeners for %s %s overran %gs; cancelled, answering 504 so"
+                    " Ayolinx retries",
+                    type(event).__name__,
+                    key,
+                    self._listener_timeout,
+                )
+                raise ListenerTimedOut
         except (CallbackRejected, ConfirmFailed, ListenerTimedOut):
             await self._release(stored, owner)
             raise
@@ -120,8 +146,11 @@ class Dispatcher:
         finally:
             if leases is not None:
                 leases.untrack(owner)
+        if entries is not None:
+            entries.set(stored, DEDUPE_DONE, self._dedupe_ttl)
+            return True
         try:
-            await self._store.complete(stored, self._dedupe_ttl)
+            await store.complete(stored, self._dedupe_ttl)
         except Exception as exc:
             # The listeners succeeded: acknowledge. The processing lease still blocks
             # duplicates; answering 500 would only make Ayolinx re-run finished work.
@@ -135,24 +164,3 @@ class Dispatcher:
     async def _release(self, stored: str, owner: str) -> None:
         with anyio.CancelScope(shield=True):
             await self._store.release(stored, owner)
-
-    async def _run_listeners(
-        self, event: CallbackEvent, key: str, trace: CallbackTrace | None
-    ) -> None:
-        """Call the listeners in order, directly (no task), ending them at
-        ``listener_timeout``."""
-        started = time.perf_counter() if trace is not None else 0.0
-        try:
-            timed_out = await self._deadlines.run(self._listeners, event)
-        finally:
-            if trace is not None:
-                trace.listeners_ran(time.perf_counter() - started)
-        if timed_out:
-            _logger.warning(
-                "callback listeners for %s %s overran %gs; cancelled, answering 504 so Ayolinx"
-                " retries",
-                type(event).__name__,
-                key,
-                self._listener_timeout,
-            )
-            raise ListenerTimedOut

@@ -4,7 +4,9 @@ by the same parsers the response models use."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from .._errors import CallbackRejected
@@ -42,6 +44,11 @@ def identifier(value: object) -> str | None:
 
 def event_status(value: object) -> TransactionStatus | None:
     """``latestTransactionStatus`` read as in responses (numbers zero-padded), printable only."""
+    if type(value) is str:
+        # A documented code is printable ASCII already: one dict lookup, as parse_status does.
+        known = TransactionStatus.known(value)
+        if known is not None:
+            return known
     text = identifier(value)
     if text is None:
         return None
@@ -58,9 +65,24 @@ def _callback_amount(data: object) -> Amount | None:
     return amount if not value or value.adjusted() < _MAX_INTEGER_DIGITS else None
 
 
+#: The usual paid amount, ``{"value": "10000.00", "currency": "IDR"}``, in the one spelling
+#: that :func:`_callback_amount` accepts unchanged: at most 13 integer digits, 2 decimals.
+_PLAIN_PAID = re.compile(r"[0-9]{1,13}(?:\.[0-9]{1,2})?")
+
+
 def paid_amount(data: object) -> Amount | None:
     """A mandatory amount: ``None`` when absent, :class:`Unreadable` naming ``.value`` when
     present but unusable (never guess what was paid)."""
+    if type(data) is dict:
+        # Every callback's amount: read here directly, as the general path would (issue 15).
+        text = data.get("value")
+        if type(text) is str and data.get("currency") == "IDR" and _PLAIN_PAID.fullmatch(text):
+            return Amount(value=Decimal(text), currency="IDR")
+    return _paid_amount(data)
+
+
+def _paid_amount(data: object) -> Amount | None:
+    """:func:`paid_amount` read the general way: any mapping, any spelling."""
     if data is None:
         return None
     amount = _callback_amount(data)

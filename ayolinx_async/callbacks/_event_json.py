@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, NoReturn
 
@@ -73,17 +74,34 @@ _DECODER = json.JSONDecoder(
 )
 
 
+#: The decoder's own scanner (C when available), which ``JSONDecoder.raw_decode`` calls: an
+#: undocumented attribute typeshed leaves out, but set by every ``JSONDecoder.__init__``.
+_SCAN: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
+#: What ``JSONDecoder.decode`` skips around the value: JSON's whitespace, no other.
+_JSON_SPACE = " \t\n\r"
+
+
 def _loads(body: bytes) -> Any:
     """``json.loads`` with the strict number rules, decoding bytes as ``json.loads`` does."""
     if type(body) is not bytes:
         return json.loads(
             body, parse_float=_json_float, parse_int=_json_int, parse_constant=_refuse_constant
         )
-    # What json.detect_encoding answers for a body opening with "{" not followed by a NUL
-    # (UTF-16/32 and BOMs start otherwise), without its sniffing.
-    utf8 = body[:1] == b"{" and body[1:2] != b"\x00"
-    encoding = "utf-8" if utf8 else json.detect_encoding(body)
-    return _DECODER.decode(body.decode(encoding, "surrogatepass"))
+    if body[:1] != b"{" or body[1:2] == b"\x00":
+        # Not the usual object opening (UTF-16/32, a BOM, leading space): the library's way.
+        text = body.decode(json.detect_encoding(body), "surrogatepass")
+        return _DECODER.decode(text)
+    # What json.detect_encoding answers for a body opening with "{" not followed by a NUL,
+    # without its sniffing; and what JSONDecoder.decode does from there without its two
+    # whitespace regex calls: scan the object at 0, refuse anything but whitespace after it.
+    text = body.decode("utf-8", "surrogatepass")
+    try:
+        value, end = _SCAN(text, 0)
+    except StopIteration as stop:
+        raise json.JSONDecodeError("Expecting value", text, stop.value) from None
+    if end != len(text) and text[end:].strip(_JSON_SPACE):
+        raise json.JSONDecodeError("Extra data", text, end)
+    return value
 
 
 def decode_json_object(body: bytes) -> dict[str, Any]:

@@ -104,22 +104,23 @@ class _Envelope:
         raw: bytes,
         path: str,
         timestamp: str,
-        **known: Any,
+        known: Mapping[str, Any] | None = None,
     ) -> Self:
         """The event from a decoded body: its declared wire fields (``required`` as for
         :func:`read_event_fields`), the ``known`` values and the envelope; top-level fields
         no field (nor ``_also_read``) covers go to ``extra``."""
+        # One keyword dict, filled in place: the fields read are a fresh dict of our own, and
+        # merging several ** arguments would copy it again (issue 15).
         fields = read_event_fields(cls, body, required)
+        if known:
+            fields.update(known)
         known_keys = cls._known_keys
-        return cls(
-            **fields,
-            **known,
-            extra={key: value for key, value in body.items() if key not in known_keys},
-            body=dict(body),
-            raw=raw,
-            path=path,
-            timestamp=timestamp,
-        )
+        fields["extra"] = {key: value for key, value in body.items() if key not in known_keys}
+        fields["body"] = dict(body)
+        fields["raw"] = raw
+        fields["path"] = path
+        fields["timestamp"] = timestamp
+        return cls(**fields)
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -173,7 +174,7 @@ class PaymentNotification(_Envelope):
     ) -> PaymentNotification:
         """Build the event from a decoded notify body: 400xx02 if a dedupe field is missing,
         400xx01 if the status, a reference or the amount is unusable."""
-        return cls._parse(body, _NOTIFY_REQUIRED, raw, path, timestamp, **cls._derived(body))
+        return cls._parse(body, _NOTIFY_REQUIRED, raw, path, timestamp, cls._derived(body))
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -375,15 +376,8 @@ class VaPaymentRequest(_Envelope):
         """Build the event from a decoded body: 400xx02 if the VA number or both payment
         identifiers (``paymentRequestId``, ``trxId``) are missing, 400xx01 if one of them or
         ``paidAmount`` is unusable."""
-        return cls._parse(
-            body,
-            _VA_PAYMENT_REQUIRED,
-            raw,
-            path,
-            timestamp,
-            external_id=external_id,
-            partner_id=partner_id,
-        )
+        known = {"external_id": external_id, "partner_id": partner_id}
+        return cls._parse(body, _VA_PAYMENT_REQUIRED, raw, path, timestamp, known)
 
 
 def parse_va_payment(

@@ -314,7 +314,7 @@ class CallbackHandler:
         ``path`` is the URL path Ayolinx called (the query string is ignored); ``route`` skips
         the lookup by path (framework routers that mount under a prefix pass it).
         """
-        view = Headers(headers)
+        view = headers if type(headers) is Headers else Headers(headers)
         headers = view  # the raw pairs hold the Bearer token: not kept in this frame
         tel = self._telemetry
         if tel is None:
@@ -341,7 +341,7 @@ class CallbackHandler:
         if trace is not None:
             trace.routed(_ROUTE_NAMES.get(type(route), "custom"))
         service = route.service_code
-        if method.upper() != "POST":
+        if method != "POST" and method.upper() != "POST":
             status, resp_headers, resp_body = error_response(
                 405, f"405{service}00", "Requested Function Is Not Supported"
             )
@@ -349,15 +349,9 @@ class CallbackHandler:
         if len(body) > self._max_body:
             return self.payload_too_large(route)
         try:
-            signed_path = route.signed_path or request_path
-            if isinstance(route, TokenRoute):
-                issued = await self._issuer.issue(view, body)
-                if trace is not None:
-                    trace.verified()
-                return json_response(200, issued)
-            if isinstance(route, NotifyRoute):
+            if isinstance(route, NotifyRoute):  # first: nearly every callback is a notify
                 timestamp = self._verifier.verify_notification(
-                    path=signed_path, headers=view, body=body
+                    path=route.signed_path or request_path, headers=view, body=body
                 )
                 if trace is not None:
                     trace.verified()
@@ -368,6 +362,12 @@ class CallbackHandler:
                     trace.event(type(event).__name__)
                 await self._dispatcher.deliver(event, trace)
                 return NOTIFY_ACK
+            if isinstance(route, TokenRoute):
+                issued = await self._issuer.issue(view, body)
+                if trace is not None:
+                    trace.verified()
+                return json_response(200, issued)
+            signed_path = route.signed_path or request_path
             return await self._va_payment(view, body, request_path, signed_path, trace)
         except CallbackRejected as exc:
             if trace is not None:

@@ -46,9 +46,11 @@ def classify_notification(
     """Pick the product: ``additionalInfo.plh`` means a payment link; else the route's ``hint``;
     else the channel code / ``callbackType``; else UNKNOWN (still delivered)."""
     info = body.get("additionalInfo")
-    if not isinstance(info, Mapping):
+    # ``type(...) is dict`` first: decoded JSON objects are dicts, and the ABC check is slow.
+    if type(info) is not dict and not isinstance(info, Mapping):
         info = {}
-    if _as_text(info.get("plh")):
+    plh = info.get("plh")
+    if plh is not None and (plh if type(plh) is str else parse_str(plh)):
         return NotificationKind.PAYMENT_LINK
     if hint is not None and hint is not NotificationKind.UNKNOWN:
         return hint

@@ -105,9 +105,24 @@ class _ExpiringDict:
     def set(self, key: str, value: str, ttl: float) -> None:
         now = self._clock()
         if now >= self._next_sweep:
-            self._data = {k: v for k, v in self._data.items() if v[1] > now}
-            self._next_sweep = now + self._SWEEP_EVERY
+            self._sweep(now)
         self._data[key] = (value, now + ttl)
+
+    def add(self, key: str, value: str, ttl: float) -> bool:
+        """Set ``key`` unless it holds a live entry; True if this call set it. One clock
+        reading, where ``get`` then ``set`` took two (issue 15)."""
+        now = self._clock()
+        entry = self._data.get(key)
+        if entry is not None and entry[1] > now:
+            return False
+        if now >= self._next_sweep:
+            self._sweep(now)
+        self._data[key] = (value, now + ttl)
+        return True
+
+    def _sweep(self, now: float) -> None:
+        self._data = {k: v for k, v in self._data.items() if v[1] > now}
+        self._next_sweep = now + self._SWEEP_EVERY
 
     def delete(self, key: str) -> None:
         self._data.pop(key, None)
@@ -163,10 +178,7 @@ class MemoryDedupeStore:
 
     async def claim(self, key: str, owner: str, ttl: float) -> bool:
         _check_ttl(ttl)
-        if self._entries.get(key) is not None:
-            return False
-        self._entries.set(key, owner, ttl)
-        return True
+        return self._entries.add(key, owner, ttl)
 
     async def get(self, key: str) -> str | None:
         return self._entries.get(key)
@@ -185,6 +197,15 @@ class MemoryDedupeStore:
             return False
         self._entries.set(key, owner, ttl)
         return True
+
+
+def direct_entries(store: DedupeStore) -> _ExpiringDict | None:
+    """The entries of a plain :class:`MemoryDedupeStore`, whose methods never await, so a
+    caller may use them without a coroutine per call (issue 15); ``None`` for any other store,
+    a subclass included (its overrides are honoured)."""
+    if type(store) is MemoryDedupeStore:
+        return store._entries
+    return None
 
 
 def namespace_for(client_key: str) -> str:

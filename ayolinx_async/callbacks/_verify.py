@@ -97,17 +97,43 @@ def _view(headers: HeaderSource | Headers) -> Headers:
     return headers if isinstance(headers, Headers) else Headers(headers)
 
 
+#: Bytes that ``str.strip`` removes from a latin-1 name: a name holding one (never a valid HTTP
+#: token) is read the general way, which strips names before comparing them.
+_NAME_SPACE = re.compile(rb"[\t-\r\x1c- \x85\xa0]")
+
+
 def _distinct_raw(pairs: list[Any] | tuple[Any, ...]) -> dict[bytes, bytes | str] | None:
     """Byte-named pairs by lower-case name, kept undecoded; ``None`` if a name repeats
-    (case-insensitively) or is not bytes."""
+    (case-insensitively), is not bytes or holds whitespace."""
     try:
         raw = dict(pairs)
         names = b"".join(raw)  # every name is bytes (one C call instead of a check per name)
+        if _NAME_SPACE.search(names):
+            return None
         if not names.islower():  # ASGI servers send lower-case names; others are lowered
             raw = {name.lower(): value for name, value in pairs}
     except (TypeError, ValueError, AttributeError):
         return None
     return raw if len(raw) == len(pairs) else None
+
+
+#: Lower-case byte names of the headers read on every callback (no per-read lower/encode).
+_RAW_NAMES: Final = {
+    name: name.lower().encode("ascii")
+    for name in (
+        "X-SIGNATURE",
+        "X-TIMESTAMP",
+        "X-CLIENT-KEY",
+        "X-PARTNER-ID",
+        "X-EXTERNAL-ID",
+        "content-length",
+    )
+}
+
+
+def _raw_name(name: str) -> bytes:
+    """``name`` as a key of the raw pairs: lower-case latin-1 bytes (``_RAW_NAMES`` first)."""
+    return name.lower().encode("latin-1", "replace")
 
 
 class Headers:
@@ -158,7 +184,7 @@ class Headers:
         raw = self._raw
         if raw is None:
             return self._values.get(name.lower())
-        value = raw.get(name.lower().encode("latin-1", "replace"))
+        value = raw.get(_RAW_NAMES.get(name) or _raw_name(name))
         return None if value is None else [_text(value).strip()]
 
     def get(self, name: str) -> str | None:
@@ -174,7 +200,7 @@ class Headers:
         """The single non-empty value of a mandatory header; a 400 rejection otherwise."""
         raw = self._raw
         if raw is not None:  # names are distinct: nothing repeated to refuse
-            value = raw.get(name.lower().encode("latin-1", "replace"))
+            value = raw.get(_RAW_NAMES.get(name) or _raw_name(name))
             if type(value) is bytes:
                 text = value.decode("latin-1").strip()
             else:
@@ -321,11 +347,16 @@ class CallbackVerifier:
         received bytes (never re-serialised JSON).
         """
         # Rebound so a crash report's frame locals show the redacted view, not the raw headers.
-        headers = view = _view(headers)
+        headers = view = headers if type(headers) is Headers else _view(headers)
         signature = self._signature(view)
         timestamp = self._timely(view.one("X-TIMESTAMP"))
         message = callback_string_to_sign(method, path, bytes(body), timestamp)
-        if not self._rsa_ok(message, signature):
+        keys = self._keys
+        if len(keys) == 1:  # the usual single key, without _rsa_ok's call
+            valid = verify_rsa(keys[0], message, signature)
+        else:
+            valid = self._rsa_ok(message, signature)
+        if not valid:
             raise _unauthorized("Signature", "bad_signature")
         return timestamp
 

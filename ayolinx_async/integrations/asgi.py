@@ -6,12 +6,13 @@ path below ``root_path``, while the signed path is the full path Ayolinx called.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from .._asgi_body import BodyTooLarge, ClientDisconnected, read_body
-from ..callbacks._answers import CallbackResponse, header_pairs
+from ..callbacks._answers import header_pairs
 from ..callbacks._handler import CallbackHandler
+from ..callbacks._verify import Headers
 
 __all__ = ["CallbackASGIApp"]
 
@@ -21,14 +22,15 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 
-def _declared_length(headers: Iterable[tuple[bytes, bytes]]) -> int | None:
-    for name, value in headers:
-        if name.lower() == b"content-length":
-            try:
-                return int(value)
-            except ValueError:
-                return None
-    return None
+def _declared_length(view: Headers) -> int | None:
+    """The first ``Content-Length`` sent, if it is an integer."""
+    declared = view.get("content-length")
+    if declared is None:
+        return None
+    try:
+        return int(declared)
+    except ValueError:
+        return None
 
 
 def _route_path(scope: Scope) -> str:
@@ -63,7 +65,9 @@ class CallbackASGIApp:
         if type(raw_headers) is not list:  # servers pass a list; copy anything else once
             raw_headers = list(raw_headers)
         route = handler.route_for(_route_path(scope))
-        declared = _declared_length(raw_headers)
+        # One view of the pairs for the Content-Length check and the handler (no second copy).
+        view = Headers(raw_headers)
+        declared = _declared_length(view)
         try:
             if declared is not None and declared > handler.max_body_size:
                 raise BodyTooLarge
@@ -74,14 +78,10 @@ class CallbackASGIApp:
             return
         else:
             path = scope["path"] if route is not None else _route_path(scope)
-            response = await handler.handle(scope["method"], path, raw_headers, body, route=route)
-        await _send(send, response)
-
-
-async def _send(send: Send, response: CallbackResponse) -> None:
-    headers = header_pairs(response)
-    await send({"type": "http.response.start", "status": response.status, "headers": headers})
-    await send({"type": "http.response.body", "body": response.body})
+            response = await handler.handle(scope["method"], path, view, body, route=route)
+        headers = header_pairs(response)
+        await send({"type": "http.response.start", "status": response.status, "headers": headers})
+        await send({"type": "http.response.body", "body": response.body})
 
 
 async def _lifespan(receive: Receive, send: Send) -> None:
