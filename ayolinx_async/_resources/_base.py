@@ -164,18 +164,7 @@ class Resource:
         # ``locals()`` is the method frame's own dict, kept as long as the frame while the
         # call waits and runs: read in full now, so let it go.
         keywords.clear()
-        if _gate_here(self._client) is None:  # no wait before the body: skip a frame
-            return self._deliver(
-                endpoint, request, _reader(response), external_id, timeout, track, None
-            )
-        return self._send(
-            endpoint,
-            request,
-            _reader(response),
-            external_id=external_id,
-            timeout=timeout,
-            track=track,
-        )
+        return self._send(endpoint, request, _reader(response), external_id, timeout, track)
 
     def _tracker_for(self, track: PaymentTrackerLike | bool | None) -> PaymentTrackerLike | None:
         """``track=True`` means the client's own tracker (the one made with
@@ -196,7 +185,6 @@ class Resource:
         endpoint: Endpoint,
         request: _WireModel,
         build: Callable[[APIResponse], _T],
-        *,
         external_id: str | None,
         timeout: float | Timeout | None,
         track: PaymentTrackerLike | None,
@@ -222,19 +210,6 @@ class Resource:
                     gate.abandon(waiter)
                     raise
             lent = gate.lend(started, waiter, _patience(self._client, timeout))
-        return await self._deliver(endpoint, request, build, external_id, timeout, track, lent)
-
-    async def _deliver(
-        self,
-        endpoint: Endpoint,
-        request: _WireModel,
-        build: Callable[[APIResponse], _T],
-        external_id: str | None,
-        timeout: float | Timeout | None,
-        track: PaymentTrackerLike | None,
-        lent: Token[Lent | None] | None,
-    ) -> _T:
-        """The rest of :meth:`_send`, past the gate: render, post, read the answer."""
         money_moving = endpoint.money_moving
         try:
             try:
