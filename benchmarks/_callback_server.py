@@ -1,7 +1,8 @@
 """Serve a callback ASGI app with uvicorn for the loopback callback benchmark (child process).
 
 ``python -m benchmarks._callback_server {bare|sdk} PUBLIC_KEY_PEM_FILE CPU``: prints the port,
-serves until stdin closes. ``bare`` reads the body, verifies the RSA signature inline and
+then the process CPU seconds used so far for each line read from stdin, and serves until stdin
+closes. ``bare`` reads the body, verifies the RSA signature inline and
 answers the documented ack; ``sdk`` is ``CallbackASGIApp`` over a ``CallbackHandler``.
 """
 
@@ -99,7 +100,9 @@ async def _serve(kind: str, pem_file: str, cpu: int) -> None:
     server = uvicorn.Server(config)
     print(sock.getsockname()[1], flush=True)
     serving = asyncio.create_task(server.serve(sockets=[sock]))
-    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.buffer.read)
+    loop = asyncio.get_running_loop()
+    while await loop.run_in_executor(None, sys.stdin.readline):
+        print(time.process_time(), flush=True)
     server.should_exit = True
     await serving
 

@@ -194,6 +194,14 @@ class _Uvicorn:
         assert self._child.stdout is not None
         self.port = int(self._child.stdout.readline())
 
+    def cpu_seconds(self) -> float:
+        """The server process's CPU time so far (user + system)."""
+        assert self._child.stdin is not None
+        assert self._child.stdout is not None
+        self._child.stdin.write(b"\n")
+        self._child.stdin.flush()
+        return float(self._child.stdout.readline())
+
     def close(self) -> None:
         assert self._child.stdin is not None
         self._child.stdin.close()
@@ -250,9 +258,13 @@ def _asgi(key: rsa.RSAPrivateKey, rounds: int, calls: int) -> Report:
             for server in servers.values():
                 asyncio.run(_post_all(server.port, warm_up, 16))
             rates: dict[str, list[float]] = {"bare": [], "sdk": []}
+            cpu: dict[str, list[float]] = {"bare": [], "sdk": []}
             for index, batch in enumerate(batches):
                 for kind in ["bare", "sdk"] if index % 2 == 0 else ["sdk", "bare"]:
-                    rates[kind].append(asyncio.run(_post_all(servers[kind].port, batch, 16)))
+                    server = servers[kind]
+                    before = server.cpu_seconds()
+                    rates[kind].append(asyncio.run(_post_all(server.port, batch, 16)))
+                    cpu[kind].append((server.cpu_seconds() - before) / len(batch) * 1e6)
         finally:
             for server in servers.values():
                 server.close()
@@ -266,16 +278,31 @@ def _asgi(key: rsa.RSAPrivateKey, rounds: int, calls: int) -> Report:
             " refuses a stale X-TIMESTAMP, verifies the RSA signature, parses the JSON and answers"
             f" the ack (the least a correct endpoint does); {rounds} interleaved rounds."
         ),
-        columns=["app", "median callbacks/s", "ratio to bare"],
+        columns=["app", "median callbacks/s", "ratio to bare", "server CPU us/callback"],
         rows=[
-            ["bare ASGI app (floor)", statistics.median(rates["bare"]), "1"],
-            ["SDK CallbackASGIApp", statistics.median(rates["sdk"]), ratio_cell(values)],
+            [
+                "bare ASGI app (floor)",
+                statistics.median(rates["bare"]),
+                "1",
+                _cpu_cell(cpu["bare"]),
+            ],
+            [
+                "SDK CallbackASGIApp",
+                statistics.median(rates["sdk"]),
+                ratio_cell(values),
+                _cpu_cell(cpu["sdk"]),
+            ],
         ],
     )
     report.checks.append(
         Check("SDK ASGI app / bare ASGI app", statistics.median(values), ">=", ASGI_GOAL)
     )
     return report
+
+
+def _cpu_cell(samples: list[float]) -> str:
+    """Median [min-max] of per-round server CPU microseconds per callback."""
+    return f"{statistics.median(samples):.0f} [{min(samples):.0f}-{max(samples):.0f}]"
 
 
 def run(quick: bool = False) -> list[Report]:

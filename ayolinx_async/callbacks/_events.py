@@ -105,10 +105,13 @@ class _Envelope:
         path: str,
         timestamp: str,
         known: Mapping[str, Any] | None = None,
+        *,
+        owned: bool = False,
     ) -> Self:
         """The event from a decoded body: its declared wire fields (``required`` as for
         :func:`read_event_fields`), the ``known`` values and the envelope; top-level fields
-        no field (nor ``_also_read``) covers go to ``extra``."""
+        no field (nor ``_also_read``) covers go to ``extra``. ``owned``: ``body`` was decoded
+        for this event alone, so the event keeps it instead of a copy."""
         # One keyword dict, filled in place: the fields read are a fresh dict of our own, and
         # merging several ** arguments would copy it again (issue 15).
         fields = read_event_fields(cls, body, required)
@@ -116,7 +119,7 @@ class _Envelope:
             fields.update(known)
         known_keys = cls._known_keys
         fields["extra"] = {key: value for key, value in body.items() if key not in known_keys}
-        fields["body"] = dict(body)
+        fields["body"] = body if owned else dict(body)
         fields["raw"] = raw
         fields["path"] = path
         fields["timestamp"] = timestamp
@@ -301,7 +304,8 @@ def parse_notification(
     """Decode and type a verified notify body; raises :class:`CallbackRejected` (400)."""
     body = decode_json_object(raw)
     cls = _BY_KIND[classify_notification(body, kind)]
-    return cls.from_body(body, raw=raw, path=path, timestamp=timestamp)
+    # from_body's reading, keeping the freshly decoded body rather than a copy of it.
+    return cls._parse(body, _NOTIFY_REQUIRED, raw, path, timestamp, cls._derived(body), owned=True)
 
 
 #: Fields echoed back in ``virtualAccountData`` (docs/protocol.md §18.4.2), in this
@@ -390,13 +394,9 @@ def parse_va_payment(
 ) -> VaPaymentRequest:
     """Decode and type a verified SNAP VA payment body; raises :class:`CallbackRejected`."""
     body = decode_json_object(raw)
-    return VaPaymentRequest.from_body(
-        body,
-        raw=raw,
-        path=path,
-        timestamp=timestamp,
-        external_id=external_id,
-        partner_id=partner_id,
+    known = {"external_id": external_id, "partner_id": partner_id}
+    return VaPaymentRequest._parse(
+        body, _VA_PAYMENT_REQUIRED, raw, path, timestamp, known, owned=True
     )
 
 

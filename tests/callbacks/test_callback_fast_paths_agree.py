@@ -15,7 +15,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ayolinx_async._errors import CallbackRejected
-from ayolinx_async.callbacks import CallbackEvent, MemoryDedupeStore, QrisNotification
+from ayolinx_async.callbacks import (
+    CallbackEvent,
+    MemoryDedupeStore,
+    QrisNotification,
+    parse_notification,
+)
 from ayolinx_async.callbacks._answers import (
     NOTIFY_ACK,
     CallbackResponse,
@@ -473,3 +478,19 @@ async def test_a_memory_store_subclass_is_awaited(ayolinx_key: rsa.RSAPrivateKey
     for _ in range(2):
         assert (await send_notify(handler, ayolinx_key, clock, qris_body("SUB"))).status == 200
     assert store.claims == 2
+
+
+# --- Events: the decoded body kept, a caller's mapping copied --------------------------------
+
+
+@pytest.mark.parametrize("ref", ["ORD-1", ""])
+def test_a_parsed_event_equals_the_one_built_from_the_decoded_body(ref: str) -> None:
+    raw = qris_body(ref=ref) if ref else qris_body()
+    decoded = json.loads(raw, parse_float=Decimal)
+    parsed = parse_notification(raw, path="/p", timestamp="t")
+    built = QrisNotification.from_body(decoded, raw=raw, path="/p", timestamp="t")
+    assert parsed == built
+    assert parsed.body == decoded
+    assert built.body is not decoded  # a caller's mapping is copied, never kept
+    decoded["latestTransactionStatus"] = "06"
+    assert built.body["latestTransactionStatus"] == "00"
