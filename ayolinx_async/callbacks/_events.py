@@ -160,16 +160,21 @@ class PaymentNotification(_Envelope):
         """``originalReferenceNo:latestTransactionStatus`` (docs/protocol.md §14): one key per
         status change."""
         if self.original_reference_no:
-            return f"{self.original_reference_no}:{self.status.value}"
+            # The status formats as its value (a StrEnum), without the enum's value property.
+            return f"{self.original_reference_no}:{self.status}"
         # Without Ayolinx's reference, your reference may repeat across payments (a reusable
         # open-amount VA): the bank's reference, when sent, tells them apart.
         key = f"partner:{self.original_partner_reference_no}:{self.status.value}"
         return key + _payment_tag(self)
 
+    #: True where :meth:`_derived` computes fields (payment links); other classes skip it.
+    _derives: ClassVar[bool] = False
+
     @classmethod
-    def _derived(cls, body: Mapping[str, Any]) -> dict[str, Any]:
-        """Fields computed from several wire values; subclasses override."""
-        return {}
+    def _derived(cls, body: Mapping[str, Any]) -> dict[str, Any] | None:
+        """Fields computed from several wire values; subclasses override (and set
+        ``_derives``)."""
+        return None
 
     @classmethod
     def from_body(
@@ -177,7 +182,8 @@ class PaymentNotification(_Envelope):
     ) -> PaymentNotification:
         """Build the event from a decoded notify body: 400xx02 if a dedupe field is missing,
         400xx01 if the status, a reference or the amount is unusable."""
-        return cls._parse(body, _NOTIFY_REQUIRED, raw, path, timestamp, cls._derived(body))
+        derived = cls._derived(body) if cls._derives else None
+        return cls._parse(body, _NOTIFY_REQUIRED, raw, path, timestamp, derived)
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -270,6 +276,7 @@ class PaymentLinkNotification(PaymentNotification):
     _also_read: ClassVar[frozenset[str]] = frozenset(
         {"callbackType", "customerNumber", "transactionStatusDesc"}
     )
+    _derives: ClassVar[bool] = True
 
     plh: str = attrs.field(default="", metadata=wire("additionalInfo.plh", parse=text_or_empty))
     via: NotificationKind = NotificationKind.UNKNOWN
@@ -305,7 +312,8 @@ def parse_notification(
     body = decode_json_object(raw)
     cls = _BY_KIND[classify_notification(body, kind)]
     # from_body's reading, keeping the freshly decoded body rather than a copy of it.
-    return cls._parse(body, _NOTIFY_REQUIRED, raw, path, timestamp, cls._derived(body), owned=True)
+    derived = cls._derived(body) if cls._derives else None
+    return cls._parse(body, _NOTIFY_REQUIRED, raw, path, timestamp, derived, owned=True)
 
 
 #: Fields echoed back in ``virtualAccountData`` (docs/protocol.md §18.4.2), in this

@@ -17,7 +17,7 @@ import hmac
 import math
 import os
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .._config import Credentials
@@ -323,6 +323,16 @@ class CallbackHandler:
             answer = await self._handle(method, path, view, body, route, trace)
             trace.answered(answer.status)
             return answer
+
+    def _answer(
+        self, method: str, path: str, view: Headers, body: bytes, route: Route | None
+    ) -> Awaitable[CallbackResponse]:
+        """What :meth:`handle` awaits, for an integration that built the ``view`` itself: with
+        telemetry off, the request's own coroutine, so it awaits one coroutine, not two (issue
+        15)."""
+        if self._telemetry is None:
+            return self._handle(method, path, view, body, route, None)
+        return self.handle(method, path, view, body, route=route)
 
     async def _handle(
         self,

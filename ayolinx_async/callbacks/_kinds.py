@@ -54,9 +54,11 @@ def classify_notification(
         return NotificationKind.PAYMENT_LINK
     if hint is not None and hint is not NotificationKind.UNKNOWN:
         return hint
-    return kind_from_channel(_as_text(info.get("channel")), _as_text(body.get("callbackType")))
-
-
-def _as_text(value: object) -> str | None:
-    """``parse_str``, skipping its type checks for the usual text or absent value."""
-    return value if value is None or type(value) is str else parse_str(value)
+    # parse_str, skipping its type checks for the usual text or absent values.
+    channel = info.get("channel")
+    if channel is not None and type(channel) is not str:
+        channel = parse_str(channel)
+    callback_type = body.get("callbackType")
+    if callback_type is not None and type(callback_type) is not str:
+        callback_type = parse_str(callback_type)
+    return kind_from_channel(channel, callback_type)

@@ -102,16 +102,10 @@ def _view(headers: HeaderSource | Headers) -> Headers:
 _NAME_SPACE = re.compile(rb"[\t-\r\x1c- \x85\xa0]")
 
 
-def _distinct_raw(pairs: list[Any] | tuple[Any, ...]) -> dict[bytes, bytes | str] | None:
-    """Byte-named pairs by lower-case name, kept undecoded; ``None`` if a name repeats
-    (case-insensitively), is not bytes or holds whitespace."""
+def _lowered(pairs: list[Any] | tuple[Any, ...]) -> dict[bytes, bytes | str] | None:
+    """Byte-named pairs keyed by lower-cased name; ``None`` if a name then repeats."""
     try:
-        raw = dict(pairs)
-        names = b"".join(raw)  # every name is bytes (one C call instead of a check per name)
-        if _NAME_SPACE.search(names):
-            return None
-        if not names.islower():  # ASGI servers send lower-case names; others are lowered
-            raw = {name.lower(): value for name, value in pairs}
+        raw = {name.lower(): value for name, value in pairs}
     except (TypeError, ValueError, AttributeError):
         return None
     return raw if len(raw) == len(pairs) else None
@@ -150,7 +144,21 @@ class Headers:
     def __init__(self, source: HeaderSource | Headers) -> None:
         self._values: dict[str, list[str]] = {}
         if type(source) is list or type(source) is tuple:  # ASGI, aiohttp's raw_headers
-            raw = _distinct_raw(source)
+            # Kept as sent when every name is bytes (one C join checks them all), distinct
+            # case-insensitively and free of whitespace; else read the general way below.
+            raw: dict[bytes, bytes | str] | None = None
+            try:
+                sent: dict[Any, Any] = dict(source)
+                names = b"".join(sent)
+            except (TypeError, ValueError):
+                pass
+            else:
+                if _NAME_SPACE.search(names):
+                    pass
+                elif not names.islower():  # ASGI servers send lower-case names; others lowered
+                    raw = _lowered(source)
+                elif len(sent) == len(source):  # else a name was sent twice
+                    raw = sent
             if raw is not None:
                 self._raw: dict[bytes, bytes | str] | None = raw
                 return
@@ -189,7 +197,13 @@ class Headers:
 
     def get(self, name: str) -> str | None:
         """The value of ``name`` (first one if repeated), or ``None``."""
-        found = self._found(name)
+        raw = self._raw
+        if raw is not None:
+            value = raw.get(_RAW_NAMES.get(name) or _raw_name(name))
+            if type(value) is bytes:
+                return value.decode("latin-1").strip()
+            return None if value is None else _text(value).strip()
+        found = self._values.get(name.lower())
         return found[0] if found else None
 
     def values(self, name: str) -> tuple[str, ...]:
@@ -348,7 +362,9 @@ class CallbackVerifier:
         """
         # Rebound so a crash report's frame locals show the redacted view, not the raw headers.
         headers = view = headers if type(headers) is Headers else _view(headers)
-        signature = self._signature(view)
+        signature = Secret(view.one("X-SIGNATURE"))  # _signature's reading, inline
+        if len(signature) > _MAX_SIGNATURE_CHARS:
+            raise _unauthorized("Signature", "bad_signature")
         timestamp = self._timely(view.one("X-TIMESTAMP"))
         message = callback_string_to_sign(method, path, bytes(body), timestamp)
         keys = self._keys

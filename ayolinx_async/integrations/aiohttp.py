@@ -26,6 +26,7 @@ except ImportError:  # pragma: no cover - exercised by a test that hides the mod
 from ..callbacks._answers import CallbackResponse
 from ..callbacks._handler import CallbackHandler
 from ..callbacks._routes import Route
+from ..callbacks._verify import Headers
 
 __all__ = [
     "AYOLINX_CLIENT",
@@ -70,9 +71,8 @@ def callback_endpoint(
         body = await _read_body(request, handler.max_body_size)
         if body is None:
             return _to_response(handler.payload_too_large(route))
-        result = await handler.handle(
-            request.method, request.path, request.raw_headers, body, route=route
-        )
+        view = Headers(request.raw_headers)
+        result = await handler._answer(request.method, request.path, view, body, route)
         return _to_response(result)
 
     return endpoint

@@ -22,17 +22,6 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 
-def _declared_length(view: Headers) -> int | None:
-    """The first ``Content-Length`` sent, if it is an integer."""
-    declared = view.get("content-length")
-    if declared is None:
-        return None
-    try:
-        return int(declared)
-    except ValueError:
-        return None
-
-
 def _route_path(scope: Scope) -> str:
     path: str = scope["path"]
     root: str = scope.get("root_path", "")
@@ -61,27 +50,49 @@ class CallbackASGIApp:
                 await send({"type": "websocket.close", "code": 1003})
             return
         handler = self._handler
+        limit = handler.max_body_size
         raw_headers: list[tuple[bytes, bytes]] = scope.get("headers") or []
         if type(raw_headers) is not list:  # servers pass a list; copy anything else once
             raw_headers = list(raw_headers)
         route = handler.route_for(_route_path(scope))
         # One view of the pairs for the Content-Length check and the handler (no second copy).
         view = Headers(raw_headers)
-        declared = _declared_length(view)
+        declared = view.get("content-length")
         try:
-            if declared is not None and declared > handler.max_body_size:
+            too_large = declared is not None and int(declared) > limit
+        except ValueError:  # not an integer: the body read is capped all the same
+            too_large = False
+        try:
+            if too_large:
                 raise BodyTooLarge
-            body = await read_body(receive, handler.max_body_size)
+            body = await _read_body(receive, limit)
         except BodyTooLarge:
             response = handler.payload_too_large(route)
         except ClientDisconnected:
             return
         else:
             path = scope["path"] if route is not None else _route_path(scope)
-            response = await handler.handle(scope["method"], path, view, body, route=route)
+            response = await handler._answer(scope["method"], path, view, body, route)
         headers = header_pairs(response)
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
         await send({"type": "http.response.body", "body": response.body})
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes:
+    """:func:`read_body`, with the usual case read here: a callback's body arrives whole in
+    the first message (no coroutine, list or join for it, issue 15)."""
+    message = await receive()
+    if message["type"] == "http.request" and not message.get("more_body", False):
+        body = message.get("body", b"")
+        if len(body) > limit:
+            raise BodyTooLarge
+        return body if type(body) is bytes else bytes(body)
+    replayed = [message]
+
+    async def first_again() -> Message:
+        return replayed.pop() if replayed else await receive()
+
+    return await read_body(first_again, limit)
 
 
 async def _lifespan(receive: Receive, send: Send) -> None:

@@ -26,6 +26,7 @@ except ImportError:  # pragma: no cover - exercised by a test that hides the mod
 from ..callbacks._answers import CallbackResponse
 from ..callbacks._handler import CallbackHandler
 from ..callbacks._routes import Route
+from ..callbacks._verify import Headers
 
 __all__ = ["ALL_METHODS", "callback_app", "callback_endpoint", "callback_routes", "read_body"]
 
@@ -74,9 +75,8 @@ def callback_endpoint(
         body = await read_body(request, handler.max_body_size)
         if body is None:
             return _to_response(handler.payload_too_large(route))
-        result = await handler.handle(
-            request.method, request.url.path, request.headers.raw, body, route=route
-        )
+        view = Headers(request.headers.raw)
+        result = await handler._answer(request.method, request.url.path, view, body, route)
         return _to_response(result)
 
     endpoint.__name__ = f"ayolinx_{type(route).__name__.lower()}"

@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ayolinx_async._asgi_body import BodyTooLarge, ClientDisconnected, read_body
 from ayolinx_async._errors import CallbackRejected
 from ayolinx_async.callbacks import (
     CallbackEvent,
@@ -41,11 +42,12 @@ from ayolinx_async.callbacks._event_json import (
     _refuse_constant,
 )
 from ayolinx_async.callbacks._verify import Headers
+from ayolinx_async.integrations.asgi import _read_body as _asgi_read_body
 from ayolinx_async.models._enums import TransactionStatus
 from ayolinx_async.models._fields import Unreadable
 from ayolinx_async.models._parsers import parse_status
 
-from ._helpers import FakeClock, make_handler, qris_body, send_notify
+from ._helpers import NOTIFY_PATH, FakeClock, make_handler, notify_headers, qris_body, send_notify
 
 AGREE = settings(max_examples=400, deadline=None)
 
@@ -494,3 +496,103 @@ def test_a_parsed_event_equals_the_one_built_from_the_decoded_body(ref: str) -> 
     assert built.body is not decoded  # a caller's mapping is copied, never kept
     decoded["latestTransactionStatus"] = "06"
     assert built.body["latestTransactionStatus"] == "00"
+
+
+# --- ASGI: the body read in one message against read_body ----------------------------------
+
+_MESSAGES = st.lists(
+    st.one_of(
+        st.builds(
+            lambda body, more, kind: {
+                "type": "http.request",
+                "body": kind(body),
+                "more_body": more,
+            },
+            st.binary(max_size=12),
+            st.booleans(),
+            st.sampled_from([bytes, bytearray]),
+        ),
+        st.builds(lambda body: {"type": "http.request", "body": body}, st.binary(max_size=12)),
+        st.just({"type": "http.request"}),
+        st.just({"type": "http.disconnect"}),
+        st.just({"type": "http.other", "body": b"x"}),
+    ),
+    min_size=1,
+    max_size=4,
+)
+
+
+async def _body_outcome(read: Any, messages: list[dict[str, Any]], limit: int) -> tuple[Any, ...]:
+    pending = [dict(message) for message in reversed(messages)]
+
+    async def receive() -> dict[str, Any]:
+        if not pending:
+            raise LookupError("read past the last message")
+        return pending.pop()
+
+    try:
+        body = await read(receive, limit)
+    except (BodyTooLarge, ClientDisconnected, LookupError) as exc:
+        return ("error", type(exc).__name__, len(pending))
+    return ("body", type(body).__name__, body, len(pending))
+
+
+@AGREE
+@given(messages=_MESSAGES, limit=st.integers(min_value=0, max_value=20))
+def test_the_asgi_body_read_agrees_with_read_body(
+    messages: list[dict[str, Any]], limit: int
+) -> None:
+    """Whole in one message, in several, cut by a disconnect, over the limit at any point,
+    chunks as bytearray: the same body (always bytes) or the same refusal, and as many
+    messages left unread."""
+
+    async def both() -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+        return (
+            await _body_outcome(_asgi_read_body, messages, limit),
+            await _body_outcome(read_body, messages, limit),
+        )
+
+    fast, general = anyio.run(both)
+    assert fast == general
+
+
+# --- The handler's answer awaited by an integration against handle() ----------------------
+
+
+@pytest.mark.anyio
+async def test_the_integrations_answer_is_handles_answer(ayolinx_key: rsa.RSAPrivateKey) -> None:
+    clock = FakeClock(now=1_750_000_000.0)
+    handlers = [make_handler(ayolinx_key, clock) for _ in range(2)]
+    body = qris_body("ANSWER")
+    signed = notify_headers(ayolinx_key, body, clock.stamp())
+    forged = {
+        **signed,
+        "X-SIGNATURE": notify_headers(ayolinx_key, b"{}", clock.stamp())["X-SIGNATURE"],
+    }
+    requests: list[tuple[str, str, dict[str, str], bytes]] = [
+        ("POST", NOTIFY_PATH, signed, body),
+        ("POST", NOTIFY_PATH, signed, body),  # a duplicate
+        ("POST", NOTIFY_PATH, forged, body),
+        ("GET", NOTIFY_PATH, signed, body),
+        ("POST", "/elsewhere", signed, body),
+        ("POST", NOTIFY_PATH, notify_headers(ayolinx_key, b"{{{", clock.stamp()), b"{{{"),
+    ]
+    answers: list[list[tuple[int, bytes]]] = [[], []]
+    for method, path, headers, payload in requests:
+        via_answer = await handlers[0]._answer(method, path, Headers(headers), payload, None)
+        via_handle = await handlers[1].handle(method, path, headers, payload)
+        answers[0].append((via_answer.status, via_answer.body))
+        answers[1].append((via_handle.status, via_handle.body))
+    assert answers[0] == answers[1]
+    assert [status for status, _ in answers[0]] == [200, 200, 401, 405, 404, 400]
+
+
+@pytest.mark.parametrize("status", [*(s.value for s in TransactionStatus), "99", "X1", "0 0"])
+def test_the_dedupe_key_holds_the_status_value(status: str) -> None:
+    """The key formats the status itself (a StrEnum formats as its value), for documented
+    and unknown codes alike."""
+    body = json.loads(qris_body(ref="KEY-1"))
+    body["latestTransactionStatus"] = status
+    event = parse_notification(json.dumps(body).encode())
+    assert event.dedupe_key == f"{event.original_reference_no}:{event.status.value}"
+    assert event.dedupe_key.endswith(":" + status)
