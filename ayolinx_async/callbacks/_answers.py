@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "NOTIFY_ACK",
+    "NOTIFY_ACK_PAIRS",
     "CallbackResponse",
     "error_response",
     "header_pairs",
@@ -72,7 +73,7 @@ def json_bytes(payload: Mapping[str, Any]) -> bytes:
 def header_pairs(response: CallbackResponse) -> list[tuple[bytes, bytes]]:
     """The answer's headers as ASGI byte pairs, ``content-length`` last."""
     if response is NOTIFY_ACK:  # most answers: the pairs were built once, with the answer
-        return list(_NOTIFY_ACK_PAIRS)
+        return list(NOTIFY_ACK_PAIRS)
     if response.headers is _JSON_HEADERS:  # every answer but a 405's
         pairs = list(_JSON_PAIRS)
     else:
@@ -90,7 +91,8 @@ def error_response(status: int, code: str, message: str) -> CallbackResponse:
 
 
 NOTIFY_ACK = error_response(200, "2005600", "Successful")
-_NOTIFY_ACK_PAIRS = (*_JSON_PAIRS, (b"content-length", str(len(NOTIFY_ACK.body)).encode("ascii")))
+#: The acknowledgement's ASGI header pairs (copy before handing them to a server).
+NOTIFY_ACK_PAIRS = (*_JSON_PAIRS, (b"content-length", str(len(NOTIFY_ACK.body)).encode("ascii")))
 
 
 def va_answer(event: VaPaymentRequest) -> CallbackResponse:

@@ -87,21 +87,7 @@ def _loads(body: bytes) -> Any:
         return json.loads(
             body, parse_float=_json_float, parse_int=_json_int, parse_constant=_refuse_constant
         )
-    if body[:1] != b"{" or body[1:2] == b"\x00":
-        # Not the usual object opening (UTF-16/32, a BOM, leading space): the library's way.
-        text = body.decode(json.detect_encoding(body), "surrogatepass")
-        return _DECODER.decode(text)
-    # What json.detect_encoding answers for a body opening with "{" not followed by a NUL,
-    # without its sniffing; and what JSONDecoder.decode does from there without its two
-    # whitespace regex calls: scan the object at 0, refuse anything but whitespace after it.
-    text = body.decode("utf-8", "surrogatepass")
-    try:
-        value, end = _SCAN(text, 0)
-    except StopIteration as stop:
-        raise json.JSONDecodeError("Expecting value", text, stop.value) from None
-    if end != len(text) and text[end:].strip(_JSON_SPACE):
-        raise json.JSONDecodeError("Extra data", text, end)
-    return value
+    return _DECODER.decode(body.decode(json.detect_encoding(body), "surrogatepass"))
 
 
 def decode_json_object(body: bytes) -> dict[str, Any]:
@@ -109,7 +95,19 @@ def decode_json_object(body: bytes) -> dict[str, Any]:
     else, including NaN/Infinity, numbers beyond 64 characters or exponent 64, and lone
     surrogates (an answer echoing them could not be encoded)."""
     try:
-        value = _loads(body)
+        if type(body) is bytes and body[:1] == b"{" and body[1:2] != b"\x00":
+            # What _loads does for such a body (json.detect_encoding answers UTF-8), without
+            # JSONDecoder.decode's two whitespace regex calls: scan the object at 0, refuse
+            # anything but JSON whitespace after it (issue 15).
+            text = body.decode("utf-8", "surrogatepass")
+            try:
+                value, end = _SCAN(text, 0)
+            except StopIteration as stop:
+                raise json.JSONDecodeError("Expecting value", text, stop.value) from None
+            if end != len(text) and text[end:].strip(_JSON_SPACE):
+                raise json.JSONDecodeError("Extra data", text, end)
+        else:
+            value = _loads(body)
     except _BadNumber:
         raise _bad_body("has a non-finite or out-of-range number") from None
     except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors

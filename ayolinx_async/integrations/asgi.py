@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from .._asgi_body import BodyTooLarge, ClientDisconnected, read_body
-from ..callbacks._answers import header_pairs
+from ..callbacks._answers import NOTIFY_ACK, NOTIFY_ACK_PAIRS, header_pairs
 from ..callbacks._handler import CallbackHandler
 from ..callbacks._verify import Headers
 
@@ -54,7 +54,8 @@ class CallbackASGIApp:
         raw_headers: list[tuple[bytes, bytes]] = scope.get("headers") or []
         if type(raw_headers) is not list:  # servers pass a list; copy anything else once
             raw_headers = list(raw_headers)
-        route = handler.route_for(_route_path(scope))
+        route_path = _route_path(scope) if scope.get("root_path") else scope["path"]
+        route = handler.route_for(route_path)
         # One view of the pairs for the Content-Length check and the handler (no second copy).
         view = Headers(raw_headers)
         declared = view.get("content-length")
@@ -71,9 +72,9 @@ class CallbackASGIApp:
         except ClientDisconnected:
             return
         else:
-            path = scope["path"] if route is not None else _route_path(scope)
+            path = scope["path"] if route is not None else route_path
             response = await handler._answer(scope["method"], path, view, body, route)
-        headers = header_pairs(response)
+        headers = list(NOTIFY_ACK_PAIRS) if response is NOTIFY_ACK else header_pairs(response)
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
         await send({"type": "http.response.body", "body": response.body})
 

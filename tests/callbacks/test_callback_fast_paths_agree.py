@@ -34,13 +34,7 @@ from ayolinx_async.callbacks._event_fields import (
     identifier,
     paid_amount,
 )
-from ayolinx_async.callbacks._event_json import (
-    _BadNumber,
-    _json_float,
-    _json_int,
-    _loads,
-    _refuse_constant,
-)
+from ayolinx_async.callbacks._event_json import decode_json_object
 from ayolinx_async.callbacks._verify import Headers
 from ayolinx_async.integrations.asgi import _read_body as _asgi_read_body
 from ayolinx_async.models._enums import TransactionStatus
@@ -52,26 +46,21 @@ from ._helpers import NOTIFY_PATH, FakeClock, make_handler, notify_headers, qris
 AGREE = settings(max_examples=400, deadline=None)
 
 
-def _outcome(read: Any, value: Any) -> tuple[str, Any]:
-    """What ``read(value)`` gives: its result, or the kind of error it raised."""
-    try:
-        return ("value", read(value))
-    except _BadNumber:
-        return ("error", "number")
-    except RecursionError:
-        return ("error", "depth")
-    except ValueError:
-        return ("error", "value")
-
-
 # --- JSON: the object scan at 0 against json.loads ------------------------------------------
 
 
-def _library_loads(body: bytes) -> Any:
-    """The general way: json.loads with the same number rules."""
-    return json.loads(
-        body, parse_float=_json_float, parse_int=_json_int, parse_constant=_refuse_constant
-    )
+def _decoded(body: bytes | bytearray) -> tuple[str, Any]:
+    """What decode_json_object answers: the object, or the refusal's message."""
+    try:
+        return ("value", decode_json_object(body))  # type: ignore[arg-type]
+    except CallbackRejected as exc:
+        return ("refused", exc.message)
+
+
+def _both(body: bytes) -> tuple[tuple[str, Any], tuple[str, Any]]:
+    """The object scan (bytes opening with ``{``) and the general way (the same bytes as a
+    bytearray go through json.loads)."""
+    return _decoded(body), _decoded(bytearray(body))
 
 
 _JSON_PIECES = st.sampled_from(
@@ -121,21 +110,51 @@ def test_the_object_scan_agrees_with_json_loads(opening: str, rest: str, encodin
         body = (opening + rest).encode(encoding, "surrogatepass")
     except UnicodeEncodeError:
         body = (opening + rest).encode("utf-8", "surrogatepass")
-    assert _outcome(_loads, body) == _outcome(_library_loads, body)
+    fast, general = _both(body)
+    assert fast == general
 
 
 @AGREE
 @given(body=st.binary(max_size=40))
 def test_any_bytes_read_as_json_loads_reads_them(body: bytes) -> None:
-    assert _outcome(_loads, b"{" + body) == _outcome(_library_loads, b"{" + body)
-    assert _outcome(_loads, body) == _outcome(_library_loads, body)
+    for sent in (b"{" + body, body):
+        fast, general = _both(sent)
+        assert fast == general
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"a":}',
+        b'{"a":1,}',
+        b'{"a" 1}',
+        b"{",
+        b'{"a":[}',
+        b'{"a":{"b":}}',
+        b'{"a":1}x',
+        b'{"a":NaN}',
+        b'{"a":1e99999}',
+        b'{"a":"\\ud800"}',
+        b'{"a":1}\n',
+        b"{}" + b"\x00",
+        b"{\x00}",
+        b'{"a":"\xff"}',
+    ],
+)
+def test_each_malformed_object_is_refused_as_json_loads_refuses_it(body: bytes) -> None:
+    fast, general = _both(body)
+    assert fast == general
 
 
 def test_only_json_whitespace_may_follow_the_object() -> None:
-    assert _loads(b'{"a":1} \t\r\n') == {"a": 1}
+    assert decode_json_object(b'{"a":1} \t\r\n') == {"a": 1}
     for tail in (b"\x0b", b"\x0c", "\u00a0".encode(), "\u2028".encode(), b"x", b"{}"):
-        with pytest.raises(json.JSONDecodeError, match="Extra data"):
-            _loads(b'{"a":1}' + tail)
+        assert _decoded(b'{"a":1}' + tail) == ("refused", "Invalid Field Format body is not JSON")
+    big = b'{"a":' + b"9" * 70 + b"}"
+    assert _decoded(big) == (
+        "refused",
+        "Invalid Field Format body has a non-finite or out-of-range number",
+    )
 
 
 # --- Raw header pairs against the general reading ------------------------------------------
