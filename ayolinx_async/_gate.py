@@ -15,8 +15,9 @@ from __future__ import annotations
 import heapq
 import sys
 from collections import deque
+from collections.abc import Callable, Coroutine, Generator
 from contextvars import ContextVar, Token
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import anyio
 
@@ -25,7 +26,9 @@ from .transport._base import deadline
 if TYPE_CHECKING:
     import asyncio
 
-__all__ = ["Gate", "Lent", "settle", "take_lent"]
+__all__ = ["Gate", "Lent", "Queued", "settle", "take_lent"]
+
+_T = TypeVar("_T")
 
 
 def _on_asyncio() -> bool:
@@ -249,6 +252,77 @@ class Gate:
         self._heap.clear()
         self._live = 0
         self._loop = loop
+
+
+class Queued(Generator[Any, None, _T]):
+    """A typed call waiting for its slot on asyncio, as the awaitable its resource method
+    awaits: it parks the task on its waiter, then lends the wait's outcome to
+    ``start(*args, lent)`` and runs that coroutine in its own place.
+
+    Written by hand rather than as a coroutine so that a waiting call holds this object and
+    its future, not a frame: the send it starts is only created once the call may go.
+    """
+
+    __slots__ = ("_args", "_gate", "_inner", "_patience", "_start", "_started", "_waiter")
+
+    def __init__(
+        self,
+        gate: Gate,
+        waiter: _Waiter,
+        started: float,
+        patience: float,
+        start: Callable[..., Coroutine[Any, Any, _T]],
+        args: tuple[Any, ...],
+    ) -> None:
+        self._gate = gate
+        self._waiter = waiter
+        self._started = started
+        self._patience = patience
+        self._start: Callable[..., Coroutine[Any, Any, _T]] | None = start
+        self._args = args
+        self._inner: Coroutine[Any, Any, _T] | None = None
+
+    def __await__(self) -> Generator[Any, None, _T]:
+        return self
+
+    def send(self, value: None) -> Any:
+        inner = self._inner
+        if inner is not None:
+            return inner.send(value)
+        waiter = self._waiter
+        if not waiter.done():
+            waiter._asyncio_future_blocking = True  # what Future.__await__ sets when it yields
+            return waiter
+        start = self._start
+        if start is None:
+            raise RuntimeError("cannot reuse an already awaited call")
+        lent = self._gate.lend(self._started, waiter, self._patience)
+        inner = self._inner = start(*self._args, lent)
+        self._start = None
+        self._args = ()
+        return inner.send(None)
+
+    def throw(self, typ: Any, val: Any = None, tb: Any = None, /) -> Any:
+        exc = typ if isinstance(typ, BaseException) else (typ() if val is None else val)
+        if tb is not None:
+            exc = exc.with_traceback(tb)
+        inner = self._inner
+        if inner is not None:
+            return inner.throw(exc)
+        if self._start is not None:  # still waiting (cancelled): pass on a slot handed to it
+            self._start = None
+            self._args = ()
+            self._gate.abandon(self._waiter)
+        raise exc
+
+    def close(self) -> None:
+        inner = self._inner
+        if inner is not None:
+            inner.close()
+        elif self._start is not None:
+            self._start = None
+            self._args = ()
+            self._gate.abandon(self._waiter)
 
 
 if TYPE_CHECKING:

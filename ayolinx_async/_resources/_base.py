@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Coroutine, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from contextvars import Token
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -17,7 +17,7 @@ from .._errors import (
     ResponseDecodeError,
     ValidationError,
 )
-from .._gate import Gate, Lent, settle
+from .._gate import Gate, Lent, Queued, settle
 from .._response import APIResponse
 from .._retries import coerce_timeout, min_attempt
 from .._wire import body_channel, body_reference, validate_external_id
@@ -154,7 +154,7 @@ class Resource:
         response: type[_Response],
         keywords: dict[str, Any],
         **defaults: Any,
-    ) -> Coroutine[Any, Any, _Response]:
+    ) -> Awaitable[_Response]:
         """A resource method's body: its request (given, or built from its keywords, i.e. its
         ``locals()``) sent to ``endpoint`` and read as ``response``. Validates now and returns
         the send to await: one coroutine less in every typed call's await chain."""
@@ -164,7 +164,34 @@ class Resource:
         # ``locals()`` is the method frame's own dict, kept as long as the frame while the
         # call waits and runs: read in full now, so let it go.
         keywords.clear()
-        return self._send(endpoint, request, _reader(response), external_id, timeout, track)
+        return self._submit(endpoint, request, _reader(response), external_id, timeout, track)
+
+    def _submit(
+        self,
+        endpoint: Endpoint,
+        request: _WireModel,
+        build: Callable[[APIResponse], _T],
+        external_id: str | None,
+        timeout: float | Timeout | None,
+        track: PaymentTrackerLike | None,
+    ) -> Awaitable[_T]:
+        """The send of a validated request, to await. A gated call on asyncio takes its slot
+        here, or queues for one before its body is rendered and before any coroutine of its
+        send exists (:class:`~ayolinx_async._gate.Queued`: a waiting call holds its model and
+        one future); the slot is lent to the ``send_call`` below (docs/architecture.md §2,
+        step 0). Called from inside the resource method's coroutine, so nothing waits or
+        queues before that is awaited."""
+        gate = _gate_here(self._client)
+        if gate is None:
+            return self._send(endpoint, request, build, external_id, timeout, track, None)
+        started = _admission(self._client, external_id, timeout)
+        patience = _patience(self._client, timeout)
+        waiter = gate.wait(patience)
+        if waiter is not None:
+            args = (self, endpoint, request, build, external_id, timeout, track)
+            return Queued(gate, waiter, started, patience, Resource._send, args)
+        lent = gate.lend(started, None, patience)
+        return self._send(endpoint, request, build, external_id, timeout, track, lent)
 
     def _tracker_for(self, track: PaymentTrackerLike | bool | None) -> PaymentTrackerLike | None:
         """``track=True`` means the client's own tracker (the one made with
@@ -188,28 +215,13 @@ class Resource:
         external_id: str | None,
         timeout: float | Timeout | None,
         track: PaymentTrackerLike | None,
+        lent: Token[Lent | None] | None,
     ) -> _T:
         """Serialise the (already validated) model, send it to ``endpoint`` (its path and
         whether it moves money come from the catalogue) and build the typed answer; the
         reference recorded on errors is the one the body names. With ``track=`` the created
-        payment (or an uncertain create) is handed to the payment tracker.
-
-        A gated call on asyncio waits for its slot here, before its body is rendered and
-        before the ``post``/``send_call`` coroutines exist, and lends the slot to the
-        ``send_call`` below (docs/architecture.md §2, step 0): a queued call holds this
-        frame, its model and one future."""
-        gate = _gate_here(self._client)
-        lent = None
-        if gate is not None:
-            started = _admission(self._client, external_id, timeout)
-            waiter = gate.wait(_patience(self._client, timeout))
-            if waiter is not None:
-                try:
-                    await waiter
-                except BaseException:
-                    gate.abandon(waiter)
-                    raise
-            lent = gate.lend(started, waiter, _patience(self._client, timeout))
+        payment (or an uncertain create) is handed to the payment tracker. ``lent``: the
+        gate's slot (or the end of the wait for one) this call lends its ``send_call``."""
         money_moving = endpoint.money_moving
         try:
             try:
@@ -237,7 +249,7 @@ class Resource:
 
 
 def _gate_here(client: AyolinxClient) -> Gate | None:
-    """The gate a typed call waits at in :meth:`Resource._send`, if it does: on asyncio and
+    """The gate a typed call waits at in :meth:`Resource._submit`, if it does: on asyncio and
     with telemetry off (a call's span and metrics start in ``send_call`` and cover its wait;
     trio waits there too)."""
     core = client._core

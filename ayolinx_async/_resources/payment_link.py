@@ -47,11 +47,11 @@ class PaymentLinksResource(Resource):
         """Create a link (money-moving). The response's ``link_id`` is Ayolinx's id for it;
         ``partner_reference_no`` stays yours (docs/protocol.md §17.10)."""
         request = build_request(PaymentLinkCreateRequest, request, locals())
-        return await self._send(
+        return await self._submit(
             Endpoint.PAYMENT_LINK_CREATE,
             request,
             functools.partial(PaymentLinkCreateResponse.from_response, request=request),
-            external_id=external_id,
-            timeout=timeout,
-            track=self._tracker_for(track),
+            external_id,
+            timeout,
+            self._tracker_for(track),
         )
