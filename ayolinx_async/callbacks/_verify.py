@@ -126,7 +126,8 @@ _RAW_NAMES: Final = {
 
 
 def _raw_name(name: str) -> bytes:
-    """``name`` as a key of the raw pairs: lower-case latin-1 bytes (``_RAW_NAMES`` first)."""
+    """``name`` as a key of the raw pairs (lower-case latin-1 bytes), for names that
+    ``_RAW_NAMES`` does not hold."""
     return name.lower().encode("latin-1", "replace")
 
 
@@ -153,12 +154,11 @@ class Headers:
             except (TypeError, ValueError):
                 pass
             else:
-                if _NAME_SPACE.search(names):
-                    pass
-                elif not names.islower():  # ASGI servers send lower-case names; others lowered
-                    raw = _lowered(source)
-                elif len(sent) == len(source):  # else a name was sent twice
-                    raw = sent
+                if not _NAME_SPACE.search(names):
+                    if not names.islower():  # ASGI servers send lower-case names; others lowered
+                        raw = _lowered(source)
+                    elif len(sent) == len(source):  # else a name was sent twice
+                        raw = sent
             if raw is not None:
                 self._raw: dict[bytes, bytes | str] | None = raw
                 return
