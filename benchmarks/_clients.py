@@ -383,8 +383,34 @@ async def drive(op: Op, concurrency: int, duration: float) -> float:
 
 async def burst(op: Op, calls: int, limit_seconds: float) -> float:
     """Seconds for ``calls`` concurrent calls of ``op`` (all started at once); raises on any
-    failure or when ``limit_seconds`` pass."""
+    failure or when ``limit_seconds`` pass.
+
+    Each call's result is dropped when it finishes, as a service handles its answers (``gather``
+    would keep all 10,000 until the last one): memory read over a burst is what the calls hold
+    while in flight, the same way for every variant."""
+    loop = asyncio.get_running_loop()
+    finished = loop.create_future()
+    running: set[asyncio.Task[object]] = set()
+    failures: list[BaseException] = []
+
+    def done(task: asyncio.Task[object]) -> None:
+        running.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            failures.append(task.exception())  # type: ignore[arg-type]
+        if not running and not finished.done():
+            finished.set_result(None)
+
     started = time.perf_counter()
-    async with asyncio.timeout(limit_seconds):
-        await asyncio.gather(*(op() for _ in range(calls)))
+    for _ in range(calls):
+        task: asyncio.Task[object] = asyncio.ensure_future(op())
+        running.add(task)
+        task.add_done_callback(done)
+    try:
+        async with asyncio.timeout(limit_seconds):
+            await finished
+    finally:
+        for task in list(running):
+            task.cancel()
+    if failures:
+        raise failures[0]
     return time.perf_counter() - started
