@@ -26,12 +26,12 @@ from .transport._base import deadline
 if TYPE_CHECKING:
     import asyncio
 
-__all__ = ["Gate", "Lent", "Queued", "settle", "take_lent"]
+__all__ = ["Gate", "Lent", "Queued", "on_asyncio", "settle", "take_lent"]
 
 _T = TypeVar("_T")
 
 
-def _on_asyncio() -> bool:
+def on_asyncio() -> bool:
     """Whether an asyncio loop runs this code (trio, or no loop: no)."""
     asyncio = sys.modules.get("asyncio")
     return asyncio is not None and asyncio._get_running_loop() is not None
@@ -116,11 +116,11 @@ class Gate:
     @property
     def value(self) -> int:
         """Free slots on the event loop running now (for tests and diagnostics)."""
-        return self.free if _on_asyncio() else self.semaphore.value
+        return self.free if on_asyncio() else self.semaphore.value
 
     def take(self) -> bool:
         """Take a free slot without waiting, if there is one (any event loop)."""
-        if not _on_asyncio():
+        if not on_asyncio():
             if self.semaphore.value > 0:
                 self.semaphore.acquire_nowait()
                 return True
@@ -132,7 +132,7 @@ class Gate:
 
     def release(self) -> None:
         """Give a slot back: to the oldest live waiter on asyncio, else to the free count."""
-        if not _on_asyncio():
+        if not on_asyncio():
             self.semaphore.release()
             return
         queue = self._queue
@@ -151,7 +151,7 @@ class Gate:
 
     async def acquire(self, seconds: float) -> bool:
         """Wait at most ``seconds`` for a slot (any event loop): ``False`` when none came."""
-        if not _on_asyncio():
+        if not on_asyncio():
             try:
                 async with deadline(seconds):
                     await self.semaphore.acquire()

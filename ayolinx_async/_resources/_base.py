@@ -17,13 +17,13 @@ from .._errors import (
     ResponseDecodeError,
     ValidationError,
 )
-from .._gate import Gate, Lent, Queued, settle
+from .._gate import Gate, Lent, Queued, on_asyncio, settle
 from .._response import APIResponse
 from .._retries import coerce_timeout, min_attempt
 from .._wire import body_channel, body_reference, validate_external_id
 from ..models._checks import UrlParam
 from ..models._common import ResponseModel
-from ..transport._base import Timeout, running_asyncio
+from ..transport._base import Timeout
 
 if TYPE_CHECKING:
     from .._client import AyolinxClient
@@ -182,7 +182,9 @@ class Resource:
         step 0). Called from inside the resource method's coroutine, so nothing waits or
         queues before that is awaited."""
         gate = _gate_here(self._client)
-        if gate is None:
+        if gate is None or gate.free > 0:
+            # Not gated, or a slot is free: ``send_call`` takes it itself, and nothing between
+            # here and there can suspend, so no other call can take it first.
             return self._send(endpoint, request, build, external_id, timeout, track, None)
         started = _admission(self._client, external_id, timeout)
         patience = _patience(self._client, timeout)
@@ -253,7 +255,7 @@ def _gate_here(client: AyolinxClient) -> Gate | None:
     with telemetry off (a call's span and metrics start in ``send_call`` and cover its wait;
     trio waits there too)."""
     core = client._core
-    if core.gate is None or core.telemetry is not None or running_asyncio() is None:
+    if core.gate is None or core.telemetry is not None or not on_asyncio():
         return None
     return core.gate
 
