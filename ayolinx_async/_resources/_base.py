@@ -136,6 +136,18 @@ class PaymentTrackerLike(Protocol):
     ) -> object: ...
 
 
+#: What :meth:`Resource._submit` was given: endpoint, request, reader, external id, timeout,
+#: tracker (a plain tuple: built once per call, cheap to keep while the call waits).
+_Call = tuple[
+    Endpoint,
+    "_WireModel",
+    Callable[[APIResponse], _T],
+    str | None,
+    float | Timeout | None,
+    "PaymentTrackerLike | None",
+]
+
+
 class Resource:
     """Base of a resource group (``client.qris`` …): validated model in, typed model out."""
 
@@ -181,19 +193,18 @@ class Resource:
         one future); the slot is lent to the ``send_call`` below (docs/architecture.md §2,
         step 0). Called from inside the resource method's coroutine, so nothing waits or
         queues before that is awaited."""
+        call = (endpoint, request, build, external_id, timeout, track)
         gate = _gate_here(self._client)
         if gate is None or gate.free > 0:
             # Not gated, or a slot is free: ``send_call`` takes it itself, and nothing between
             # here and there can suspend, so no other call can take it first.
-            return self._send(endpoint, request, build, external_id, timeout, track, None)
+            return self._send(call, None)
         started = _admission(self._client, external_id, timeout)
         patience = _patience(self._client, timeout)
         waiter = gate.wait(patience)
         if waiter is not None:
-            args = (self, endpoint, request, build, external_id, timeout, track)
-            return Queued(gate, waiter, started, patience, Resource._send, args)
-        lent = gate.lend(started, None, patience)
-        return self._send(endpoint, request, build, external_id, timeout, track, lent)
+            return Queued(gate, waiter, started, patience, Resource._send, (self, call))
+        return self._send(call, gate.lend(started, None, patience))
 
     def _tracker_for(self, track: PaymentTrackerLike | bool | None) -> PaymentTrackerLike | None:
         """``track=True`` means the client's own tracker (the one made with
@@ -209,21 +220,13 @@ class Resource:
             return found  # type: ignore[no-any-return]
         return track
 
-    async def _send(
-        self,
-        endpoint: Endpoint,
-        request: _WireModel,
-        build: Callable[[APIResponse], _T],
-        external_id: str | None,
-        timeout: float | Timeout | None,
-        track: PaymentTrackerLike | None,
-        lent: Token[Lent | None] | None,
-    ) -> _T:
+    async def _send(self, call: _Call[_T], lent: Token[Lent | None] | None) -> _T:
         """Serialise the (already validated) model, send it to ``endpoint`` (its path and
         whether it moves money come from the catalogue) and build the typed answer; the
         reference recorded on errors is the one the body names. With ``track=`` the created
         payment (or an uncertain create) is handed to the payment tracker. ``lent``: the
         gate's slot (or the end of the wait for one) this call lends its ``send_call``."""
+        endpoint, request, build, external_id, timeout, track = call
         money_moving = endpoint.money_moving
         try:
             try:
