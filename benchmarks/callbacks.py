@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import gc
 import json
 import statistics
@@ -93,28 +94,36 @@ async def _handler_rate(handler: CallbackHandler, deliveries: list[tuple[Pairs, 
     return len(deliveries) / (time.thread_time() - started)
 
 
-def raw_floor(public: rsa.RSAPublicKey, pairs: Pairs, body: bytes) -> Callable[[], None]:
+_PKCS1, _SHA256 = padding.PKCS1v15(), hashes.SHA256()
+
+
+def floor_check(public: rsa.RSAPublicKey, pairs: Pairs, body: bytes) -> None:
     """The least a correct notify check does, by hand: the headers read from the raw pairs as
     an integration passes them, a stale X-TIMESTAMP refused, the string to sign built and the
     signature decoded and verified. The bare ASGI app (``_callback_server``) does the same."""
-    pkcs1, sha256 = padding.PKCS1v15(), hashes.SHA256()
+    headers = dict(pairs)
+    timestamp = headers[b"x-timestamp"].decode()
+    if abs(datetime.fromisoformat(timestamp).timestamp() - time.time()) > TOLERANCE:
+        raise ValueError("stale X-TIMESTAMP")
+    message = callback_string_to_sign("POST", NOTIFY_PATH, body, timestamp).encode()
+    public.verify(base64.b64decode(headers[b"x-signature"]), message, _PKCS1, _SHA256)
 
-    def raw() -> None:
-        headers = dict(pairs)
-        timestamp = headers[b"x-timestamp"].decode()
-        if abs(datetime.fromisoformat(timestamp).timestamp() - time.time()) > TOLERANCE:
-            raise ValueError("stale X-TIMESTAMP")
-        message = callback_string_to_sign("POST", NOTIFY_PATH, body, timestamp).encode()
-        public.verify(base64.b64decode(headers[b"x-signature"]), message, pkcs1, sha256)
 
-    return raw
+def _floor_rate(public: rsa.RSAPublicKey, deliveries: list[tuple[Pairs, bytes]]) -> float:
+    """The floor's rate over the handler's own deliveries: the same distinct pairs and bodies,
+    not one delivery whose bytes stay in cache (that made the floor some 7% faster)."""
+    gc.collect()
+    started = time.thread_time()
+    for pairs, body in deliveries:
+        floor_check(public, pairs, body)
+    return len(deliveries) / (time.thread_time() - started)
 
 
 def _in_process(key: rsa.RSAPrivateKey, rounds: int, calls: int) -> Report:
     body = notification("ORDER-000001")
     pairs = signed_pairs(key, body)
     public = key.public_key()
-    raw = raw_floor(public, pairs, body)
+    raw = functools.partial(floor_check, public, pairs, body)  # beside the verifier: one delivery
     verifier = CallbackVerifier(public, client_secret=CLIENT_SECRET)
 
     def sdk() -> None:
@@ -146,11 +155,11 @@ def _in_process(key: rsa.RSAPrivateKey, rounds: int, calls: int) -> Report:
     handled: list[float] = []
     floor_h: list[float] = []
     for index in range(rounds):
-        pair = [(floor, raw), (ours, sdk)]
+        pair: list[tuple[list[float], Callable[[], object]]] = [(floor, raw), (ours, sdk)]
         for samples, op in pair if index % 2 == 0 else pair[::-1]:
             samples.append(_rate(op, calls))
         handled.append(asyncio.run(_handler_rate(new_handler(), deliveries)))
-        floor_h.append(_rate(raw, calls))
+        floor_h.append(_floor_rate(public, deliveries))
     if seen != 1 + rounds * len(deliveries):
         raise RuntimeError("the listener missed events")
     verify_ratios = ratios(ours, floor)
@@ -161,8 +170,9 @@ def _in_process(key: rsa.RSAPrivateKey, rounds: int, calls: int) -> Report:
             f"RSA-2048 SHA256withRSA notify, 9 raw ASGI header pairs; {rounds} interleaved rounds"
             f" x {calls} calls (handler: {calls} distinct first deliveries, a fresh handler with"
             " memory stores per round). Floor: headers read from the raw pairs, stale"
-            " X-TIMESTAMP refused, signature verified (as the bare ASGI app). Rates over thread"
-            " CPU time; ratio = per-round rate / floor rate, median [min-max]."
+            " X-TIMESTAMP refused, signature verified (as the bare ASGI app); the handler's"
+            " floor checks the handler's own deliveries. Rates over thread CPU time; ratio ="
+            " per-round rate / floor rate, median [min-max]."
         ),
         columns=["variant", "median calls/s", "ratio to floor"],
         rows=[
