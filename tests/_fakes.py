@@ -14,6 +14,15 @@ from ayolinx_async._client import TOKEN_PATH
 
 Responder = Callable[[httpx.Request], httpx.Response]
 
+#: A successful B2B token answer (fixed token ``tok``), for tests that script their own server.
+TOKEN_ANSWER: dict[str, Any] = {
+    "responseCode": "2007300",
+    "responseMessage": "Successful",
+    "accessToken": "tok",
+    "tokenType": "Bearer",
+    "expiresIn": "900",
+}
+
 
 def json_response(
     status: int, body: dict[str, Any], headers: dict[str, str] | None = None

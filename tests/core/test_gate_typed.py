@@ -23,6 +23,8 @@ from ayolinx_async.models import QrisQueryRequest, QrisQueryResponse
 from ayolinx_async.testing import Fault, FaultInjectingTransport
 from ayolinx_async.transport import HttpRequest, HttpResponse
 
+from .._fakes import TOKEN_ANSWER
+
 if TYPE_CHECKING:
     from ayolinx_async._gate import Gate
 
@@ -30,13 +32,7 @@ pytestmark = pytest.mark.anyio
 asyncio_only = pytest.mark.parametrize("anyio_backend", ["asyncio"])
 
 QUERY = "/v1.0/qr/qr-mpm-query"
-_TOKEN = {
-    "responseCode": "2007300",
-    "responseMessage": "Successful",
-    "accessToken": "tok",
-    "tokenType": "Bearer",
-    "expiresIn": "900",
-}
+_TOKEN = TOKEN_ANSWER
 _OK = json.dumps({"responseCode": "2005100", "responseMessage": "Successful"}).encode()
 
 

@@ -13,18 +13,12 @@ from ayolinx_async import AyolinxClient, Credentials
 from ayolinx_async._errors import PoolTimeoutError
 from ayolinx_async.transport import HttpRequest, HttpResponse, Timeout
 
-from .._fakes import FakeClock
+from .._fakes import TOKEN_ANSWER, FakeClock
 
 pytestmark = pytest.mark.anyio
 
 PATH = "/v1.0/qr/qr-mpm-query"
-_TOKEN = {
-    "responseCode": "2007300",
-    "responseMessage": "Successful",
-    "accessToken": "tok",
-    "tokenType": "Bearer",
-    "expiresIn": "900",
-}
+_TOKEN = TOKEN_ANSWER
 _OK = {"responseCode": "2005100", "responseMessage": "Successful"}
 
 
