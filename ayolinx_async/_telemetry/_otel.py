@@ -115,13 +115,18 @@ class Telemetry:
 
 
 def _seconds(meter: metrics.Meter, name: str, description: str) -> metrics.Histogram:
-    """A duration histogram in seconds, on the SDK's bucket boundaries."""
-    return meter.create_histogram(
-        name,
-        unit="s",
-        description=description,
-        explicit_bucket_boundaries_advisory=n.DURATION_BUCKETS,
-    )
+    """A duration histogram in seconds, on the SDK's bucket boundaries where the API takes
+    them (opentelemetry-api 1.30+); an older API gets the exporter's default buckets rather
+    than a ``TypeError`` when telemetry is switched on."""
+    try:
+        return meter.create_histogram(
+            name,
+            unit="s",
+            description=description,
+            explicit_bucket_boundaries_advisory=n.DURATION_BUCKETS,
+        )
+    except TypeError:
+        return meter.create_histogram(name, unit="s", description=description)
 
 
 def _fail(span: trace.Span, exc: BaseException) -> None:

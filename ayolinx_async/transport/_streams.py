@@ -105,6 +105,11 @@ def _readable(sock: socket.socket | None) -> bool:
     return bool(poller.poll(0))
 
 
+#: The loops whose ``create_connection`` takes ``happy_eyeballs_delay`` (asyncio's own).
+_BaseLoop = asyncio.BaseEventLoop
+_HAPPY_EYEBALLS: dict[str, Any] = {"happy_eyeballs_delay": 0.25}
+
+
 class AsyncioBackend(httpcore.AsyncNetworkBackend):
     """Opens :class:`AsyncioStream` connections (TCP_NODELAY is asyncio's default)."""
 
@@ -117,12 +122,14 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
         socket_options: Iterable[_SocketOption] | None = None,
     ) -> httpcore.AsyncNetworkStream:
         local = (local_address, 0) if local_address else None
+        # Happy eyeballs, as anyio does: a silent first address (IPv6, say) does not cost the
+        # whole connect timeout while the next one would answer. Only asyncio's own loops take
+        # the argument: uvloop (uvicorn's default loop) raises TypeError on it.
+        eyeballs = _HAPPY_EYEBALLS if isinstance(asyncio.get_running_loop(), _BaseLoop) else {}
         try:
             async with asyncio.timeout(timeout):
-                # Happy eyeballs, as anyio does: a silent first address (IPv6, say) does not
-                # cost the whole connect timeout while the next one would answer.
                 reader, writer = await asyncio.open_connection(
-                    host, port, local_addr=local, happy_eyeballs_delay=0.25
+                    host, port, local_addr=local, **eyeballs
                 )
         except TimeoutError:
             raise httpcore.ConnectTimeout(f"timed out connecting to {host}:{port}") from None

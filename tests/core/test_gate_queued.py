@@ -15,7 +15,11 @@ import pytest
 from ayolinx_async._gate import Gate, Lent, Queued, settle, take_lent
 
 pytestmark = pytest.mark.anyio
-asyncio_only = pytest.mark.parametrize("anyio_backend", ["asyncio"])
+#: asyncio's own loop and uvloop (uvicorn's default; its futures and tasks are not asyncio's
+#: classes, and the gate's waiters must work on both).
+asyncio_only = pytest.mark.parametrize(
+    "anyio_backend", ["asyncio", ("asyncio", {"use_uvloop": True})], ids=["asyncio", "uvloop"]
+)
 
 
 class _Starts:

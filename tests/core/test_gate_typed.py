@@ -29,7 +29,11 @@ if TYPE_CHECKING:
     from ayolinx_async._gate import Gate
 
 pytestmark = pytest.mark.anyio
-asyncio_only = pytest.mark.parametrize("anyio_backend", ["asyncio"])
+#: asyncio's own loop and uvloop (uvicorn's default; its futures and tasks are not asyncio's
+#: classes, and the gate's waiters must work on both).
+asyncio_only = pytest.mark.parametrize(
+    "anyio_backend", ["asyncio", ("asyncio", {"use_uvloop": True})], ids=["asyncio", "uvloop"]
+)
 
 QUERY = "/v1.0/qr/qr-mpm-query"
 _TOKEN = TOKEN_ANSWER

@@ -1,7 +1,10 @@
-"""Runs every conformance test against each transport: httpx on asyncio and trio, aiohttp on
-asyncio only (aiohttp has no trio support)."""
+"""Runs every conformance test against each transport: httpx on asyncio, uvloop and trio,
+aiohttp on asyncio and uvloop (aiohttp has no trio support). uvloop is uvicorn's default event
+loop, so most FastAPI services run the SDK on it; it is not asyncio's own loop class."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import pytest
 
@@ -10,7 +13,13 @@ from ayolinx_async.transport.aiohttp import AiohttpTransport
 
 from .clients import TransportFactory
 
-_COMBINATIONS = [("httpx", "asyncio"), ("httpx", "trio"), ("aiohttp", "asyncio")]
+_COMBINATIONS = [
+    ("httpx", "asyncio"),
+    ("httpx", "uvloop"),
+    ("httpx", "trio"),
+    ("aiohttp", "asyncio"),
+    ("aiohttp", "uvloop"),
+]
 
 
 @pytest.fixture(params=_COMBINATIONS, ids=[f"{kind}-{backend}" for kind, backend in _COMBINATIONS])
@@ -25,9 +34,10 @@ def transport_kind(_combination: tuple[str, str]) -> str:
 
 
 @pytest.fixture
-def anyio_backend(_combination: tuple[str, str]) -> str:
-    """Overrides the suite-wide backend so aiohttp never runs on trio."""
-    return _combination[1]
+def anyio_backend(_combination: tuple[str, str]) -> str | tuple[str, dict[str, Any]]:
+    """Overrides the suite-wide backend so aiohttp never runs on trio, and adds uvloop."""
+    backend = _combination[1]
+    return ("asyncio", {"use_uvloop": True}) if backend == "uvloop" else backend
 
 
 @pytest.fixture

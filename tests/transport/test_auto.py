@@ -27,14 +27,14 @@ def _request(url: str) -> HttpRequest:
     )
 
 
-async def test_auto_picks_by_event_loop(anyio_backend: str) -> None:
+async def test_auto_picks_by_event_loop(anyio_backend_name: str) -> None:
     transport = AutoTransport()
     assert transport.chosen is None  # nothing is decided outside the event loop
     async with raw_server() as server:
         response = await transport.send(_request(server.url + PATH))
         assert response.status_code == 200
         chosen = transport.chosen
-        expected = AiohttpTransport if anyio_backend == "asyncio" else HttpxTransport
+        expected = AiohttpTransport if anyio_backend_name == "asyncio" else HttpxTransport
         assert isinstance(chosen, expected)
         await transport.send(_request(server.url + PATH))
         assert transport.chosen is chosen  # chosen once
