@@ -43,6 +43,16 @@ def css_all(browser: Browser, selector: str) -> list[Any]:
     return list(browser.driver.find_elements("css selector", selector))
 
 
+def _value_of(browser: Browser, selector: str) -> str | None:
+    """A form field's value, or ``None`` while the page is reloading (stale or not there)."""
+    from selenium.common.exceptions import WebDriverException
+
+    try:
+        return str(css(browser, selector).get_attribute("value"))
+    except WebDriverException:
+        return None
+
+
 def status_of_page(browser: Browser) -> str:
     """The status badge's code, or "" while the next page is still loading."""
     from selenium.common.exceptions import WebDriverException
@@ -166,8 +176,10 @@ def test_a_fault_knob_set_in_the_console_fails_the_next_call(
     answered = stack.call(stack.sim.requests)[before:]
     assert [r.http_status for r in answered] == [500, 500, 500]  # the call and its 2 retries
     css(browser, "#fault-reset").click()
-    wait_for(lambda: browser.driver.current_url.endswith("#faults"), "the console after Reset")
-    assert css(browser, "#fault-errorRate").get_attribute("value") == "0"
+    # The URL already ends with #faults (from Apply): wait for the reset itself, on the server
+    # and on the page that reloads after it (an element read mid-reload is stale).
+    wait_for(lambda: stack.call(lambda: stack.sim.faults.error_rate) == 0.0, "the reset faults")
+    wait_for(lambda: _value_of(browser, "#fault-errorRate") == "0", "the console after Reset")
     answer = stack.use(lambda c, s: c.qris.query(original_partner_reference_no="B-FAULT-1"))
     assert answer.response_code.value == "2005100"
 
