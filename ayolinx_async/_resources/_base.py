@@ -199,8 +199,7 @@ class Resource:
             # Not gated, or a slot is free: ``send_call`` takes it itself, and nothing between
             # here and there can suspend, so no other call can take it first.
             return self._send(call, None)
-        started = _admission(self._client, external_id, timeout)
-        patience = _patience(self._client, timeout)
+        started, patience = _admission(self._client, external_id, timeout)
         waiter = gate.wait(patience)
         if waiter is not None:
             return Queued(gate, waiter, started, patience, Resource._send, (self, call))
@@ -265,24 +264,18 @@ def _gate_here(client: AyolinxClient) -> Gate | None:
 
 def _admission(
     client: AyolinxClient, external_id: str | None, timeout: float | Timeout | None
-) -> float:
+) -> tuple[float, float]:
     """Check before the wait what ``send_call`` would check before queueing (a closed client,
     a bad ``external_id`` or ``timeout``: a bad call fails at once, not after its wait), and
-    return the call's start by its clock."""
+    return the call's start by its clock and how long it may wait for a slot: until
+    ``min_attempt`` before its deadline."""
     core = client._core
     if core.closed:
         raise ConfigurationError("this AyolinxClient is closed")
     if external_id:
         validate_external_id(external_id)
-    _patience(client, timeout)
-    return core.clock()
-
-
-def _patience(client: AyolinxClient, timeout: float | Timeout | None) -> float:
-    """How long a call may wait for a slot: until ``min_attempt`` before its deadline
-    (recomputed rather than kept: a waiting call holds as little as it can)."""
     call_timeout = coerce_timeout(timeout) if timeout is not None else client._options.timeout
-    return call_timeout.total - min_attempt(call_timeout)
+    return core.clock(), call_timeout.total - min_attempt(call_timeout)
 
 
 _READERS: dict[type, Callable[[APIResponse], Any]] = {}

@@ -362,17 +362,10 @@ class CallbackVerifier:
         """
         # Rebound so a crash report's frame locals show the redacted view, not the raw headers.
         headers = view = headers if type(headers) is Headers else _view(headers)
-        signature = Secret(view.one("X-SIGNATURE"))  # _signature's reading, inline
-        if len(signature) > _MAX_SIGNATURE_CHARS:
-            raise _unauthorized("Signature", "bad_signature")
+        signature = self._signature(view)
         timestamp = self._timely(view.one("X-TIMESTAMP"))
         message = callback_string_to_sign(method, path, bytes(body), timestamp)
-        keys = self._keys
-        if len(keys) == 1:  # the usual single key, without _rsa_ok's call
-            valid = verify_rsa(keys[0], message, signature)
-        else:
-            valid = self._rsa_ok(message, signature)
-        if not valid:
+        if not self._rsa_ok(message, signature):
             raise _unauthorized("Signature", "bad_signature")
         return timestamp
 

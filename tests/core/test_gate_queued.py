@@ -47,6 +47,13 @@ class _Starts:
             settle(lent)
 
 
+def _full() -> Gate:
+    """A gate of one slot, taken: the next call queues."""
+    gate = Gate(1)
+    assert gate.wait(60.0) is None  # a free slot is taken without a future
+    return gate
+
+
 def _queued(gate: Gate, starts: _Starts, name: str, patience: float = 60.0) -> Queued[str]:
     waiter = gate.wait(patience)
     assert waiter is not None, "the gate must be full for a call to queue"
@@ -59,8 +66,7 @@ async def _await(awaitable: Awaitable[Any]) -> Any:
 
 @asyncio_only
 async def test_it_waits_then_returns_what_the_started_send_returns() -> None:
-    gate = Gate(1)
-    assert gate.wait(60.0) is None  # the only slot is taken
+    gate = _full()
     starts = _Starts(gate)
     task = asyncio.ensure_future(_await(_queued(gate, starts, "A")))
     await asyncio.sleep(0.01)
@@ -75,8 +81,7 @@ async def test_it_waits_then_returns_what_the_started_send_returns() -> None:
 
 @asyncio_only
 async def test_an_exception_of_the_started_send_reaches_the_caller() -> None:
-    gate = Gate(1)
-    assert gate.wait(60.0) is None
+    gate = _full()
     starts = _Starts(gate, fail=ValueError("boom"))
     task = asyncio.ensure_future(_await(_queued(gate, starts, "A")))
     await asyncio.sleep(0)
@@ -88,8 +93,7 @@ async def test_an_exception_of_the_started_send_reaches_the_caller() -> None:
 
 @asyncio_only
 async def test_a_wait_that_runs_out_is_lent_as_not_held() -> None:
-    gate = Gate(1)
-    assert gate.wait(60.0) is None
+    gate = _full()
     starts = _Starts(gate)
     assert await _await(_queued(gate, starts, "A", patience=0.01)) == "answer A"
     assert starts.held == [False]  # send_call turns this into a PoolTimeoutError
@@ -99,8 +103,7 @@ async def test_a_wait_that_runs_out_is_lent_as_not_held() -> None:
 
 @asyncio_only
 async def test_cancelled_while_waiting_it_never_starts_the_send() -> None:
-    gate = Gate(1)
-    assert gate.wait(60.0) is None
+    gate = _full()
     starts = _Starts(gate)
     tasks = [asyncio.ensure_future(_await(_queued(gate, starts, f"C{i}"))) for i in range(500)]
     await asyncio.sleep(0.01)
@@ -116,8 +119,7 @@ async def test_cancelled_while_waiting_it_never_starts_the_send() -> None:
 
 @asyncio_only
 async def test_cancelled_after_being_handed_a_slot_passes_it_on() -> None:
-    gate = Gate(1)
-    assert gate.wait(60.0) is None
+    gate = _full()
     starts = _Starts(gate)
     first = asyncio.ensure_future(_await(_queued(gate, starts, "A")))
     second = asyncio.ensure_future(_await(_queued(gate, starts, "B")))
@@ -134,8 +136,7 @@ async def test_cancelled_after_being_handed_a_slot_passes_it_on() -> None:
 @asyncio_only
 async def test_throw_and_close_while_waiting_give_the_slot_back() -> None:
     for end in ("throw", "close"):
-        gate = Gate(1)
-        assert gate.wait(60.0) is None
+        gate = _full()
         starts = _Starts(gate)
         queued = _queued(gate, starts, "A")
         coroutine = _await(queued)
