@@ -205,8 +205,12 @@ class Gate:
         lend its outcome to the ``send_call`` the running task starts next."""
         if waiter is None:
             return _LENT.set(Lent(self, started, 0.0, held=True))
+        held = waiter.result()
         waited = waiter.get_loop().time() - (waiter.expiry - seconds)
-        return _LENT.set(Lent(self, started, waited, held=waiter.result()))
+        # A wait that ran out lasted its whole patience (float rounding, or a loop that runs a
+        # timer a hair early, must not make it look shorter).
+        waited = max(waited, 0.0) if held else max(waited, seconds)
+        return _LENT.set(Lent(self, started, waited, held=held))
 
     def _arm(self, when: float) -> None:
         if self._timer is not None:
