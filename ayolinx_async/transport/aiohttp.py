@@ -29,15 +29,16 @@ from .._errors import (
     TransportError,
 )
 from ._base import HttpRequest, HttpResponse, Timeout
+from ._deadlines import Deadlines
 
 __all__ = ["AiohttpTransport"]
 
 
 def _client_timeout(timeout: Timeout) -> aiohttp.ClientTimeout:
-    """``connect`` bounds getting a connection (pool wait included); ``total`` the exchange."""
-    return aiohttp.ClientTimeout(
-        total=timeout.total, connect=timeout.connect, sock_connect=timeout.connect
-    )
+    """``connect`` bounds getting a connection (pool wait included). The total deadline is
+    the transport's own (:class:`~ayolinx_async.transport._deadlines.Deadlines`): aiohttp's
+    costs a loop timer per request, ~8% of a call's CPU (issue 15)."""
+    return aiohttp.ClientTimeout(total=None, connect=timeout.connect, sock_connect=timeout.connect)
 
 
 def _headers(raw: CIMultiDictProxy[str]) -> dict[str, str]:
@@ -78,6 +79,7 @@ class AiohttpTransport:
         # One-entry memo: the client passes the same Timeout object on nearly every call.
         self._last_timeout = self._timeout
         self._last_client_timeout = _client_timeout(self._timeout)
+        self._deadlines = Deadlines()
 
     @property
     def session(self) -> aiohttp.ClientSession | None:
@@ -114,23 +116,21 @@ class AiohttpTransport:
             client_timeout = _client_timeout(timeout)
             self._last_timeout, self._last_client_timeout = timeout, client_timeout
         try:
-            async with session.request(
-                request.method,
-                request.url,
-                headers=request.headers,
-                data=request.content,
-                timeout=client_timeout,
-                allow_redirects=False,
-                # An error status is an answer the client interprets, even if the caller's
-                # session was built with raise_for_status=True.
-                raise_for_status=False,
-            ) as response:
-                content = await response.read()
-                return HttpResponse(
-                    status_code=response.status,
-                    headers=_headers(response.headers),
-                    content=content,
-                )
+            with self._deadlines.within(timeout.total):
+                async with session.request(
+                    request.method,
+                    request.url,
+                    headers=request.headers,
+                    data=request.content,
+                    timeout=client_timeout,
+                    allow_redirects=False,
+                    # An error status is an answer the client interprets, even if the
+                    # caller's session was built with raise_for_status=True.
+                    raise_for_status=False,
+                ) as response:
+                    content = await response.read()
+                    status, headers = response.status, response.headers
+            return HttpResponse(status_code=status, headers=_headers(headers), content=content)
         # Order matters: aiohttp's timeout errors subclass TimeoutError, and its connector
         # errors subclass ClientOSError.
         except aiohttp.ConnectionTimeoutError:
@@ -138,7 +138,7 @@ class AiohttpTransport:
         except aiohttp.SocketTimeoutError:
             raise ReadTimeoutError("timed out waiting for the response") from None
         except TimeoutError:
-            # aiohttp's total deadline, which covers reading the body too.
+            # The total deadline, which covers reading the body too.
             raise ReadTimeoutError(f"no complete response within {timeout.total}s") from None
         except aiohttp.ClientConnectorError as exc:
             raise ConnectError(f"cannot connect: {exc}") from None
