@@ -9,6 +9,7 @@ from typing import Any
 import attrs
 
 from ._errors import ResponseCode, ResponseDecodeError, api_error_class
+from ._wire import scan_object
 from .transport._base import HttpResponse
 
 __all__ = ["APIResponse", "SuccessRule", "decode_response", "default_success_rule", "peek_code"]
@@ -57,8 +58,10 @@ def decode_response(
     status, raw = response.status_code, response.content
     if not raw.strip():
         raise _undecodable(response, "empty response body", path=path, external_id=external_id)
+    data = scan_object(raw)
     try:
-        data = json.loads(raw)
+        if data is None:
+            data = json.loads(raw)
     except (ValueError, UnicodeDecodeError, RecursionError):
         kind = "an HTML page" if raw.lstrip()[:1] == b"<" else "not valid JSON"
         raise _undecodable(
@@ -116,8 +119,10 @@ def _undecodable(
 
 def peek_code(raw: bytes) -> str | None:
     """The ``responseCode`` of a body, for logs and hooks (``None`` when unreadable)."""
+    data = scan_object(raw)
     try:
-        data = json.loads(raw)
+        if data is None:
+            data = json.loads(raw)
     except (ValueError, UnicodeDecodeError, RecursionError):
         return None
     value = data.get("responseCode") if isinstance(data, dict) else None

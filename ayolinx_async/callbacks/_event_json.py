@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, NoReturn
 
 from .._errors import CallbackRejected
+from .._wire import JsonScan, scan_object
 
 __all__ = ["decode_json_object"]
 
@@ -74,11 +74,8 @@ _DECODER = json.JSONDecoder(
 )
 
 
-#: The decoder's own scanner (C when available), which ``JSONDecoder.raw_decode`` calls: an
-#: undocumented attribute typeshed leaves out, but set by every ``JSONDecoder.__init__``.
-_SCAN: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
-#: What ``JSONDecoder.decode`` skips around the value: JSON's whitespace, no other.
-_JSON_SPACE = " \t\n\r"
+#: The decoder's own scanner, for :func:`~ayolinx_async._wire.scan_object`.
+_SCAN: JsonScan = _DECODER.scan_once  # type: ignore[attr-defined]
 
 
 def _loads(body: bytes) -> Any:
@@ -95,18 +92,8 @@ def decode_json_object(body: bytes) -> dict[str, Any]:
     else, including NaN/Infinity, numbers beyond 64 characters or exponent 64, and lone
     surrogates (an answer echoing them could not be encoded)."""
     try:
-        if type(body) is bytes and body[:1] == b"{" and body[1:2] != b"\x00":
-            # What _loads does for such a body (json.detect_encoding answers UTF-8), without
-            # JSONDecoder.decode's two whitespace regex calls: scan the object at 0, refuse
-            # anything but JSON whitespace after it (issue 15).
-            text = body.decode("utf-8", "surrogatepass")
-            try:
-                value, end = _SCAN(text, 0)
-            except StopIteration as stop:
-                raise json.JSONDecodeError("Expecting value", text, stop.value) from None
-            if end != len(text) and text[end:].strip(_JSON_SPACE):
-                raise json.JSONDecodeError("Extra data", text, end)
-        else:
+        value = scan_object(body, _SCAN)
+        if value is None:
             value = _loads(body)
     except _BadNumber:
         raise _bad_body("has a non-finite or out-of-range number") from None
