@@ -74,20 +74,25 @@ def build_request(
     own settings) fill keywords left out; a model field without a default that is still
     missing is a ``ValidationError`` naming it, checked in the method's keyword order.
     """
-    given = {name: value for name, value in keywords.items() if name not in _CALL_KEYWORDS}
     if request is not None:
-        only_request(request, given)
+        only_request(request, {k: v for k, v in keywords.items() if k not in _CALL_KEYWORDS})
         return request
-    values = {name: value for name, value in given.items() if value is not None}
-    if "url_params" in given:
-        shortcuts = {name: values.pop(name, None) for name in _URL_SHORTCUTS if name in given}
+    # One pass over the method's keywords: the given ones, ``None`` meaning "not given".
+    values = {
+        name: value
+        for name, value in keywords.items()
+        if value is not None and name not in _CALL_KEYWORDS
+    }
+    if "url_params" in keywords:
+        shortcuts = {name: values.pop(name, None) for name in _URL_SHORTCUTS if name in keywords}
         values["url_params"] = build_url_params(values.pop("url_params", None), **shortcuts)
     for name, value in defaults.items():
         values.setdefault(name, value)
     mandatory = _mandatory(model)
-    for name in given:
-        if name in mandatory and name not in values:
-            raise ValidationError(name, "is required")
+    if not mandatory <= values.keys():
+        for name in keywords:
+            if name in mandatory and name not in values:
+                raise ValidationError(name, "is required")
     return model(**values)
 
 

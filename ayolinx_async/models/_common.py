@@ -89,18 +89,13 @@ class ResponseModel:
     def from_response(cls, api: APIResponse) -> Self:
         """Build the typed answer from a decoded response: each declared wire field is parsed,
         the top-level fields no field names go to ``extra``."""
-        return cls(**response_fields(api, known_names(cls)), **read_wire(cls, api.body))
-
-
-def response_fields(api: APIResponse, known: Iterable[str]) -> dict[str, Any]:
-    """The :class:`ResponseModel` arguments every typed response takes from ``api``; top-level
-    fields not in ``known`` go to ``extra``."""
-    return {
-        "response_code": api.response_code,
-        "response_message": api.response_message,
-        "response": api,
-        "extra": unknown_fields(api.body, known),
-    }
+        body = api.body
+        values = read_wire(cls, body)
+        values["response_code"] = api.response_code
+        values["response_message"] = api.response_message
+        values["response"] = api
+        values["extra"] = unknown_fields(body, known_names(cls))
+        return cls(**values)
 
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})

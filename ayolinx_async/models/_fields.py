@@ -139,7 +139,9 @@ def _compile_renderer(specs: _Specs) -> Callable[[Any], dict[str, Any]]:
             continue
         lines += [
             "    if v is not None:",
-            f"        if type(v) in _SCALARS or not isinstance(v, Mapping): body[{head!r}] = v",
+            "        if type(v) in _SCALARS or (type(v) is not dict"
+            " and not isinstance(v, Mapping)):",
+            f"            body[{head!r}] = v",
             f"        else: body[{head!r}] = {{**nested.pop({head!r}, {{}}), **v}}",
         ]
     lines += ["    body.update(nested)", "    return body"]
