@@ -31,7 +31,7 @@ from .._errors import (
     WriteTimeoutError,
 )
 from .._gate import Gate
-from ._base import HttpRequest, HttpResponse, Timeout
+from ._base import HttpRequest, HttpResponse, LazyHeaders, Timeout
 from ._deadlines import Deadlines
 
 if TYPE_CHECKING:
@@ -311,7 +311,7 @@ class HttpxTransport:
             await self._pool.aclose()
 
 
-_Answer = tuple[int, dict[str, str], bytes]
+_Answer = tuple[int, Mapping[str, str], bytes]
 
 
 def _lowered(headers: httpx.Headers) -> dict[str, str]:
@@ -328,16 +328,26 @@ def _header_pairs(headers: Mapping[str, str]) -> list[tuple[bytes, bytes]]:
 
 
 def _decoded(status: int, raw: list[tuple[bytes, bytes]], body: bytes) -> _Answer:
-    """httpcore's answer as text headers (repeated names joined with ``, ``, as httpx does)
-    and the body decoded from any ``Content-Encoding`` the server applied anyway."""
+    """httpcore's answer: text headers decoded on first use (:func:`_text_headers`), and the
+    body decoded from any ``Content-Encoding`` the server applied anyway."""
+    for name, value in raw:
+        if (
+            len(name) == 16
+            and name.lower() == b"content-encoding"
+            and value.strip().lower() not in (b"", b"identity")
+        ):
+            response = httpx.Response(status, headers=raw, stream=httpx.ByteStream(body))
+            response.read()  # httpx's decoders; a corrupt body raises httpx.DecodingError
+            body = response.content
+            break
+    return status, LazyHeaders(raw, _text_headers), body
+
+
+def _text_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    """httpcore's header pairs as text, repeated names joined with ``, `` (as httpx does)."""
     headers: dict[str, str] = {}
     for name, value in raw:
         key = name.decode("latin-1").lower()
         text = value.decode("utf-8", "replace") if not value.isascii() else value.decode("ascii")
         headers[key] = f"{headers[key]}, {text}" if key in headers else text
-    encoding = headers.get("content-encoding", "identity").strip().lower()
-    if encoding not in ("", "identity"):
-        response = httpx.Response(status, headers=raw, stream=httpx.ByteStream(body))
-        response.read()  # httpx's decoders; a corrupt body raises httpx.DecodingError
-        body = response.content
-    return status, headers, body
+    return headers

@@ -28,7 +28,7 @@ from .._errors import (
     ReadTimeoutError,
     TransportError,
 )
-from ._base import HttpRequest, HttpResponse, Timeout
+from ._base import HttpRequest, HttpResponse, LazyHeaders, Timeout
 from ._deadlines import Deadlines
 
 __all__ = ["AiohttpTransport"]
@@ -130,7 +130,9 @@ class AiohttpTransport:
                 ) as response:
                     content = await response.read()
                     status, headers = response.status, response.headers
-            return HttpResponse(status_code=status, headers=_headers(headers), content=content)
+            return HttpResponse(
+                status_code=status, headers=LazyHeaders(headers, _headers), content=content
+            )
         # Order matters: aiohttp's timeout errors subclass TimeoutError, and its connector
         # errors subclass ClientOSError.
         except aiohttp.ConnectionTimeoutError:

@@ -139,6 +139,63 @@ async def test_decodes_gzip_responses(make_transport: TransportFactory) -> None:
     assert response.content == plain
 
 
+async def test_an_identity_encoding_before_gzip_still_decodes(
+    make_transport: TransportFactory,
+) -> None:
+    plain = b'{"responseCode":"2005100","responseMessage":"Successful"}'
+    encodings = [("Content-Encoding", "identity"), ("Content-Encoding", "gzip")]
+
+    async def answer(conn: Connection, request: Received) -> bool:
+        await conn.send(http_response(200, gzip.compress(plain), encodings))
+        return True
+
+    transport = make_transport()
+    async with raw_server(answer) as server:
+        response = await transport.send(_request(server.url + PATH))
+        await transport.aclose()
+    assert response.content == plain
+
+
+async def test_response_headers_are_lower_case_with_repeats_joined(
+    make_transport: TransportFactory,
+) -> None:
+    # Decoded lazily (LazyHeaders): every way of reading them must see the same mapping.
+    sent = [
+        ("Content-Type", "application/json"),
+        ("X-Trace", "a"),
+        ("Set-Cookie", "one=1"),
+        ("set-cookie", "two=2"),
+        ("X-Name", "Budi"),
+    ]
+
+    async def answer(conn: Connection, request: Received) -> bool:
+        await conn.send(http_response(200, b'{"responseCode":"2005100"}', sent))
+        return True
+
+    transport = make_transport()
+    async with raw_server(answer) as server:
+        response = await transport.send(_request(server.url + PATH))
+        await transport.aclose()
+    headers = response.headers
+    expected = {
+        "content-type": "application/json",
+        "x-trace": "a",
+        "set-cookie": "one=1, two=2",
+        "x-name": "Budi",
+        "content-length": "26",
+    }
+    assert dict(headers) == expected
+    assert headers == expected
+    assert headers["x-trace"] == "a"
+    assert headers.get("x-missing") is None
+    assert headers.get("x-missing", "d") == "d"
+    assert "set-cookie" in headers
+    assert "Set-Cookie" not in headers
+    assert len(headers) == len(expected)
+    assert sorted(headers) == sorted(expected)
+    assert "Budi" in repr(headers)
+
+
 async def test_reuses_one_connection_for_sequential_calls(make_transport: TransportFactory) -> None:
     transport = make_transport()
     async with raw_server() as server:
