@@ -5,6 +5,7 @@ their wait ran out), with the classic races settled; on trio an ``anyio.Semaphor
 from __future__ import annotations
 
 import asyncio
+import sys
 
 import anyio
 import pytest
@@ -209,3 +210,49 @@ async def test_a_wait_that_ran_out_is_lent_without_a_slot() -> None:
     assert lent.waited >= 0.01
     settle(token)
     assert gate.value == 0  # the slot is still the holder's
+
+
+@asyncio_only
+async def test_without_trio_imported_the_gate_runs_on_asyncio(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Production asyncio apps never import trio: then ``on_asyncio`` answers without asking
+    # asyncio for its loop (a system call on 3.11), and the gate must behave the same.
+    from ayolinx_async._gate import on_asyncio
+
+    monkeypatch.delitem(sys.modules, "trio", raising=False)
+    assert on_asyncio()
+    gate = Gate(2)
+    order: list[int] = []
+
+    async def call(index: int) -> None:
+        if not gate.take():
+            assert await gate.acquire(60.0)
+        try:
+            order.append(index)
+            await asyncio.sleep(0.001)
+        finally:
+            gate.release()
+
+    async with anyio.create_task_group() as tasks:
+        for index in range(50):
+            tasks.start_soon(call, index)
+            await asyncio.sleep(0)  # arrival order is start order
+    assert order == list(range(50))
+    assert gate.value == 2
+
+
+def test_a_release_after_the_loop_is_gone_does_not_raise(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A suspended call closed by the garbage collector releases its slot with no loop running
+    # (an asyncio app: trio not imported).
+    monkeypatch.delitem(sys.modules, "trio", raising=False)
+    gate = Gate(1)
+
+    async def queue_one() -> object:
+        assert gate.take()
+        return gate.wait(60.0)
+
+    waiter = asyncio.run(queue_one())
+    assert waiter is not None
+    gate.release()  # the waiter's loop is gone: its queue is dropped, the slot counted free
+    assert gate.free == 1
