@@ -32,14 +32,20 @@ _T = TypeVar("_T")
 
 
 def on_asyncio() -> bool:
-    """Whether an asyncio loop runs this code (trio, or no loop: no). For code that runs
-    inside an event loop only: with trio not imported that loop is asyncio's (anyio runs on
-    nothing else), which spares a ``getpid`` system call per check (on Python 3.11 asyncio's
-    ``_get_running_loop`` makes one; a typed call checks five times)."""
+    """Whether an asyncio loop runs this code (trio: no). For code inside an event loop only:
+    anyio runs on asyncio or trio, and trio marks its runs in ``sniffio.thread_local`` (a plain
+    attribute read). Asking asyncio for its running loop instead costs a ``getpid`` system
+    call on Python 3.11, and a typed call asked five times (issue 15)."""
     modules = sys.modules
-    if "trio" not in modules:
-        return "asyncio" in modules
-    asyncio = modules.get("asyncio")
+    if "trio" in modules:
+        sniffio = modules.get("sniffio")
+        if sniffio is None or sniffio.thread_local.name == "trio":
+            return sniffio is None and _asyncio_loop_running()
+    return "asyncio" in modules
+
+
+def _asyncio_loop_running() -> bool:
+    asyncio = sys.modules.get("asyncio")
     return asyncio is not None and asyncio._get_running_loop() is not None
 
 
@@ -122,9 +128,7 @@ class Gate:
     @property
     def value(self) -> int:
         """Free slots on the event loop running now (for tests and diagnostics)."""
-        asyncio = sys.modules.get("asyncio")
-        running = asyncio is not None and asyncio._get_running_loop() is not None
-        return self.free if running else self.semaphore.value
+        return self.free if _asyncio_loop_running() else self.semaphore.value
 
     def take(self) -> bool:
         """Take a free slot without waiting, if there is one (any event loop)."""

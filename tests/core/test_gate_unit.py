@@ -256,3 +256,18 @@ def test_a_release_after_the_loop_is_gone_does_not_raise(monkeypatch: pytest.Mon
     assert waiter is not None
     gate.release()  # the waiter's loop is gone: its queue is dropped, the slot counted free
     assert gate.free == 1
+
+
+@pytest.mark.parametrize("anyio_backend", ["trio"])
+async def test_on_trio_the_gate_is_not_asyncios(anyio_backend: str) -> None:
+    # trio marks its runs in sniffio; asyncio imported alongside must not mislead the check.
+    from ayolinx_async._gate import on_asyncio
+
+    assert "asyncio" in sys.modules
+    assert not on_asyncio()
+    gate = Gate(1)
+    assert gate.take()
+    assert gate.semaphore.value == 0  # trio's slots are the anyio semaphore's
+    assert gate.free == 1
+    gate.release()
+    assert gate.semaphore.value == 1
