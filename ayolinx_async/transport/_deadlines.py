@@ -52,8 +52,13 @@ class Deadlines:
     def within(self, seconds: float) -> AbstractContextManager[Any]:
         """A block that raises ``TimeoutError`` when it runs longer than ``seconds``."""
         aio: Any = sys.modules.get("asyncio")
-        loop: asyncio.AbstractEventLoop | None = None if aio is None else aio._get_running_loop()
+        loop = self._loop
+        # The loop of the last request first: asking asyncio for the running loop costs a
+        # ``getpid`` system call on Python 3.11; its current task is a dict lookup.
         task: asyncio.Task[Any] | None = None if loop is None else aio.current_task(loop)
+        if task is None:
+            loop = None if aio is None else aio._get_running_loop()
+            task = None if loop is None else aio.current_task(loop)
         if loop is None or task is None:
             # trio (or a coroutine driven outside any task): anyio's cancel scope.
             return anyio.fail_after(seconds)
