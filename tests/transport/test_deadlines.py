@@ -446,6 +446,8 @@ def test_one_deadlines_on_two_asyncio_loops_one_after_the_other() -> None:
         loop = asyncio.get_running_loop()
         with deadlines.within(30):  # leaves the timer set, 30 s ahead, on this loop
             assert await asyncio.sleep(0, "in time") == "in time"
+            assert deadlines._loop is loop  # the shared timer, not a fallback
+            assert len(deadlines._heap) == 1
         started = loop.time()
         with pytest.raises(TimeoutError), deadlines.within(0.05):
             await asyncio.sleep(5)
@@ -479,10 +481,13 @@ _LOOPS: dict[str, tuple[str, dict[str, Any]]] = {
 def test_one_deadlines_on_one_loop_after_another(first: str, second: str) -> None:
     deadlines = Deadlines()
 
-    async def exchange() -> None:
+    async def exchange(name: str) -> None:
         with anyio.fail_after(GUARD):
             with deadlines.within(30):
                 await anyio.lowlevel.checkpoint()
+                if name != "trio":  # the shared timer on this loop, not a fallback
+                    assert deadlines._loop is asyncio.get_running_loop()
+                    assert len(deadlines._heap) == 1
             started = anyio.current_time()
             with pytest.raises(TimeoutError), deadlines.within(0.05):
                 await anyio.sleep(5)
@@ -490,7 +495,7 @@ def test_one_deadlines_on_one_loop_after_another(first: str, second: str) -> Non
 
     for name in (first, second):
         backend, options = _LOOPS[name]
-        anyio.run(exchange, backend=backend, backend_options=options)
+        anyio.run(exchange, name, backend=backend, backend_options=options)
 
 
 # -- trio: anyio.fail_after ---------------------------------------------------------------------
