@@ -29,7 +29,8 @@ class Timeout:
     total: float = 30.0
 
     def __attrs_post_init__(self) -> None:
-        if self.connect <= 0 or self.total <= 0:
+        # Written so NaN fails too: ``nan <= 0`` is false, and a NaN deadline never comes.
+        if not (self.connect > 0 and self.total > 0):
             raise ValueError("timeouts must be positive")
 
 

@@ -14,6 +14,7 @@ cancellation). Other event loops (trio) use ``anyio.fail_after``.
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import itertools
 import sys
@@ -33,6 +34,7 @@ _ARMED, _DONE, _EXPIRED = 0, 1, 2
 _SLACK = 64
 #: How early the loop may run a timer (asyncio's own allowance), so an expired top is seen.
 _RESOLUTION = time.get_clock_info("monotonic").resolution
+_INFINITY = float("inf")
 
 
 class Deadlines:
@@ -50,7 +52,13 @@ class Deadlines:
         self._cancelled: type[BaseException] = BaseException  # asyncio's, once on a loop
 
     def within(self, seconds: float) -> AbstractContextManager[Any]:
-        """A block that raises ``TimeoutError`` when it runs longer than ``seconds``."""
+        """A block that raises ``TimeoutError`` when it runs longer than ``seconds`` (an
+        infinite one never does; NaN is refused: in the shared heap it would hold back every
+        deadline behind it, and uvloop refuses its timer)."""
+        if not seconds < _INFINITY:
+            if seconds != seconds:
+                raise ValueError("a deadline cannot be NaN seconds")
+            return contextlib.nullcontext()
         aio: Any = sys.modules.get("asyncio")
         loop = self._loop
         # The loop of the last request first: asking asyncio for the running loop costs a

@@ -554,3 +554,36 @@ async def test_many_concurrent_requests_on_any_loop(anyio_backend_name: str) -> 
     assert [results[index] for index in range(300)] == ["timed out", "done"] * 150
     if anyio_backend_name == "trio":
         assert deadlines._loop is None
+
+
+@asyncio_only
+async def test_a_nan_deadline_is_refused_and_the_others_still_fire() -> None:
+    # In the shared heap a NaN deadline would hold back every deadline behind it (asyncio),
+    # and uvloop refuses its timer after the entry is pushed (no deadline would fire again).
+    deadlines = Deadlines()
+    with pytest.raises(ValueError, match="NaN"):
+        deadlines.within(float("nan"))
+    async with asyncio.timeout(GUARD) as guard:
+        with pytest.raises(TimeoutError), deadlines.within(0.05):
+            await asyncio.sleep(5)
+    assert not guard.expired()
+
+
+@asyncio_only
+async def test_an_infinite_deadline_never_fires_and_holds_no_one_back() -> None:
+    deadlines = Deadlines()
+    with deadlines.within(float("inf")):
+        assert deadlines._heap == []
+        async with asyncio.timeout(GUARD) as guard:
+            with pytest.raises(TimeoutError), deadlines.within(0.05):
+                await asyncio.sleep(5)
+        assert not guard.expired()
+        assert await asyncio.sleep(0.01, "still running") == "still running"
+
+
+@pytest.mark.parametrize("field", ["connect", "total"])
+def test_a_nan_timeout_is_refused(field: str) -> None:
+    from ayolinx_async.transport import Timeout
+
+    with pytest.raises(ValueError, match="positive"):
+        Timeout(**{field: float("nan")})
