@@ -40,20 +40,26 @@ class ListenerDeadlines:
 
     async def run(self, listeners: Listeners, event: Any) -> bool:
         """Await ``listeners`` in order with ``event``; True if the timeout cancelled them."""
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            with anyio.move_on_after(self._timeout) as scope:
-                for listener in listeners:
-                    await listener(event)
-            return scope.cancelled_caught
+        # The loop of the last delivery first: its current task is a dict lookup, while asking
+        # asyncio for the running loop is a ``getpid`` system call on Python 3.11.
+        last = self._loop
+        task = None if last is None else asyncio.current_task(last)
+        if last is not None and task is not None:
+            loop = last
+        else:
+            running = asyncio._get_running_loop()
+            if running is None:
+                with anyio.move_on_after(self._timeout) as scope:
+                    for listener in listeners:
+                        await listener(event)
+                return scope.cancelled_caught
+            loop, task = running, asyncio.current_task(running)
+            if task is None:
+                raise RuntimeError("callback listeners must run inside a task")
         if not self._bounded:
             for listener in listeners:
                 await listener(event)
             return False
-        task = asyncio.current_task(loop)
-        if task is None:
-            raise RuntimeError("callback listeners must run inside a task")
         token = object()
         cancelling = task.cancelling()
         deadline = loop.time() + self._timeout
