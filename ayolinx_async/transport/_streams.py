@@ -2,8 +2,9 @@
 
 httpcore reaches asyncio through anyio: every read and write opens a cancel scope, a timeout
 scope and an exception-mapping context, about a fifth of the default transport's CPU per call
-(benchmarks/README.md). Here a read is ``StreamReader.read`` under ``asyncio.timeout`` and a write
-is ``write`` + ``drain``. Failures map to the httpcore exceptions anyio's backend raises, in the
+(benchmarks/README.md). Here a read is ``StreamReader.read`` under a deadline of the backend's
+shared timer (``_deadlines.Deadlines``) and a write is ``write`` + ``drain``, under a deadline
+only when ``drain`` may wait. Failures map to the httpcore exceptions anyio's backend raises, in the
 same cases, so the transport's "was it sent?" mapping is unchanged. On trio the pool keeps
 httpcore's own backend.
 """
@@ -19,7 +20,11 @@ from typing import Any
 
 import httpcore
 
+from ._deadlines import Deadlines
+
 __all__ = ["AsyncioBackend"]
+
+_INFINITY = float("inf")
 
 #: ``(level, option, value)`` as httpcore passes socket options.
 _SocketOption = (
@@ -30,13 +35,20 @@ _SocketOption = (
 class AsyncioStream(httpcore.AsyncNetworkStream):
     """One TCP (or TLS) connection as httpcore sees it."""
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    def __init__(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        deadlines: Deadlines | None = None,
+    ) -> None:
         self._reader = reader
         self._writer = writer
+        #: Shared by the backend's connections: one loop timer for all their reads.
+        self._deadlines = deadlines if deadlines is not None else Deadlines()
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         try:
-            async with asyncio.timeout(timeout):
+            with self._deadlines.within(_INFINITY if timeout is None else timeout):
                 return await self._reader.read(max_bytes)
         except TimeoutError:  # before OSError: TimeoutError is one
             raise httpcore.ReadTimeout("timed out reading the response") from None
@@ -46,12 +58,18 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
         if not buffer:
             return
+        writer = self._writer
         try:
-            async with asyncio.timeout(timeout):
-                if self._writer.is_closing():
-                    raise ConnectionResetError("connection closed")
-                self._writer.write(buffer)
-                await self._writer.drain()
+            if writer.is_closing():
+                raise ConnectionResetError("connection closed")
+            writer.write(buffer)
+            if not writer.transport.get_write_buffer_size():
+                # All taken by the socket (the usual request): ``drain`` cannot wait, so it
+                # needs no deadline (a loop timer per write cost ~4 µs of a call).
+                await writer.drain()
+            else:
+                with self._deadlines.within(_INFINITY if timeout is None else timeout):
+                    await writer.drain()
         except TimeoutError:
             raise httpcore.WriteTimeout("timed out sending the request") from None
         except OSError as exc:
@@ -113,6 +131,9 @@ _HAPPY_EYEBALLS: dict[str, Any] = {"happy_eyeballs_delay": 0.25}
 class AsyncioBackend(httpcore.AsyncNetworkBackend):
     """Opens :class:`AsyncioStream` connections (TCP_NODELAY is asyncio's default)."""
 
+    def __init__(self) -> None:
+        self._deadlines = Deadlines()
+
     async def connect_tcp(
         self,
         host: str,
@@ -138,7 +159,7 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
         sock = writer.get_extra_info("socket")
         for option in socket_options or ():
             sock.setsockopt(*option)
-        return AsyncioStream(reader, writer)
+        return AsyncioStream(reader, writer, self._deadlines)
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
