@@ -34,7 +34,8 @@ _ARMED, _DONE, _EXPIRED = 0, 1, 2
 _SLACK = 64
 #: How early the loop may run a timer (asyncio's own allowance), so an expired top is seen.
 _RESOLUTION = time.get_clock_info("monotonic").resolution
-_INFINITY = float("inf")
+#: Seconds past which a deadline never comes in practice (about 31 years): no timer is set.
+_FOREVER = 1e9
 
 
 class Deadlines:
@@ -53,12 +54,12 @@ class Deadlines:
 
     def within(self, seconds: float) -> AbstractContextManager[Any]:
         """A block that raises ``TimeoutError`` when it runs longer than ``seconds`` (an
-        infinite one never does; NaN is refused: in the shared heap it would hold back every
-        deadline behind it, and uvloop refuses its timer)."""
-        if not seconds < _INFINITY:
+        infinite or absurdly long one never does; NaN is refused: in the shared heap it would
+        hold back every deadline behind it, and uvloop refuses its timer)."""
+        if not seconds < _FOREVER:
             if seconds != seconds:
                 raise ValueError("a deadline cannot be NaN seconds")
-            return contextlib.nullcontext()
+            return contextlib.nullcontext()  # beyond any run (uvloop refuses such timers)
         aio: Any = sys.modules.get("asyncio")
         loop = self._loop
         # The loop of the last request first: asking asyncio for the running loop costs a
@@ -76,11 +77,13 @@ class Deadlines:
 
     def _push(self, expiry: _Expiry) -> None:
         when = expiry.when
-        heapq.heappush(self._heap, (when, next(self._count), expiry))
         if self._timer is None or when < self._when:
+            # The new timer first: if the loop refuses it, nothing here has changed.
+            timer = self._loop.call_at(when, self._fire)  # type: ignore[union-attr]
             if self._timer is not None:
                 self._timer.cancel()
-            self._arm(when)
+            self._timer, self._when = timer, when
+        heapq.heappush(self._heap, (when, next(self._count), expiry))
 
     def _ended(self) -> None:
         """A request ended in time: drop the ended ones from the top, and compact if needed."""

@@ -587,3 +587,39 @@ def test_a_nan_timeout_is_refused(field: str) -> None:
 
     with pytest.raises(ValueError, match="positive"):
         Timeout(**{field: float("nan")})
+
+
+@asyncio_only
+@pytest.mark.parametrize("seconds", [1e9, 1e300])
+async def test_an_absurdly_long_deadline_takes_no_timer(seconds: float) -> None:
+    # uvloop refuses a timer that far ahead; such a deadline never comes anyway.
+    deadlines = Deadlines()
+    with deadlines.within(seconds):
+        assert deadlines._heap == []
+        async with asyncio.timeout(GUARD) as guard:
+            with pytest.raises(TimeoutError), deadlines.within(0.05):
+                await asyncio.sleep(5)
+        assert not guard.expired()
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_a_timer_the_loop_refuses_leaves_the_others_working(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    deadlines = Deadlines()
+    loop = asyncio.get_running_loop()
+    with deadlines.within(30):  # the timer is set, 30 s ahead
+        call_at = loop.call_at
+
+        def refuse(when: float, callback: Any, *args: Any) -> asyncio.TimerHandle:
+            raise OverflowError("refused")
+
+        monkeypatch.setattr(loop, "call_at", refuse)
+        with pytest.raises(OverflowError):
+            deadlines.within(0.01).__enter__()
+        monkeypatch.setattr(loop, "call_at", call_at)
+        assert len(deadlines._heap) == 1  # the refused one was never queued
+        async with asyncio.timeout(GUARD) as guard:
+            with pytest.raises(TimeoutError), deadlines.within(0.05):
+                await asyncio.sleep(5)
+        assert not guard.expired()
