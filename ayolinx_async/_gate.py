@@ -21,8 +21,6 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import anyio
 
-from .transport._base import deadline
-
 if TYPE_CHECKING:
     import asyncio
 
@@ -165,7 +163,7 @@ class Gate:
         """Wait at most ``seconds`` for a slot (any event loop): ``False`` when none came."""
         if not on_asyncio():
             try:
-                async with deadline(seconds):
+                with anyio.fail_after(seconds):
                     await self.semaphore.acquire()
             except TimeoutError:
                 return False

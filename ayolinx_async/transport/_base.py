@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import AbstractAsyncContextManager
 from types import ModuleType
 from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
-import anyio
 import attrs
 
 __all__ = ["HttpRequest", "HttpResponse", "Timeout", "Transport"]
@@ -112,29 +110,3 @@ def running_asyncio() -> ModuleType | None:
         return asyncio if asyncio.current_task() is not None else None
     except RuntimeError:
         return None
-
-
-def deadline(seconds: float) -> AbstractAsyncContextManager[object]:
-    """``async with deadline(s):`` raises ``TimeoutError`` after ``s`` seconds: asyncio's own
-    ``timeout`` on asyncio (a third of anyio's cancel scope), ``anyio.fail_after`` on trio."""
-    asyncio = running_asyncio()
-    if asyncio is not None:
-        timeout: AbstractAsyncContextManager[object] = asyncio.timeout(seconds)
-        return timeout
-    return _AnyioDeadline(seconds)
-
-
-class _AnyioDeadline:
-    """``anyio.fail_after`` (a plain context manager) used as an async one."""
-
-    __slots__ = ("_scope", "_seconds")
-
-    def __init__(self, seconds: float) -> None:
-        self._seconds = seconds
-
-    async def __aenter__(self) -> object:
-        self._scope = anyio.fail_after(self._seconds)
-        return self._scope.__enter__()
-
-    async def __aexit__(self, *exc_info: Any) -> bool | None:
-        return self._scope.__exit__(*exc_info)

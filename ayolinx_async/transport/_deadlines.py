@@ -52,10 +52,12 @@ class Deadlines:
         self._when = 0.0  # when the timer is set for
         self._cancelled: type[BaseException] = BaseException  # asyncio's, once on a loop
 
-    def within(self, seconds: float) -> AbstractContextManager[Any]:
-        """A block that raises ``TimeoutError`` when it runs longer than ``seconds`` (an
-        infinite or absurdly long one never does; NaN is refused: in the shared heap it would
-        hold back every deadline behind it, and uvloop refuses its timer)."""
+    def within(self, seconds: float | None) -> AbstractContextManager[Any]:
+        """A block that raises ``TimeoutError`` when it runs longer than ``seconds`` (``None``,
+        an infinite or an absurdly long one never does; NaN is refused: in the shared heap it
+        would hold back every deadline behind it, and uvloop refuses its timer)."""
+        if seconds is None:
+            return contextlib.nullcontext()
         if not seconds < _FOREVER:
             if seconds != seconds:
                 raise ValueError("a deadline cannot be NaN seconds")
@@ -78,11 +80,7 @@ class Deadlines:
     def _push(self, expiry: _Expiry) -> None:
         when = expiry.when
         if self._timer is None or when < self._when:
-            # The new timer first: if the loop refuses it, nothing here has changed.
-            timer = self._loop.call_at(when, self._fire)  # type: ignore[union-attr]
-            if self._timer is not None:
-                self._timer.cancel()
-            self._timer, self._when = timer, when
+            self._arm(when)
         heapq.heappush(self._heap, (when, next(self._count), expiry))
 
     def _ended(self) -> None:
@@ -98,9 +96,13 @@ class Deadlines:
             self._dead = 0
 
     def _arm(self, when: float) -> None:
+        """Set the timer for ``when``. The new timer first: if the loop refuses it, nothing
+        here has changed."""
         assert self._loop is not None
-        self._when = when
-        self._timer = self._loop.call_at(when, self._fire)
+        timer = self._loop.call_at(when, self._fire)
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer, self._when = timer, when
 
     def _fire(self) -> None:
         """The timer: cancel every request whose deadline passed, then set it for the next."""

@@ -24,8 +24,6 @@ from ._deadlines import Deadlines
 
 __all__ = ["AsyncioBackend"]
 
-_INFINITY = float("inf")
-
 #: ``(level, option, value)`` as httpcore passes socket options.
 _SocketOption = (
     tuple[int, int, int] | tuple[int, int, bytes | bytearray] | tuple[int, int, None, int]
@@ -48,7 +46,7 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         try:
-            with self._deadlines.within(_INFINITY if timeout is None else timeout):
+            with self._deadlines.within(timeout):
                 return await self._reader.read(max_bytes)
         except TimeoutError:  # before OSError: TimeoutError is one
             raise httpcore.ReadTimeout("timed out reading the response") from None
@@ -68,7 +66,7 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
                 # needs no deadline (a loop timer per write cost ~4 µs of a call).
                 await writer.drain()
             else:
-                with self._deadlines.within(_INFINITY if timeout is None else timeout):
+                with self._deadlines.within(timeout):
                     await writer.drain()
         except TimeoutError:
             raise httpcore.WriteTimeout("timed out sending the request") from None

@@ -590,9 +590,9 @@ def test_a_nan_timeout_is_refused(field: str) -> None:
 
 
 @asyncio_only
-@pytest.mark.parametrize("seconds", [1e9, 1e300])
-async def test_an_absurdly_long_deadline_takes_no_timer(seconds: float) -> None:
-    # uvloop refuses a timer that far ahead; such a deadline never comes anyway.
+@pytest.mark.parametrize("seconds", [1e9, 1e300, None])
+async def test_an_absurdly_long_deadline_takes_no_timer(seconds: float | None) -> None:
+    # uvloop refuses a timer that far ahead; such a deadline never comes anyway (None: none).
     deadlines = Deadlines()
     with deadlines.within(seconds):
         assert deadlines._heap == []
