@@ -131,6 +131,8 @@ def instance_field(kind: type, *, optional: bool = False) -> _Validator:
 
 def to_channel(value: Channel | str) -> Channel:
     """attrs converter for ``channel``: any non-blank code, known or not (open enum)."""
+    if type(value) is Channel and value._name_ != "UNKNOWN":
+        return value  # a member, e.g. the default: hashing it would call Enum's __hash__
     if isinstance(value, str):
         known = Channel.known(value)
         if known is not None:

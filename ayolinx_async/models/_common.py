@@ -8,7 +8,7 @@ names other modules import from here are re-exported.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any, Self
@@ -19,7 +19,7 @@ from .._errors import ResponseCode
 from .._response import APIResponse
 from ._checks import UrlParam
 from ._enums import Channel, TransactionStatus, UrlParamType, ValidUpToFormat
-from ._fields import known_names, read_wire, wire
+from ._fields import compile_function, known_names, read_wire, reader_fields, reader_lines, wire
 from ._money import Amount, AmountInput, parse_amount, to_amount
 from ._parsers import parse_channel, parse_mapping, parse_status, parse_str
 from ._times import format_jakarta, parse_time
@@ -89,6 +89,14 @@ class ResponseModel:
     def from_response(cls, api: APIResponse) -> Self:
         """Build the typed answer from a decoded response: each declared wire field is parsed,
         the top-level fields no field names go to ``extra``."""
+        build = _BUILDERS.get(cls)
+        if build is None:
+            build = _BUILDERS[cls] = _compile_builder(cls)
+        return build(api)  # type: ignore[no-any-return]
+
+    @classmethod
+    def _read_general(cls, api: APIResponse) -> Self:
+        """:meth:`from_response` for a body that is not a plain dict (a test's mapping)."""
         body = api.body
         values = read_wire(cls, body)
         values["response_code"] = api.response_code
@@ -96,6 +104,37 @@ class ResponseModel:
         values["response"] = api
         values["extra"] = unknown_fields(body, known_names(cls))
         return cls(**values)
+
+
+_BUILDERS: dict[type, Callable[[APIResponse], Any]] = {}
+_ENVELOPE = frozenset({"response_code", "response_message", "extra", "response"})
+
+
+def _compile_builder(cls: type[ResponseModel]) -> Callable[[APIResponse], Any]:
+    """Per class, once: :meth:`ResponseModel.from_response` for a decoded JSON object as one
+    function that reads, parses and calls the constructor (every typed call pays for it)."""
+    lines, namespace, values = reader_lines(reader_fields(cls))
+    namespace.update(
+        cls=cls,
+        general=cls._read_general,
+        known=_with_envelope(known_names(cls)),
+        EMPTY=_EMPTY,
+        MappingProxyType=MappingProxyType,
+    )
+    # The envelope's own arguments win over a wire field of the same name, as they always did.
+    arguments = "".join(f", {name}={value}" for name, value in values if name not in _ENVELOPE)
+    source = [
+        "def build(api):",
+        "    body = api.body",
+        "    if type(body) is not dict:",
+        "        return general(api)",
+        *lines,
+        "    extra = EMPTY if body.keys() <= known else MappingProxyType("
+        "{key: value for key, value in body.items() if key not in known})",
+        "    return cls(response_code=api.response_code, response_message=api.response_message,"
+        f" extra=extra, response=api{arguments})",
+    ]
+    return compile_function(source, namespace)
 
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})

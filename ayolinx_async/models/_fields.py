@@ -10,7 +10,8 @@ Fields are rendered in declaration order, so the declaration is also the wire or
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from types import MappingProxyType
+from typing import Any, TypeVar
 
 import attrs
 
@@ -28,6 +29,7 @@ __all__ = [
 
 #: Reads one received value; total, or raises :class:`Unreadable` for a strict field.
 Parse = Callable[[Any], Any]
+_P = TypeVar("_P", bound=Parse)
 #: ``(model, attribute, value)`` like an attrs validator; ``None`` means "not sent".
 Render = Callable[[Any, "attrs.Attribute[Any]", Any], Any]
 
@@ -119,12 +121,15 @@ def render_wire(model: object) -> dict[str, Any]:
 _RENDERERS: dict[type, Callable[[Any], dict[str, Any]]] = {}
 #: Rendered values that are never a mapping (skips the ABC check for them).
 _SCALARS = frozenset({str, int, float, bool, list})
+#: Rendered values that are always a mapping: ``isinstance(proxy, Mapping)`` is not cached
+#: by the ABC machinery for ``mappingproxy`` (about 0.2 µs each time).
+_MAPPINGS = frozenset({dict, MappingProxyType})
 
 
 def _compile_renderer(specs: _Specs) -> Callable[[Any], dict[str, Any]]:
     """Per class, once: :func:`render_wire` as straight-line code. A mapping rendered under a
     key that nested fields also fill is merged after them; a mapping is sent as a plain dict."""
-    namespace: dict[str, Any] = {"Mapping": Mapping, "_SCALARS": _SCALARS}
+    namespace: dict[str, Any] = {"Mapping": Mapping, "_SCALARS": _SCALARS, "_MAPPINGS": _MAPPINGS}
     lines = ["def render(model):", "    body = {}", "    nested = {}"]
     for index, (attribute, spec) in enumerate(specs):
         namespace[f"r{index}"], namespace[f"a{index}"] = spec.render, attribute
@@ -139,13 +144,15 @@ def _compile_renderer(specs: _Specs) -> Callable[[Any], dict[str, Any]]:
             continue
         lines += [
             "    if v is not None:",
-            "        if type(v) in _SCALARS or (type(v) is not dict"
-            " and not isinstance(v, Mapping)):",
+            "        if type(v) in _SCALARS:",
             f"            body[{head!r}] = v",
-            f"        else: body[{head!r}] = {{**nested.pop({head!r}, {{}}), **v}}",
+            "        elif type(v) in _MAPPINGS or isinstance(v, Mapping):",
+            f"            body[{head!r}] = {{**nested.pop({head!r}, {{}}), **v}}",
+            "        else:",
+            f"            body[{head!r}] = v",
         ]
     lines += ["    body.update(nested)", "    return body"]
-    return _function(lines, namespace)
+    return compile_function(lines, namespace)
 
 
 def read_wire(cls: type, body: Mapping[str, Any]) -> dict[str, Any]:
@@ -154,7 +161,7 @@ def read_wire(cls: type, body: Mapping[str, Any]) -> dict[str, Any]:
     if type(body) is dict:
         return _compiled_reader(cls)(body)
     values: dict[str, Any] = {}
-    for name, parse, paths, none_is_none in _reader_general(cls):
+    for name, parse, paths, none_is_none in reader_fields(cls):
         values[name] = _first(body, parse, paths, none_is_none)
     return values
 
@@ -186,7 +193,7 @@ _GENERAL: dict[type, _General] = {}
 _COMPILED: dict[type, Callable[[dict[str, Any]], dict[str, Any]]] = {}
 
 
-def _reader_general(cls: type) -> _General:
+def reader_fields(cls: type) -> _General:
     """Every wire field of ``cls`` as paths to try, with its parser and whether that parser
     maps a missing value to ``None`` (then a missing value skips the call: most optional
     fields of a response or callback are absent)."""
@@ -204,27 +211,40 @@ def _compiled_reader(cls: type) -> Callable[[dict[str, Any]], dict[str, Any]]:
     way attrs writes ``__init__``), since every typed response and callback pays for it."""
     reader = _COMPILED.get(cls)
     if reader is None:
-        reader = _COMPILED[cls] = _compile(_reader_general(cls))
+        reader = _COMPILED[cls] = _compile(reader_fields(cls))
     return reader
 
 
 def _compile(fields: _General) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    """Straight-line source for ``fields``: a key is read with ``get``, each nested object once
-    (``additionalInfo``), and a field with several paths tries them in turn like
-    :func:`_first`."""
+    """:func:`read_wire` for ``fields`` as one function returning the constructor arguments."""
+    lines, namespace, values = reader_lines(fields)
+    pairs = ", ".join(f"{name!r}: {value}" for name, value in values)
+    return compile_function(["def read(body):", *lines, "    return {" + pairs + "}"], namespace)
+
+
+def reader_lines(
+    fields: _General,
+) -> tuple[list[str], dict[str, Any], list[tuple[str, str]]]:
+    """Straight-line source reading ``fields`` from a dict named ``body`` into local variables:
+    the lines (indented for a function body), their globals, and ``(field, variable)`` pairs.
+
+    A key is read with ``get``, each nested object once (``additionalInfo``), and a field with
+    several paths tries them in turn like :func:`_first`. A parser registered with
+    :func:`exact_strings` answers the usual string from its table (or as itself) without a call.
+    """
     namespace: dict[str, Any] = {"Unreadable": Unreadable, "_lookup": _lookup}
-    lines = ["def read(body):", "    get = body.get"]
+    lines = ["    get = body.get"]
     heads: dict[str, str] = {}
     for _, _, paths, _ in fields:
         for path in paths:
             if len(path) == 2 and path[0] not in heads:
                 heads[path[0]] = f"n{len(heads)}"
                 lines.append(f"    {heads[path[0]]} = get({path[0]!r})")
-    names = []
+    values = []
     for index, (name, parse, paths, none_is_none) in enumerate(fields):
         namespace[f"p{index}"] = parse
         value = f"v{index}"
-        names.append(f"{name!r}: {value}")
+        values.append((name, value))
         indent = "    "
         for tried, path in enumerate(paths):
             namespace[f"path{index}_{tried}"] = path
@@ -241,19 +261,52 @@ def _compile(fields: _General) -> Callable[[dict[str, Any]], dict[str, Any]]:
                 )
             else:
                 lines.append(f"{indent}raw = _lookup(body, path{index}_{tried})")
+            call = f"p{index}(raw)"
+            if none_is_none:
+                call = f"None if raw is None else {call}"
+            if parse in _EXACT:
+                table = _EXACT[parse]
+                if table is None:
+                    call = f"raw if type(raw) is str else ({call})"
+                else:
+                    namespace[f"t{index}"] = table()
+                    lines.append(
+                        f"{indent}{value} = t{index}.get(raw) if type(raw) is str else None"
+                    )
+                    lines.append(f"{indent}if {value} is None:")
+                    indent += "    "
             lines.append(f"{indent}try:")
-            skip = "None if raw is None else " if none_is_none else ""
-            lines.append(f"{indent}    {value} = {skip}p{index}(raw)")
+            lines.append(f"{indent}    {value} = {call}")
             lines.append(f"{indent}except Unreadable as exc:")
             lines.append(
                 f"{indent}    raise Unreadable(exc.reason, suffix=exc.suffix,"
                 f" field={'.'.join(path)!r}) from None"
             )
-    lines.append("    return {" + ", ".join(names) + "}")
-    return _function(lines, namespace)
+            if parse in _EXACT and _EXACT[parse] is not None:
+                indent = indent[:-4]
+    return lines, namespace, values
 
 
-def _function(lines: list[str], namespace: dict[str, Any]) -> Callable[..., dict[str, Any]]:
+#: Parsers with answers known for exact strings: the table (built on first compile), or
+#: ``None`` when a string is its own answer. Filled by :func:`exact_strings`.
+_EXACT: dict[Parse, Callable[[], Mapping[str, Any]] | None] = {}
+
+
+def exact_strings(
+    table: Callable[[], Mapping[str, Any]] | None = None,
+) -> Callable[[_P], _P]:
+    """Declare that a parser returns ``table()[text]`` for a string in the table (``None``:
+    returns any string unchanged), so compiled readers answer it without calling the parser.
+    The parser must agree; the tests hold each one to it."""
+
+    def register(parse: _P) -> _P:
+        _EXACT[parse] = table
+        return parse
+
+    return register
+
+
+def compile_function(lines: list[str], namespace: dict[str, Any]) -> Callable[..., Any]:
     """The one function ``lines`` define, compiled with ``namespace`` as its globals."""
     exec(compile("\n".join(lines), "<ayolinx wire fields>", "exec"), namespace)  # noqa: S102
     name = lines[0].removeprefix("def ").partition("(")[0]

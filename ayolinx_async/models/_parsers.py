@@ -10,10 +10,12 @@ from types import MappingProxyType
 from typing import Any
 
 from ._enums import Channel, TransactionStatus
+from ._fields import exact_strings
 
 __all__ = ["parse_channel", "parse_mapping", "parse_status", "parse_str"]
 
 
+@exact_strings()
 def parse_str(value: object) -> str | None:
     """A string field as sent (finite numbers are turned into text; anything else, and
     non-finite or absurdly long numbers, are ``None``)."""
@@ -38,6 +40,7 @@ def parse_mapping(value: object) -> Mapping[str, Any]:
     return MappingProxyType({})
 
 
+@exact_strings(lambda: {status.value: status for status in TransactionStatus})
 def parse_status(value: object) -> TransactionStatus | None:
     """``latestTransactionStatus`` as an open enum; numbers are zero-padded (``0`` → ``"00"``);
     other types are ``None``."""
@@ -54,6 +57,7 @@ def parse_status(value: object) -> TransactionStatus | None:
     return TransactionStatus(value.strip())
 
 
+@exact_strings(lambda: {channel.value: channel for channel in Channel})
 def parse_channel(value: object) -> Channel | None:
     """A channel code as an open enum; ``None`` when absent or blank."""
     if type(value) is str:

@@ -41,6 +41,16 @@ def parse_time(value: object) -> datetime | None:
     stays in the model's ``raw`` body.
     """
     if type(value) is str:
+        if len(value) == 25 and value[19] in "+-" and value[10] == "T":
+            # The shape Ayolinx sends (``2024-09-18T13:40:00+07:00``), parsed directly (the C
+            # parser takes ASCII digits only); any surprise takes the careful path below.
+            try:
+                parsed = datetime.fromisoformat(value)
+            except (ValueError, OverflowError):
+                pass
+            else:
+                if parsed.tzinfo is not None:
+                    return parsed
         return _text_time(value)
     if value is None or isinstance(value, bool):
         return None
