@@ -11,8 +11,8 @@ from typing import Any
 
 from .._errors import CallbackRejected
 from ..models._enums import TransactionStatus
-from ..models._fields import Unreadable, read_wire
-from ..models._money import Amount
+from ..models._fields import Unreadable, exact_strings, read_wire
+from ..models._money import Amount, plain_idr
 from ..models._parsers import parse_status, parse_str
 
 __all__ = [
@@ -42,6 +42,7 @@ def identifier(value: object) -> str | None:
     return text
 
 
+@exact_strings(lambda: {status.value: status for status in TransactionStatus})
 def event_status(value: object) -> TransactionStatus | None:
     """``latestTransactionStatus`` read as in responses (numbers zero-padded), printable only."""
     if type(value) is str:
@@ -77,7 +78,8 @@ def paid_amount(data: object) -> Amount | None:
         # Every callback's amount: read here directly, as the general path would (issue 15).
         text = data.get("value")
         if type(text) is str and data.get("currency") == "IDR" and _PLAIN_PAID.fullmatch(text):
-            return Amount(value=Decimal(text), currency="IDR")
+            # Shared with responses: an Amount is immutable, and callbacks repeat price points.
+            return plain_idr(text) or Amount(value=Decimal(text), currency="IDR")
     return _paid_amount(data)
 
 

@@ -20,6 +20,7 @@ __all__ = [
     "coerce_amount",
     "parse_amount",
     "parse_currency",
+    "plain_idr",
     "render_amount",
     "to_amount",
     "to_request_amount",
@@ -281,7 +282,7 @@ class Amount:
             # every typed response and callback has one.
             text = data.get("value")
             if type(text) is str and data.get("currency") == "IDR" and cls is Amount:
-                plain = _plain_idr(text)
+                plain = plain_idr(text)
                 if plain is not None:
                     return plain
         if not isinstance(data, Mapping):
@@ -294,7 +295,7 @@ class Amount:
 
 
 @functools.lru_cache(maxsize=1024)
-def _plain_idr(text: str) -> Amount | None:
+def plain_idr(text: str) -> Amount | None:
     """A plain rupiah wire value as an :class:`Amount`, or ``None``. Shared (an ``Amount`` is
     immutable): responses and callbacks repeat a few price points, and the regex, ``Decimal``
     and frozen ``__init__`` cost a fifth of reading a typed response (issue 15)."""

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 import ayolinx_async.models as models
 from ayolinx_async import ResponseCode
 from ayolinx_async._response import APIResponse
+from ayolinx_async.callbacks._event_fields import event_status
 from ayolinx_async.models import Amount, Channel, ResponseModel, TransactionStatus, parse_time
 from ayolinx_async.models._fields import _EXACT, _specs, known_names
 from ayolinx_async.models._parsers import parse_channel, parse_status, parse_str
@@ -175,7 +176,7 @@ def test_a_subclass_override_of_from_response_still_runs() -> None:
         models.QrisGenerateResponse.from_response(api_for({"responseCode": "2004700"}))
 
 
-@pytest.mark.parametrize("parse", [parse_str, parse_status, parse_channel])
+@pytest.mark.parametrize("parse", [parse_str, parse_status, parse_channel, event_status])
 def test_registered_shortcuts_agree_with_their_parsers(parse: Any) -> None:
     """A compiled reader answers a string from the table (or as itself) without calling the
     parser: every entry must be exactly what the parser returns."""
