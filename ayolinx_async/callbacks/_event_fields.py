@@ -5,19 +5,27 @@ by the same parsers the response models use."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, NoReturn
 
 from .._errors import CallbackRejected
 from ..models._enums import TransactionStatus
-from ..models._fields import Unreadable, exact_strings, read_wire
+from ..models._fields import (
+    Unreadable,
+    compile_function,
+    exact_strings,
+    read_wire,
+    reader_fields,
+    reader_lines,
+)
 from ..models._money import Amount, plain_idr
 from ..models._parsers import parse_status, parse_str
 
 __all__ = [
     "Required",
     "as_dict",
+    "event_builder",
     "event_status",
     "identifier",
     "mandatory",
@@ -143,11 +151,7 @@ def read_event_fields(cls: type, body: Mapping[str, Any], required: Required) ->
     try:
         values = read_wire(cls, body)
     except Exception as exc:
-        for group in required:
-            mandatory(body, *(name for _, name in group))
-        if isinstance(exc, Unreadable):
-            raise _bad_field(f"{exc.field}{exc.suffix}", exc.reason) from None
-        raise
+        _refuse(body, required, exc)
     for group in required:
         for attribute, _ in group:
             if values[attribute] is not None:
@@ -155,3 +159,53 @@ def read_event_fields(cls: type, body: Mapping[str, Any], required: Required) ->
         else:
             mandatory(body, *(name for _, name in group))  # all absent: its 400xx02
     return values
+
+
+def _refuse(body: Mapping[str, Any], required: Required, exc: Exception) -> NoReturn:
+    """A read that failed: a missing mandatory group's 400xx02 first, else the strict field's
+    400xx01 (anything else is re-raised)."""
+    for group in required:
+        mandatory(body, *(name for _, name in group))
+    if isinstance(exc, Unreadable):
+        raise _bad_field(f"{exc.field}{exc.suffix}", exc.reason) from None
+    raise exc
+
+
+#: ``build(body, raw, path, timestamp, kept)``: an event from a decoded JSON object.
+EventBuilder = Callable[[dict[str, Any], bytes, str, str, Mapping[str, Any]], Any]
+_BUILDERS: dict[tuple[type, Required], EventBuilder] = {}
+_ENVELOPE = frozenset({"extra", "body", "raw", "path", "timestamp"})
+
+
+def event_builder(cls: type, required: Required, known_keys: frozenset[str]) -> EventBuilder:
+    """Per event class and mandatory groups, once: :func:`read_event_fields` and the event's
+    constructor as one function (every callback pays for it): the fields read into locals,
+    the groups checked from them in order, ``extra`` (top-level keys outside ``known_keys``)
+    and the envelope passed straight to ``cls``. ``kept`` is the body the event keeps."""
+    build = _BUILDERS.get((cls, required))
+    if build is None:
+        lines, namespace, values = reader_lines(reader_fields(cls))
+        namespace.update(
+            cls=cls, required=required, known_keys=known_keys, refuse=_refuse, mandatory=mandatory
+        )
+        names = dict(values)
+        checks = []
+        for group in required:
+            absent = " and ".join(f"{names[attribute]} is None" for attribute, _ in group)
+            wire_names = ", ".join(repr(name) for _, name in group)
+            checks.append(f"    if {absent}:\n        mandatory(body, {wire_names})")
+        # The envelope's arguments win over a wire field of the same name, as in ``_parse``.
+        arguments = "".join(f"{name}={value}, " for name, value in values if name not in _ENVELOPE)
+        source = [
+            # Parameter names the reader's locals (``raw``, ``get``, ``v0`` …) cannot shadow.
+            "def build(body, raw_, path_, timestamp_, kept_):",
+            "    try:",
+            *("    " + line for line in lines),
+            "    except Exception as exc:",
+            "        refuse(body, required, exc)",
+            *checks,
+            f"    return cls({arguments}extra={{key: value for key, value in body.items()"
+            " if key not in known_keys}, body=kept_, raw=raw_, path=path_, timestamp=timestamp_)",
+        ]
+        build = _BUILDERS[(cls, required)] = compile_function(source, namespace)
+    return build

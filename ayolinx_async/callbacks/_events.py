@@ -25,6 +25,7 @@ from ..models._times import parse_time
 from ._event_fields import (
     Required,
     as_dict,
+    event_builder,
     event_status,
     identifier,
     optional_amount,
@@ -112,6 +113,10 @@ class _Envelope:
         :func:`read_event_fields`), the ``known`` values and the envelope; top-level fields
         no field (nor ``_also_read``) covers go to ``extra``. ``owned``: ``body`` was decoded
         for this event alone, so the event keeps it instead of a copy."""
+        if type(body) is dict and not known:
+            # The usual event: read and built by one compiled function (issue 15).
+            build = event_builder(cls, required, cls._known_keys)
+            return build(body, raw, path, timestamp, body if owned else dict(body))  # type: ignore[no-any-return]
         # One keyword dict, filled in place: the fields read are a fresh dict of our own, and
         # merging several ** arguments would copy it again (issue 15).
         fields = read_event_fields(cls, body, required)
