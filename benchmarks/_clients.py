@@ -367,6 +367,12 @@ def requests_rate(key: rsa.RSAPrivateKey, url: str, threads: int, duration: floa
 
 async def drive(op: Op, concurrency: int, duration: float) -> float:
     """Calls/s with ``concurrency`` coroutines looping on ``op`` for ``duration`` seconds."""
+    return (await drive_measured(op, concurrency, duration))[0]
+
+
+async def drive_measured(op: Op, concurrency: int, duration: float) -> tuple[float, float]:
+    """:func:`drive`, also returning the client thread's CPU microseconds per call (the client
+    has its own core: time another process took from it, or the server's pace, is not in it)."""
     done = 0
     deadline = time.perf_counter() + duration
 
@@ -376,9 +382,10 @@ async def drive(op: Op, concurrency: int, duration: float) -> float:
             await op()
             done += 1
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.thread_time()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return done / (time.perf_counter() - started)
+    cpu_per_call = (time.thread_time() - cpu) / max(done, 1) * 1e6
+    return done / (time.perf_counter() - started), cpu_per_call
 
 
 async def burst(op: Op, calls: int, limit_seconds: float) -> float:

@@ -27,6 +27,7 @@ from ._clients import (
     counting_server,
     credentials,
     drive,
+    drive_measured,
     new_key,
     request_op,
     requests_rate,
@@ -91,21 +92,23 @@ async def _run(rounds: int, duration: float) -> list[Report]:
             "SDK aiohttp request": request_op(sdk_aiohttp),
         }
         samples: dict[tuple[str, int], list[float]] = {}
+        cpu: dict[tuple[str, int], list[float]] = {}
         for level in LEVELS:
             for op in variants.values():
                 await drive(op, level, min(duration, 0.2))  # open this level's connections
             for index in range(rounds):
                 names = list(variants) if index % 2 == 0 else list(variants)[::-1]
                 for name in names:
-                    rate = await drive(variants[name], level, duration)
+                    rate, per_call = await drive_measured(variants[name], level, duration)
                     samples.setdefault((name, level), []).append(rate)
+                    cpu.setdefault((name, level), []).append(per_call)
         peer = await _requests_peer(key, url, default, rounds, duration)
         pools = await _pool_sizes(key, url, rounds, duration)
         for client in (sdk_httpx, sdk_aiohttp, default):
             await close_sdk(client)
         for floor in (bare_httpx, bare_httpcore, bare_aiohttp, raw):
             await floor.aclose()
-    return [_table(samples, rounds, duration, notes), peer, pools]
+    return [_table(samples, rounds, duration, notes), _cpu_table(cpu), peer, pools]
 
 
 def _table(
@@ -143,6 +146,42 @@ def _table(
                     Check(f"{a} / {b} @ c={level}", statistics.median(values), ">=", FLOOR_GOAL)
                 )
         row.append(statistics.median(samples[("raw asyncio", level)]))
+        report.rows.append(row)
+    return report
+
+
+def _cpu_table(cpu: dict[tuple[str, int], list[float]]) -> Report:
+    """The same rounds read as client CPU per call (information, no goal): steadier than
+    calls/s on a shared machine, since neither the server nor a neighbour's load is in it."""
+    pairs = [
+        ("SDK httpx typed", "bare httpcore pool"),
+        ("SDK httpx request", "bare httpcore pool"),
+        ("SDK aiohttp typed", "bare aiohttp"),
+        ("SDK aiohttp request", "bare aiohttp"),
+    ]
+    report = Report(
+        title="Throughput rounds read as client CPU per call",
+        setup=(
+            "The rounds above, each variant's client thread CPU time per call (the client"
+            " process has core 1 to itself). Cells: median per-round ratio floor CPU / SDK CPU"
+            " [min-max] (1 = as cheap as the floor; same sense as the calls/s ratios); last"
+            " columns: median microseconds per call."
+        ),
+        columns=[
+            "c",
+            *(f"{b} / {a} CPU" for a, b in pairs),
+            "bare aiohttp us",
+            "SDK aiohttp typed us",
+            "bare httpcore us",
+            "SDK httpx typed us",
+        ],
+    )
+    for level in LEVELS:
+        row: list[object] = [level]
+        for a, b in pairs:
+            row.append(ratio_cell(ratios(cpu[(b, level)], cpu[(a, level)])))
+        for name in ("bare aiohttp", "SDK aiohttp typed", "bare httpcore pool", "SDK httpx typed"):
+            row.append(statistics.median(cpu[(name, level)]))
         report.rows.append(row)
     return report
 
