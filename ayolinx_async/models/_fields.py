@@ -231,6 +231,8 @@ def reader_lines(
     A key is read with ``get``, each nested object once (``additionalInfo``), and a field with
     several paths tries them in turn like :func:`_first`. A parser registered with
     :func:`exact_strings` answers the usual string from its table (or as itself) without a call.
+    The lines assign the locals ``get``, ``raw``, ``exc``, ``n0``… and ``v0``…: a function built
+    around them names its own parameters otherwise.
     """
     namespace: dict[str, Any] = {"Unreadable": Unreadable, "_lookup": _lookup}
     lines = ["    get = body.get"]
