@@ -180,7 +180,7 @@ def run(quick: bool = False) -> list[Report]:
     calls = 2_000 if quick else CALLS
     growth_calls = 20_000 if quick else GROWTH_CALLS
     # Three rounds: one burst pair reads anywhere in 0.93-1.17 cold/warm on this machine
-    # (the same code, eight runs), so a ratio is the median of per-run ratios.
+    # (eight runs, four each of two nearby commits), so a ratio is the median of per-run ratios.
     rounds = 1 if quick else 3
     results: dict[str, list[dict[str, float]]] = {name: [] for name in VARIANTS}
     started = time.perf_counter()
