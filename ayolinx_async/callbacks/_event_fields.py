@@ -15,6 +15,7 @@ from ..models._fields import (
     Unreadable,
     compile_function,
     exact_strings,
+    keyword_arguments,
     read_wire,
     reader_fields,
     reader_lines,
@@ -194,8 +195,7 @@ def event_builder(cls: type, required: Required, known_keys: frozenset[str]) -> 
             absent = " and ".join(f"{names[attribute]} is None" for attribute, _ in group)
             wire_names = ", ".join(repr(name) for _, name in group)
             checks.append(f"    if {absent}:\n        mandatory(body, {wire_names})")
-        # The envelope's arguments win over a wire field of the same name, as in ``_parse``.
-        arguments = "".join(f"{name}={value}, " for name, value in values if name not in _ENVELOPE)
+        arguments = keyword_arguments(values, _ENVELOPE)
         source = [
             # Parameter names the reader's locals (``raw``, ``get``, ``v0`` …) cannot shadow.
             "def build(body, raw_, path_, timestamp_, kept_):",
@@ -204,8 +204,9 @@ def event_builder(cls: type, required: Required, known_keys: frozenset[str]) -> 
             "    except Exception as exc:",
             "        refuse(body, required, exc)",
             *checks,
-            f"    return cls({arguments}extra={{key: value for key, value in body.items()"
-            " if key not in known_keys}, body=kept_, raw=raw_, path=path_, timestamp=timestamp_)",
+            "    return cls(extra={key: value for key, value in body.items()"
+            " if key not in known_keys}, body=kept_, raw=raw_, path=path_, timestamp=timestamp_,"
+            f" {arguments})",
         ]
         build = _BUILDERS[(cls, required)] = compile_function(source, namespace)
     return build

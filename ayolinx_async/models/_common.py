@@ -19,7 +19,15 @@ from .._errors import ResponseCode
 from .._response import APIResponse
 from ._checks import UrlParam
 from ._enums import Channel, TransactionStatus, UrlParamType, ValidUpToFormat
-from ._fields import compile_function, known_names, read_wire, reader_fields, reader_lines, wire
+from ._fields import (
+    compile_function,
+    keyword_arguments,
+    known_names,
+    read_wire,
+    reader_fields,
+    reader_lines,
+    wire,
+)
 from ._money import Amount, AmountInput, parse_amount, to_amount
 from ._parsers import parse_channel, parse_mapping, parse_status, parse_str
 from ._times import format_jakarta, parse_time
@@ -121,8 +129,7 @@ def _compile_builder(cls: type[ResponseModel]) -> Callable[[APIResponse], Any]:
         EMPTY=_EMPTY,
         MappingProxyType=MappingProxyType,
     )
-    # The envelope's own arguments win over a wire field of the same name, as they always did.
-    arguments = "".join(f", {name}={value}" for name, value in values if name not in _ENVELOPE)
+    arguments = keyword_arguments(values, _ENVELOPE)
     source = [
         "def build(api):",
         "    body = api.body",
@@ -132,7 +139,7 @@ def _compile_builder(cls: type[ResponseModel]) -> Callable[[APIResponse], Any]:
         "    extra = EMPTY if body.keys() <= known else MappingProxyType("
         "{key: value for key, value in body.items() if key not in known})",
         "    return cls(response_code=api.response_code, response_message=api.response_message,"
-        f" extra=extra, response=api{arguments})",
+        f" extra=extra, response=api, {arguments})",
     ]
     return compile_function(source, namespace)
 

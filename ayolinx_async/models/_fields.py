@@ -289,6 +289,13 @@ def reader_lines(
     return lines, namespace, values
 
 
+def keyword_arguments(values: list[tuple[str, str]], envelope: frozenset[str]) -> str:
+    """``name=variable, …`` for a constructor call from :func:`reader_lines`' pairs, leaving
+    out the ``envelope`` names a builder passes itself (they win over a wire field of the same
+    name, as when the values were a dict the envelope was written into last)."""
+    return ", ".join(f"{name}={value}" for name, value in values if name not in envelope)
+
+
 #: Parsers with answers known for exact strings: the table (built on first compile), or
 #: ``None`` when a string is its own answer. Filled by :func:`exact_strings`.
 _EXACT: dict[Parse, Callable[[], Mapping[str, Any]] | None] = {}

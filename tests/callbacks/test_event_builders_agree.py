@@ -7,7 +7,6 @@ from __future__ import annotations
 from types import MappingProxyType
 from typing import Any
 
-import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -23,7 +22,8 @@ from ayolinx_async.callbacks._events import (
     VaPaymentRequest,
     VirtualAccountNotification,
 )
-from ayolinx_async.models._fields import _specs
+
+from .._wire_bodies import bodies, fields_text
 
 CASES = [
     (QrisNotification, _NOTIFY_REQUIRED),
@@ -34,71 +34,13 @@ CASES = [
     (VaPaymentRequest, _VA_PAYMENT_REQUIRED),
 ]
 
-LEAVES = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(min_value=-(10**20), max_value=10**20),
-    st.floats(allow_nan=True, allow_infinity=True),
-    st.sampled_from(
-        [
-            "00",
-            "06",
-            " 00",
-            "",
-            " ",
-            "²",
-            "A1REF1",
-            "REF\u00e9",
-            "BNC_QRIS",
-            "10000.00",
-            "IDR",
-            "2024-09-18T13:40:00+07:00",
-            "2024-09-18T13:40:00 07:00",
-        ]
-    ),
-    st.text(max_size=12),
-)
-VALUES = st.recursive(
-    LEAVES,
-    lambda inner: (
-        st.lists(inner, max_size=3)
-        | st.dictionaries(st.sampled_from(["value", "currency", "channel", "RRN", "x"]), inner)
-    ),
-    max_leaves=6,
-)
-
-
-def _keys(cls: type) -> list[str]:
-    keys = {".".join(path) for _, spec in _specs(cls) for path in spec.paths}
-    return sorted(keys | {"unknownTop", "additionalInfo.unknownInner"})
-
-
-@st.composite
-def _bodies(draw: st.DrawFn, cls: type) -> dict[str, Any]:
-    body: dict[str, Any] = {}
-    for key in draw(st.lists(st.sampled_from(_keys(cls)), max_size=14)):
-        head, _, rest = key.partition(".")
-        value = draw(VALUES)
-        if rest:
-            inner = body.setdefault(head, {})
-            if isinstance(inner, dict):
-                inner[rest] = value
-        else:
-            body[head] = value
-    return body
-
 
 def _outcome(cls: Any, body: Any, required: Any) -> str:
     try:
         event = cls._parse(body, required, b"raw", "/p", "t", None, owned=False)
     except CallbackRejected as exc:
         return f"rejected {exc.http_status} {exc.response_code('25')} {exc.message} {exc.reason}"
-    return repr(
-        [
-            (field.name, type(getattr(event, field.name)), getattr(event, field.name))
-            for field in attrs.fields(type(event))
-        ]
-    )
+    return fields_text(event)
 
 
 @pytest.mark.parametrize(("cls", "required"), CASES, ids=lambda case: getattr(case, "__name__", ""))
@@ -107,7 +49,7 @@ def _outcome(cls: Any, body: Any, required: Any) -> str:
 def test_the_compiled_builder_answers_as_the_general_path(
     cls: Any, required: Any, data: st.DataObject
 ) -> None:
-    body = data.draw(_bodies(cls))
+    body = data.draw(bodies(cls))
     # A mapping that is not a dict takes the general path (read_event_fields, then **fields).
     general = _outcome(cls, MappingProxyType(body), required)
     assert _outcome(cls, body, required) == general

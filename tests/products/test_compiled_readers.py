@@ -8,7 +8,6 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
-import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -18,10 +17,13 @@ from ayolinx_async import ResponseCode
 from ayolinx_async._response import APIResponse
 from ayolinx_async.callbacks._event_fields import event_status
 from ayolinx_async.models import Amount, Channel, ResponseModel, TransactionStatus, parse_time
-from ayolinx_async.models._fields import _EXACT, _specs, known_names
+from ayolinx_async.models._fields import _EXACT
 from ayolinx_async.models._parsers import parse_channel, parse_status, parse_str
 from ayolinx_async.models._times import _text_time
 
+from .._wire_bodies import bodies, fields_text
+
+ENVELOPE = {"responseCode": "2005100", "responseMessage": "Successful"}
 RESPONSE_MODELS = sorted(
     (
         value
@@ -32,71 +34,6 @@ RESPONSE_MODELS = sorted(
     ),
     key=lambda cls: cls.__name__,
 )
-
-#: What a field may hold on the wire: real shapes, near misses and hostile values.
-LEAVES = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(min_value=-(10**30), max_value=10**30),
-    st.floats(allow_nan=True, allow_infinity=True),
-    st.sampled_from(
-        [
-            "00",
-            " 00",
-            "01",
-            "99",
-            "",
-            "²",
-            "BNC_QRIS",
-            "bnc_qris",
-            "EMONEY_DANA_SNAP ",
-            "2024-09-18T13:40:00+07:00",
-            "2024-09-18T13:40:00-03:30",
-            "2024-09-18T13:40:00 07:00",
-            "2024-09-18T13:40:00+0700 ",
-            "\uff12024-09-18T13:40:00+07:00",
-            "2024-09-18T13:40:00.1234Z",
-            "9999-12-31T23:59:59+23:59",
-            "0000-09-18T13:40:00+07:00",
-            "1726641600",
-            "10000.00",
-            "25.000",
-        ]
-    ),
-    st.text(max_size=30),
-)
-VALUES = st.recursive(
-    LEAVES,
-    lambda inner: (
-        st.lists(inner, max_size=3)
-        | st.dictionaries(st.sampled_from(["value", "currency", "channel", "x"]), inner, max_size=4)
-    ),
-    max_leaves=8,
-)
-
-
-def wire_keys(cls: type) -> list[str]:
-    """Every key a model reads, top-level and nested (``additionalInfo.channel``)."""
-    keys = set(known_names(cls))
-    for _, spec in _specs(cls):
-        for path in spec.paths:
-            keys.add(".".join(path))
-    return sorted(keys)
-
-
-@st.composite
-def bodies(draw: st.DrawFn, cls: type) -> dict[str, Any]:
-    body: dict[str, Any] = {"responseCode": "2005100", "responseMessage": "Successful"}
-    for key in draw(st.lists(st.sampled_from([*wire_keys(cls), "unknownField"]), max_size=12)):
-        head, _, rest = key.partition(".")
-        value = draw(VALUES)
-        if rest:
-            nested = body.setdefault(head, {})
-            if isinstance(nested, dict):
-                nested[rest] = value
-        else:
-            body[head] = value
-    return body
 
 
 def api_for(body: Any) -> APIResponse:
@@ -110,20 +47,9 @@ def api_for(body: Any) -> APIResponse:
     )
 
 
-def fields_of(model: ResponseModel) -> str:
-    """Every field but ``response`` with its type, as text (NaN compares equal this way)."""
-    return repr(
-        [
-            (field.name, type(getattr(model, field.name)), getattr(model, field.name))
-            for field in attrs.fields(type(model))
-            if field.name != "response"
-        ]
-    )
-
-
 def outcome(build: Any, api: APIResponse) -> str:
     try:
-        return fields_of(build(api))
+        return fields_text(build(api), leave_out="response")
     except Exception as exc:  # the two paths must also fail alike
         return f"{type(exc).__name__}: {exc}"
 
@@ -134,7 +60,7 @@ def outcome(build: Any, api: APIResponse) -> str:
 def test_compiled_builder_answers_as_the_general_reader(
     cls: type[ResponseModel], data: st.DataObject
 ) -> None:
-    body = data.draw(bodies(cls))
+    body = data.draw(bodies(cls, ENVELOPE))
     # A mapping that is not a dict takes the general path (``read_wire``'s ``_first``, the
     # parsers called for every value, ``unknown_fields``).
     general = outcome(cls._read_general, api_for(MappingProxyType(body)))
