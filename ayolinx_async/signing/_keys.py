@@ -47,7 +47,7 @@ def _read_source(source: str | bytes | os.PathLike[str], what: str) -> bytes:
         # A short single-line string is a path. Anything else — including unarmoured base64
         # DER, a common way to paste a key — is key text and must never be echoed.
         keyish = len(source) > 255 or _BASE64_BLOB.fullmatch(source) is not None
-        if "\n" in source or len(source) > 4096 or (keyish and not Path(source).exists()):
+        if "\n" in source or len(source) > 4096 or (keyish and not _is_file(source)):
             raise ConfigurationError(f"{what}: text is neither a PEM block nor a file path")
         path = Path(source)
     elif isinstance(source, os.PathLike):
@@ -63,6 +63,16 @@ def _read_source(source: str | bytes | os.PathLike[str], what: str) -> bytes:
         raise ConfigurationError(
             f"{what}: is neither a PEM block nor a readable key file {shown} ({exc.strerror})"
         ) from None
+
+
+def _is_file(text: str) -> bool:
+    """Whether ``text`` names an existing file. Never raises: ``Path.exists`` lets "file name
+    too long" through as an ``OSError`` whose message is the text itself, which here may be a
+    pasted key (a base64 run of over 255 characters between slashes)."""
+    try:
+        return Path(text).exists()
+    except (OSError, ValueError):
+        return False
 
 
 def _looks_like_path(text: str) -> bool:

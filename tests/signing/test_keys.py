@@ -157,6 +157,17 @@ def test_unarmoured_base64_key_is_never_echoed(merchant_key: rsa.RSAPrivateKey) 
     assert "neither a PEM block nor a file path" in str(info.value)
 
 
+@pytest.mark.parametrize("blob", ["QUJD" * 200, "QUJD" * 70 + "/" + "QUJD" * 70])
+def test_a_long_base64_run_is_refused_without_echoing_it(blob: str) -> None:
+    """Whether a pasted base64 key has a run of over 255 characters between slashes depends on
+    the key: such a run made ``Path.exists`` raise "file name too long" with the key text as
+    its message (seen once in CI with a random key). It is a ConfigurationError, text unseen."""
+    with pytest.raises(ConfigurationError) as info:
+        load_private_key(blob)
+    assert "QUJDQUJD" not in str(info.value)
+    assert "neither a PEM block nor a file path" in str(info.value)
+
+
 def test_rotation_file_with_two_keys_loads_both(
     tmp_path: Path, merchant_key: rsa.RSAPrivateKey
 ) -> None:
