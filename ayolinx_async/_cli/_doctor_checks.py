@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import attrs
 
+from ..signing._keys import names_file, shown_path
 from ._output import ExitCode, fingerprint
 
 if TYPE_CHECKING:
@@ -156,9 +157,18 @@ def _key_variables(env: Mapping[str, str]) -> tuple[list[str], list[tuple[str, s
                 " `ayolinx keygen --out keys` makes a pair",
             )
         ]
-    if not Path(path).expanduser().is_file():
+    if not names_file(path):
+        shown = shown_path(path)
+        if shown != repr(path):
+            # Key text where the path belongs: described, never echoed.
+            return [f"AYOLINX_PRIVATE_KEY_FILE=<{len(path)} chars>"], [
+                (
+                    "AYOLINX_PRIVATE_KEY_FILE does not name a file (key text?)",
+                    "put the key's PEM text in AYOLINX_PRIVATE_KEY, or its file's path here",
+                )
+            ]
         return [f"AYOLINX_PRIVATE_KEY_FILE={path}"], [
-            (f"AYOLINX_PRIVATE_KEY_FILE: no file at {path!r}", "fix the path")
+            (f"AYOLINX_PRIVATE_KEY_FILE: no file at {shown}", "fix the path")
         ]
     return [f"AYOLINX_PRIVATE_KEY_FILE={path}"], []
 
@@ -236,7 +246,7 @@ def check_private_key(found: Findings) -> Check:
 
     env = found.environ
     text, path = env.get("AYOLINX_PRIVATE_KEY", ""), env.get("AYOLINX_PRIVATE_KEY_FILE", "")
-    if not text and not (path and Path(path).expanduser().is_file()):
+    if not text and not (path and names_file(path)):
         return skipped("private key", "not checked: no readable key is configured")
     try:
         key = load_private_key(

@@ -31,6 +31,8 @@ PublicKeySource: TypeAlias = "str | bytes | os.PathLike[str] | rsa.RSAPublicKey"
 
 _PEM_MARK = b"-----BEGIN"
 _BASE64_BLOB = re.compile(r"[A-Za-z0-9+/=]{64,}")
+#: A run no file name has but key text does (base64 between its slashes).
+_KEY_RUN = re.compile(r"[A-Za-z0-9+=]{40,}")
 
 
 def _read_source(source: str | bytes | os.PathLike[str], what: str) -> bytes:
@@ -47,7 +49,7 @@ def _read_source(source: str | bytes | os.PathLike[str], what: str) -> bytes:
         # A short single-line string is a path. Anything else — including unarmoured base64
         # DER, a common way to paste a key — is key text and must never be echoed.
         keyish = len(source) > 255 or _BASE64_BLOB.fullmatch(source) is not None
-        if "\n" in source or len(source) > 4096 or (keyish and not _is_file(source)):
+        if "\n" in source or len(source) > 4096 or (keyish and not names_file(source)):
             raise ConfigurationError(f"{what}: text is neither a PEM block nor a file path")
         path = Path(source)
     elif isinstance(source, os.PathLike):
@@ -57,22 +59,29 @@ def _read_source(source: str | bytes | os.PathLike[str], what: str) -> bytes:
     try:
         return SecretBytes(path.expanduser().read_bytes())
     except OSError as exc:
-        # A real path is not secret and helps; a short string that is not path-like may be a
-        # pasted secret, so it is described, never echoed.
-        shown = repr(str(path)) if _looks_like_path(str(path)) else f"({len(str(path))} characters)"
         raise ConfigurationError(
-            f"{what}: is neither a PEM block nor a readable key file {shown} ({exc.strerror})"
+            f"{what}: is neither a PEM block nor a readable key file {shown_path(str(path))}"
+            f" ({exc.strerror})"
         ) from None
 
 
-def _is_file(text: str) -> bool:
-    """Whether ``text`` names an existing file. Never raises: ``Path.exists`` lets "file name
-    too long" through as an ``OSError`` whose message is the text itself, which here may be a
-    pasted key (a base64 run of over 255 characters between slashes)."""
+def names_file(text: str) -> bool:
+    """Whether ``text`` (``~`` expanded) names an existing file. Never raises: ``Path.exists``
+    lets "file name too long" through as an ``OSError`` whose message is the text itself, which
+    here may be a pasted key (a base64 run of over 255 characters between slashes)."""
     try:
-        return Path(text).exists()
-    except (OSError, ValueError):
+        return Path(text).expanduser().is_file()
+    except (OSError, ValueError, RuntimeError):  # RuntimeError: "~" with no home directory
         return False
+
+
+def shown_path(text: str) -> str:
+    """``text`` as a message may show it: quoted when it reads as a path someone meant, else
+    only its length. A key pasted where a path belongs (``AYOLINX_PRIVATE_KEY_FILE``) has
+    slashes too, so long or base64-like text is never echoed."""
+    if _looks_like_path(text) and len(text) <= 255 and _KEY_RUN.search(text) is None:
+        return repr(text)
+    return f"({len(text)} characters)"
 
 
 def _looks_like_path(text: str) -> bool:
@@ -97,7 +106,10 @@ def load_private_key(
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     what = "private_key"
-    # Key text and password are rebound as redacted values: crash reporters print locals.
+    # Key text and password are rebound as redacted values: crash reporters print locals. A
+    # path too: ``AYOLINX_PRIVATE_KEY_FILE`` may hold the key itself (read as a path below).
+    if isinstance(source, os.PathLike):
+        source = os.fspath(source)
     source, password = hide(source), hide(password)
     if isinstance(source, rsa.RSAPrivateKey):
         key: object = source

@@ -4,6 +4,7 @@ variables, small key) gives its exact ✘ line, hint and exit status."""
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import subprocess
@@ -296,3 +297,25 @@ def test_secrets_are_masked_to_four_characters_and_a_length() -> None:
     check = check_variables(found)
     assert "s3cr3t" not in check.detail
     assert "AYOLINX_CLIENT_SECRET is wrapped in quotes" in check.detail
+
+
+def test_key_text_in_the_file_variable_is_named_never_echoed(env: dict[str, str]) -> None:
+    """A base64 key pasted into ``AYOLINX_PRIVATE_KEY_FILE``: one run of over 255 characters
+    between slashes made ``is_file`` raise "file name too long" and the doctor died with the
+    key as its message; it is a configuration failure now, the key text nowhere in the output."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    der = key.private_bytes(
+        serialization.Encoding.DER,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    text = "QUJD" * 70 + "/" + base64.b64encode(der).decode("ascii")
+    env["AYOLINX_PRIVATE_KEY_FILE"] = text
+    result = doctor(env)
+    assert result.returncode == 3
+    out = lines(result)
+    assert out[1] == "✘ variables    AYOLINX_PRIVATE_KEY_FILE does not name a file (key text?)"
+    assert "- private key  not checked: no readable key is configured" in out
+    for piece in [text[i : i + 24] for i in range(0, len(text) - 24, 24)]:
+        assert piece not in result.stdout + result.stderr
+    assert "internal error" not in result.stdout + result.stderr

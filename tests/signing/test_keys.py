@@ -168,6 +168,54 @@ def test_a_long_base64_run_is_refused_without_echoing_it(blob: str) -> None:
     assert "neither a PEM block nor a file path" in str(info.value)
 
 
+def _base64_key(key: rsa.RSAPrivateKey) -> str:
+    """The key as people paste it without armour, with slashes in it (base64 of DER)."""
+    import base64
+
+    text = base64.b64encode(key.private_bytes(_ENC.DER, _PRIV.PKCS8, _NONE)).decode()
+    return text if "/" in text else "QUJD/" + text
+
+
+def test_key_text_given_as_a_path_is_never_echoed(merchant_key: rsa.RSAPrivateKey) -> None:
+    """``AYOLINX_PRIVATE_KEY_FILE`` holding the key itself reaches the loader as a ``Path``:
+    its read failed, and the message quoted the "path" when it had a slash, which base64 has
+    (a crash reporter printing locals showed it too: a ``Path`` is not redacted)."""
+    blob = _base64_key(merchant_key)
+    env = {
+        "AYOLINX_CLIENT_KEY": "CK",
+        "AYOLINX_CLIENT_SECRET": "s",
+        "AYOLINX_PRIVATE_KEY_FILE": blob,
+    }
+    for attempt in (
+        lambda: load_private_key(Path(blob)),
+        lambda: AyolinxClient(Credentials.from_env(env)),
+    ):
+        with pytest.raises(ConfigurationError) as info:
+            attempt()
+        message = str(info.value)
+        assert message == "private_key: text is neither a PEM block nor a file path"
+        for piece in blob.split("/"):
+            assert len(piece) < 12 or piece not in message
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("/etc/ayolinx/merchant_private.pem", True),
+        ("~/keys/private.pem", True),
+        ("keys/merchant.key", True),
+        ("/home/someone/projects/merchant-keys/sandbox/private_2048.pem", True),
+        ("private", False),  # not path-like: may be a pasted secret
+        ("abc/" + "A1b2C3d4" * 5, False),  # a 40-character base64 run
+        ("/a/" + "b" * 300, False),  # longer than any file name
+    ],
+)
+def test_a_path_is_quoted_only_when_it_reads_as_one(text: str, shown: bool) -> None:
+    from ayolinx_async.signing._keys import shown_path
+
+    assert shown_path(text) == (repr(text) if shown else f"({len(text)} characters)")
+
+
 def test_rotation_file_with_two_keys_loads_both(
     tmp_path: Path, merchant_key: rsa.RSAPrivateKey
 ) -> None:
