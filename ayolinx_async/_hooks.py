@@ -15,12 +15,16 @@ import anyio
 import attrs
 
 from ._errors import AyolinxError, TransportError
+from ._frozen import maker
 from ._log import call_fields, logger, redact_headers
 from ._response import peek_code
 from ._secret import RedactedHeaders
 from .transport._base import HttpRequest, HttpResponse, Timeout, Transport
 
 __all__ = ["USER_AGENT", "AttemptSender", "Hook", "RequestEvent", "ResponseEvent", "emit"]
+
+#: ``HttpRequest(...)``, built with plain slot stores (every attempt makes one).
+_new_request = maker(HttpRequest)
 
 USER_AGENT = "ayolinx-async"
 
@@ -92,7 +96,7 @@ class AttemptSender:
         """Send one attempt, with logging and hooks around it."""
         headers.setdefault("User-Agent", USER_AGENT)
         url = self.base_url + path
-        request = HttpRequest(
+        request = _new_request(
             method="POST", url=url, headers=headers, content=content, timeout=timeout
         )
         event: RequestEvent | None = None

@@ -9,6 +9,7 @@ from typing import Any
 import attrs
 
 from ._errors import ResponseCode, ResponseDecodeError, api_error_class
+from ._frozen import maker
 from ._wire import scan_object
 from .transport._base import HttpResponse
 
@@ -32,6 +33,10 @@ class APIResponse:
     external_id: str | None = None
     path: str = ""
     attempts: int = 1
+
+
+#: ``APIResponse(...)``, built with plain slot stores (every success makes one).
+_new_api_response = maker(APIResponse)
 
 
 def default_success_rule(http_status: int, code: ResponseCode) -> bool:
@@ -75,7 +80,7 @@ def decode_response(
     code = ResponseCode.parse(code_value) if code_value is not None else None
     message = str(data.get("responseMessage") or "")
     if code is not None and success_rule(status, code):
-        return APIResponse(
+        return _new_api_response(
             http_status=status,
             response_code=code,
             response_message=message,

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any, NoReturn
 
 from .._errors import CallbackRejected
+from .._frozen import construction
 from ..models._enums import TransactionStatus
 from ..models._fields import (
     Unreadable,
@@ -175,7 +176,14 @@ def _refuse(body: Mapping[str, Any], required: Required, exc: Exception) -> NoRe
 #: ``build(body, raw, path, timestamp, kept)``: an event from a decoded JSON object.
 EventBuilder = Callable[[dict[str, Any], bytes, str, str, Mapping[str, Any]], Any]
 _BUILDERS: dict[tuple[type, Required], EventBuilder] = {}
-_ENVELOPE = frozenset({"extra", "body", "raw", "path", "timestamp"})
+#: What every event takes from its envelope (the builder's parameters), not a wire field.
+_ENVELOPE = {
+    "extra": "{key: value for key, value in body.items() if key not in known_keys}",
+    "body": "kept_",
+    "raw": "raw_",
+    "path": "path_",
+    "timestamp": "timestamp_",
+}
 
 
 def event_builder(cls: type, required: Required, known_keys: frozenset[str]) -> EventBuilder:
@@ -195,7 +203,8 @@ def event_builder(cls: type, required: Required, known_keys: frozenset[str]) -> 
             absent = " and ".join(f"{names[attribute]} is None" for attribute, _ in group)
             wire_names = ", ".join(repr(name) for _, name in group)
             checks.append(f"    if {absent}:\n        mandatory(body, {wire_names})")
-        arguments = keyword_arguments(values, _ENVELOPE)
+        built, more = construction(cls, keyword_arguments(values, _ENVELOPE), "event")
+        namespace.update(more)
         source = [
             # Parameter names the reader's locals (``raw``, ``get``, ``v0`` …) cannot shadow.
             "def build(body, raw_, path_, timestamp_, kept_):",
@@ -204,9 +213,8 @@ def event_builder(cls: type, required: Required, known_keys: frozenset[str]) -> 
             "    except Exception as exc:",
             "        refuse(body, required, exc)",
             *checks,
-            "    return cls(extra={key: value for key, value in body.items()"
-            " if key not in known_keys}, body=kept_, raw=raw_, path=path_, timestamp=timestamp_,"
-            f" {arguments})",
+            *("    " + line for line in built),
+            "    return event",
         ]
         build = _BUILDERS[(cls, required)] = compile_function(source, namespace)
     return build

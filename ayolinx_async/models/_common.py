@@ -16,6 +16,7 @@ from typing import Any, Self
 import attrs
 
 from .._errors import ResponseCode
+from .._frozen import construction
 from .._response import APIResponse
 from ._checks import UrlParam
 from ._enums import Channel, TransactionStatus, UrlParamType, ValidUpToFormat
@@ -115,7 +116,14 @@ class ResponseModel:
 
 
 _BUILDERS: dict[type, Callable[[APIResponse], Any]] = {}
-_ENVELOPE = frozenset({"response_code", "response_message", "extra", "response"})
+#: What every typed response takes from the envelope, not from a wire field (the builder's
+#: locals: ``api``, and ``extra`` computed there).
+_ENVELOPE = {
+    "response_code": "api.response_code",
+    "response_message": "api.response_message",
+    "extra": "extra",
+    "response": "api",
+}
 
 
 def _compile_builder(cls: type[ResponseModel]) -> Callable[[APIResponse], Any]:
@@ -130,6 +138,8 @@ def _compile_builder(cls: type[ResponseModel]) -> Callable[[APIResponse], Any]:
         MappingProxyType=MappingProxyType,
     )
     arguments = keyword_arguments(values, _ENVELOPE)
+    built, more = construction(cls, arguments, "model")
+    namespace.update(more)
     source = [
         "def build(api):",
         "    body = api.body",
@@ -138,8 +148,8 @@ def _compile_builder(cls: type[ResponseModel]) -> Callable[[APIResponse], Any]:
         *lines,
         "    extra = EMPTY if body.keys() <= known else MappingProxyType("
         "{key: value for key, value in body.items() if key not in known})",
-        "    return cls(response_code=api.response_code, response_message=api.response_message,"
-        f" extra=extra, response=api, {arguments})",
+        *("    " + line for line in built),
+        "    return model",
     ]
     return compile_function(source, namespace)
 

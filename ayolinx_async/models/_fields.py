@@ -289,11 +289,11 @@ def reader_lines(
     return lines, namespace, values
 
 
-def keyword_arguments(values: list[tuple[str, str]], envelope: frozenset[str]) -> str:
-    """``name=variable, …`` for a constructor call from :func:`reader_lines`' pairs, leaving
-    out the ``envelope`` names a builder passes itself (they win over a wire field of the same
-    name, as when the values were a dict the envelope was written into last)."""
-    return ", ".join(f"{name}={value}" for name, value in values if name not in envelope)
+def keyword_arguments(values: list[tuple[str, str]], envelope: Mapping[str, str]) -> dict[str, str]:
+    """A constructor's arguments (name → expression) from :func:`reader_lines`' pairs and the
+    ``envelope`` a builder passes itself, which wins over a wire field of the same name (as
+    when the values were a dict the envelope was written into last)."""
+    return {**{name: value for name, value in values if name not in envelope}, **envelope}
 
 
 #: Parsers with answers known for exact strings: the table (built on first compile), or

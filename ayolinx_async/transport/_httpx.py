@@ -30,6 +30,7 @@ from .._errors import (
     TransportError,
     WriteTimeoutError,
 )
+from .._frozen import maker
 from .._gate import Gate
 from ._base import HttpRequest, HttpResponse, LazyHeaders, Timeout
 from ._deadlines import Deadlines
@@ -40,6 +41,9 @@ if TYPE_CHECKING:
     from ._pool import ConnectionPool, Target
 
 __all__ = ["HttpxTransport"]
+
+#: ``HttpResponse(...)``, built with plain slot stores (every answer makes one).
+_new_response = maker(HttpResponse)
 
 _MAX_CACHED_URLS = 256
 
@@ -299,7 +303,7 @@ class HttpxTransport:
             # DecodingError (corrupt Content-Encoding), TooManyRedirects …: an answer arrived
             # but is unusable, so the server may have acted.
             raise ConnectionDroppedError(f"unusable response: {type(exc).__name__}") from None
-        return HttpResponse(status_code=status, headers=headers, content=content)
+        return _new_response(status_code=status, headers=headers, content=content)
 
     async def aclose(self) -> None:
         self._closed = True

@@ -28,10 +28,14 @@ from .._errors import (
     ReadTimeoutError,
     TransportError,
 )
+from .._frozen import maker
 from ._base import HttpRequest, HttpResponse, LazyHeaders, Timeout
 from ._deadlines import Deadlines
 
 __all__ = ["AiohttpTransport"]
+
+#: ``HttpResponse(...)``, built with plain slot stores (every answer makes one).
+_new_response = maker(HttpResponse)
 
 
 def _client_timeout(timeout: Timeout) -> aiohttp.ClientTimeout:
@@ -130,7 +134,7 @@ class AiohttpTransport:
                 ) as response:
                     content = await response.read()
                     status, headers = response.status, response.headers
-            return HttpResponse(
+            return _new_response(
                 status_code=status, headers=LazyHeaders(headers, _headers), content=content
             )
         # Order matters: aiohttp's timeout errors subclass TimeoutError, and its connector
