@@ -5,9 +5,11 @@ A frozen slots class's ``__init__`` sets each field through ``object.__setattr__
 a 13-field response). Here the object is made as the class's *twin*, a subclass that adds no
 slots and keeps ``object``'s ``__setattr__``, so each field is a plain slot store, and then
 becomes the frozen class by one ``__class__`` assignment (same layout, so CPython allows it).
-That is only the same as ``cls(...)`` when ``__init__`` does nothing else, so a class with
-converters, validators, init hooks, ``init=False`` fields, a self-taking factory or a
-cached hash is built by its own ``__init__`` (:func:`construction` falls back by itself).
+Converters, validators and ``__attrs_post_init__`` run as attrs' ``__init__`` runs them
+(each value converted as it is set, validators after, in field order, unless disabled; the
+hook last). A class with anything else (``__attrs_pre_init__``, ``init=False`` fields,
+self-taking factories or converters, a cached hash, no slots) is built by its own
+``__init__``: :func:`construction` falls back by itself.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ _T = TypeVar("_T")
 _P = ParamSpec("_P")
 #: The class of ``attrs.Factory(...)`` defaults (typed as a function in attrs' stubs).
 _FACTORY: type[Any] = type(attrs.Factory(list))
+#: attrs' ``Converter`` (a converter that may take the instance): always run by ``__init__``.
+_CONVERTER: type[Any] = attrs.Converter
 
 #: Per class: its twin, or ``None`` when its ``__init__`` must run.
 _TWINS: dict[type, type | None] = {}
@@ -32,8 +36,8 @@ _SERIAL = itertools.count()
 
 
 def takes_plain_stores(cls: type) -> bool:
-    """Whether ``cls`` is built here (frozen attrs slots class whose ``__init__`` only sets
-    its fields), not by calling it."""
+    """Whether ``cls`` is built here (a frozen attrs slots class whose ``__init__`` does only
+    what :func:`construction` repeats), not by calling it."""
     return _twin(cls) is not None
 
 
@@ -46,12 +50,12 @@ def _twin(cls: type) -> type | None:
 def _plain(cls: type) -> bool:
     if not attrs.has(cls) or cls.__new__ is not object.__new__:
         return False
-    if any(hasattr(cls, hook) for hook in ("__attrs_pre_init__", "__attrs_post_init__")):
+    if hasattr(cls, "__attrs_pre_init__"):
         return False
     fields = attrs.fields(cls)
     for field in fields:
-        if field.converter is not None or field.validator is not None or not field.init:
-            return False
+        if not field.init or isinstance(field.converter, _CONVERTER):
+            return False  # a Converter object may take the instance or the field
         if isinstance(field.default, _FACTORY) and field.default.takes_self:
             return False
     slots: set[str] = set()
@@ -112,19 +116,33 @@ def construction(
     unknown = set(values) - {field.alias for field in attrs.fields(cls)}
     if unknown:
         raise TypeError(f"{cls.__name__} has no field(s) {', '.join(sorted(unknown))}")
+    checks = []
     for index, field in enumerate(attrs.fields(cls)):
+        name = f"_fz{serial}_{index}"
         if field.alias in values:
             value = values[field.alias]
         elif field.default is attrs.NOTHING:
             raise TypeError(f"{cls.__name__}: {field.alias} has no default and no value")
         elif isinstance(field.default, _FACTORY):
-            value = f"_fz{serial}_f{index}()"
-            namespace[f"_fz{serial}_f{index}"] = field.default.factory
+            value = f"{name}_factory()"
+            namespace[f"{name}_factory"] = field.default.factory
         else:
-            value = f"_fz{serial}_d{index}"
+            value = f"{name}_default"
             namespace[value] = field.default
+        if field.converter is not None:
+            # Defaults are converted too, as attrs' __init__ does.
+            value = f"{name}_convert({value})"
+            namespace[f"{name}_convert"] = field.converter
         lines.append(f"{target}.{field.name} = {value}")
+        if field.validator is not None:
+            namespace[f"{name}_validate"], namespace[f"{name}_field"] = field.validator, field
+            checks.append(f"    {name}_validate({target}, {name}_field, {target}.{field.name})")
     lines.append(f"{target}.__class__ = {own}")
+    if checks:
+        namespace["_fz_disabled"] = attrs.validators.get_disabled
+        lines += ["if not _fz_disabled():", *checks]
+    if hasattr(cls, "__attrs_post_init__"):
+        lines.append(f"{target}.__attrs_post_init__()")
     return lines, namespace
 
 

@@ -17,6 +17,7 @@ from .._errors import (
     ResponseDecodeError,
     ValidationError,
 )
+from .._frozen import maker
 from .._gate import Gate, Lent, Queued, on_asyncio, settle
 from .._response import APIResponse
 from .._retries import coerce_timeout, min_attempt
@@ -93,7 +94,14 @@ def build_request(
         for name in keywords:
             if name in mandatory and name not in values:
                 raise ValidationError(name, "is required")
-    return model(**values)
+    make: Callable[..., _M] | None = _MAKERS.get(model)
+    if make is None:
+        make = _MAKERS[model] = maker(model)
+    return make(**values)
+
+
+#: Per request model: :func:`~ayolinx_async._frozen.maker` of it (every typed call builds one).
+_MAKERS: dict[type, Callable[..., Any]] = {}
 
 
 _MANDATORY: dict[type, frozenset[str]] = {}

@@ -61,6 +61,11 @@ def test_the_hot_classes_take_plain_stores() -> None:
 @pytest.mark.parametrize("skip_defaults", [False, True], ids=["all", "required"])
 def test_a_plainly_built_object_is_the_one_init_builds(cls: type[Any], skip_defaults: bool) -> None:
     arguments = _arguments(cls, skip_defaults)
+    refused = _outcome(lambda kwargs: cls(**kwargs), arguments)
+    if refused[0] == "error":
+        # A validator or converter refused the sample values: the same refusal, same text.
+        assert _refusal(maker(cls), arguments) == _refusal(cls, arguments)
+        return
     fast, slow = maker(cls)(**arguments), cls(**arguments)
     again, slow_again = maker(cls)(**arguments), cls(**arguments)
     assert type(fast) is cls
@@ -79,9 +84,18 @@ def test_a_plainly_built_object_is_the_one_init_builds(cls: type[Any], skip_defa
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         delattr(fast, first.name)
     assert not hasattr(fast, "__dict__")
-    evolved = attrs.evolve(fast, **{first.alias: "other"})
+    change = {first.alias: getattr(slow, first.name)}
+    evolved = attrs.evolve(fast, **change)
     assert type(evolved) is cls
-    assert getattr(evolved, first.name) == "other"
+    assert evolved == attrs.evolve(slow, **change) == slow
+
+
+def _refusal(build: Any, arguments: dict[str, Any]) -> tuple[str, str]:
+    try:
+        build(**arguments)
+    except Exception as exc:  # compared, not swallowed
+        return type(exc).__name__, str(exc)
+    raise AssertionError("not refused")
 
 
 def _outcome(function: Any, value: object) -> tuple[str, object]:
@@ -138,37 +152,27 @@ def _with_field(field: Any) -> type:
     return Sample
 
 
-class _PostInit:
+class _PreInit:
     @attrs.frozen(slots=True)
     class Sample:
         a: int
 
-        def __attrs_post_init__(self) -> None:
-            object.__setattr__(self, "a", self.a + 1)
+        def __attrs_pre_init__(self) -> None:
+            pass
 
 
 @pytest.mark.parametrize(
     "cls",
     [
         _frozen(cache_hash=True),  # a hidden slot of its own
-        _with_field(attrs.field(converter=int)),
-        _with_field(attrs.field(validator=attrs.validators.instance_of(int))),
         _with_field(attrs.field(init=False, default=1)),
         _with_field(attrs.field(default=attrs.Factory(lambda self: 1, takes_self=True))),
-        _PostInit.Sample,
+        _with_field(attrs.field(converter=attrs.Converter(lambda v, self: v, takes_self=True))),
+        _PreInit.Sample,
         attrs.define(slots=True)(type("Mutable", (), {"__annotations__": {"a": "int"}})),
         attrs.frozen(slots=False)(type("Dicted", (), {"__annotations__": {"a": "int"}})),
     ],
-    ids=[
-        "cache_hash",
-        "converter",
-        "validator",
-        "no_init",
-        "takes_self",
-        "post_init",
-        "mutable",
-        "dict",
-    ],
+    ids=["cache_hash", "no_init", "takes_self", "converter_object", "pre_init", "mutable", "dict"],
 )
 def test_a_class_whose_init_does_more_is_built_by_it(cls: type) -> None:
     assert not takes_plain_stores(cls)
@@ -176,6 +180,83 @@ def test_a_class_whose_init_does_more_is_built_by_it(cls: type) -> None:
     lines, namespace = construction(cls, {"a": "1"}, "obj")
     (name,) = [name for name, value in namespace.items() if value is cls]
     assert lines == [f"obj = {name}(a=1)"]
+
+
+#: What the checked sample's converters, validators and hook did, in order.
+_SEEN: list[str] = []
+
+
+def _validate(instance: Any, attribute: Any, value: Any) -> None:
+    _SEEN.append(f"validate {attribute.name}={value!r} on {type(instance).__name__}")
+    if value == "BAD" or value == "bad":
+        raise ValueError(f"{attribute.name} is bad")
+
+
+def _convert(value: Any) -> Any:
+    _SEEN.append(f"convert {value!r}")
+    return value.upper() if isinstance(value, str) else value
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class _Checked:
+    """Converters (defaults too), validators after every field is set, the hook last."""
+
+    a: Any = attrs.field(converter=_convert, validator=_validate)
+    b: str = attrs.field(default="dflt", converter=_convert)
+    c: Any = attrs.field(factory=list, validator=_validate)
+
+    def __attrs_post_init__(self) -> None:
+        _SEEN.append(f"post-init {self.a}")
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [{"a": "x"}, {"a": "x", "b": "y", "c": ["z"]}, {"a": "bad"}, {"a": 1, "c": "bad"}],
+)
+@pytest.mark.parametrize("validators", [True, False], ids=["validators", "disabled"])
+def test_converters_validators_and_post_init_run_as_init_runs_them(
+    arguments: dict[str, Any], validators: bool
+) -> None:
+    assert takes_plain_stores(_Checked)
+    outcomes = []
+    for build in (_Checked, maker(_Checked)):
+        _SEEN.clear()
+        attrs.validators.set_disabled(not validators)
+        try:
+            outcome: tuple[str, object] = ("ok", build(**arguments))
+        except ValueError as exc:
+            outcome = ("error", str(exc))
+        finally:
+            attrs.validators.set_disabled(False)
+        outcomes.append((outcome, list(_SEEN)))
+    assert outcomes[0] == outcomes[1]
+    assert any(step.startswith("convert") for step in outcomes[0][1])
+
+
+def test_request_models_are_built_with_their_checks() -> None:
+    """Typed calls build request models through ``maker``: a refusal is the same
+    ``ValidationError`` naming the field."""
+    from ayolinx_async import ValidationError
+    from ayolinx_async.models import QrisQueryRequest
+
+    assert takes_plain_stores(QrisQueryRequest)
+    make = maker(QrisQueryRequest)
+    assert make(original_partner_reference_no="R1") == QrisQueryRequest(
+        original_partner_reference_no="R1"
+    )
+    for bad in (
+        {"original_partner_reference_no": " "},
+        {"original_partner_reference_no": "R", "channel": "\n"},
+    ):
+        errors = []
+        builds: tuple[Any, ...] = (QrisQueryRequest, make)
+        for build in builds:
+            with pytest.raises(ValidationError) as info:
+                build(**bad)
+            errors.append((info.value.field, str(info.value)))
+        assert errors[0] == errors[1]
+    with pytest.raises(ValidationError, match=r"additional_info\.channel"):
+        make(original_partner_reference_no="R1", additional_info={"channel": "X"})
 
 
 def test_construction_refuses_what_init_would() -> None:
