@@ -77,7 +77,8 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Benchmarks (issue 15): ~10 minutes on 2 cores, rewrites benchmarks/README.md; pass
-    ``-- --quick`` for a ~2 minute smoke run. ``requests`` is the 16-thread peer (bench only)."""
+    """Benchmarks (issue 15): ~15 minutes on 2 cores, rewrites benchmarks/README.md; pass
+    ``-- --quick`` for a smoke run. ``requests`` is the 16-thread peer (bench only); the
+    instruction counts need ``valgrind`` on the machine (skipped without it)."""
     session.install("-e", ".[dev]", "requests")
     session.run("python", "-m", "benchmarks", *session.posargs)

@@ -13,4 +13,5 @@ BENCHMARKS = {
     "callbacks": "benchmarks.callbacks",
     "imports": "benchmarks.imports",
     "tracker": "benchmarks.tracker",
+    "instructions": "benchmarks.instructions",
 }

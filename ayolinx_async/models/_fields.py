@@ -147,7 +147,10 @@ def _compile_renderer(specs: _Specs) -> Callable[[Any], dict[str, Any]]:
             "        if type(v) in _SCALARS:",
             f"            body[{head!r}] = v",
             "        elif type(v) in _MAPPINGS or isinstance(v, Mapping):",
-            f"            body[{head!r}] = {{**nested.pop({head!r}, {{}}), **v}}",
+            # Usually empty (no extra additionalInfo keys): merging a mappingproxy, even an
+            # empty one, takes the slow generic path (~3k instructions).
+            f"            body[{head!r}] = {{**nested.pop({head!r}, {{}}), **v}} if v"
+            f" else nested.pop({head!r}, {{}})",
             "        else:",
             f"            body[{head!r}] = v",
         ]

@@ -140,3 +140,25 @@ def test_a_models_own_additional_info_is_accepted_again() -> None:
     moved = attrs.evolve(request, original_partner_reference_no="R2")
     assert dict(moved.additional_info) == {"a": 1}
     assert moved.to_wire()["additionalInfo"] == {"channel": "BNC_QRIS", "a": 1}
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [{}, {"x": 1}, MappingProxyType({}), MappingProxyType({"x": 1, "y": [1]}), None],
+)
+def test_rendered_additional_info_is_a_fresh_plain_dict_led_by_nested_fields(
+    extra: Any,
+) -> None:
+    """The renderer skips merging an empty ``additional_info`` (the usual case): the object it
+    sends is still a plain dict of its own, the nested ``channel`` first, extras after."""
+    from ayolinx_async.models import QrisQueryRequest
+
+    request = QrisQueryRequest(original_partner_reference_no="R1", additional_info=extra)
+    first, second = request.to_wire(), request.to_wire()
+    info = first["additionalInfo"]
+    assert type(info) is dict
+    assert list(info.items()) == [("channel", "BNC_QRIS"), *dict(extra or {}).items()]
+    assert info is not second["additionalInfo"]
+    info["mutated"] = True
+    assert "mutated" not in request.to_wire()["additionalInfo"]
+    assert "mutated" not in request.additional_info
