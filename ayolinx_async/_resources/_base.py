@@ -78,6 +78,16 @@ def build_request(
     if request is not None:
         only_request(request, {k: v for k, v in keywords.items() if k not in _CALL_KEYWORDS})
         return request
+    shape = (model, tuple(keywords), tuple(defaults))
+    build = _KEYWORD_BUILDERS.get(shape)
+    if build is None:
+        build = _KEYWORD_BUILDERS[shape] = _compile_keyword_builder(*shape)
+    return build(keywords, defaults)  # type: ignore[no-any-return]
+
+
+def _build_general(model: type[_M], keywords: Mapping[str, Any], defaults: Mapping[str, Any]) -> _M:
+    """:func:`build_request` from keywords, read generically (the compiled builders' reference,
+    held to it by the tests)."""
     # One pass over the method's keywords: the given ones, ``None`` meaning "not given".
     values = {
         name: value
@@ -94,10 +104,62 @@ def build_request(
         for name in keywords:
             if name in mandatory and name not in values:
                 raise ValidationError(name, "is required")
+    return _maker_of(model)(**values)
+
+
+#: Per (model, the method's keyword names, the resource defaults' names): the compiled
+#: :func:`_build_general`, reading each keyword once with no per-call sets or loops.
+_KEYWORD_BUILDERS: dict[tuple[type, tuple[str, ...], tuple[str, ...]], Callable[..., Any]] = {}
+
+
+def _compile_keyword_builder(
+    model: type, names: tuple[str, ...], default_names: tuple[str, ...]
+) -> Callable[[Mapping[str, Any], Mapping[str, Any]], Any]:
+    """:func:`_build_general` for one method's keyword names, as straight-line code."""
+    given = [name for name in names if name not in _CALL_KEYWORDS]
+    local = {name: f"k{index}" for index, name in enumerate(given)}
+    lines = ["def build(keywords, defaults):"]
+    lines += [f"    {local[name]} = keywords[{name!r}]" for name in given]
+    passed: set[str] = set()  # sent even when None (as ``setdefault`` puts a None default)
+    if "url_params" in names:
+        shortcuts = [name for name in _URL_SHORTCUTS if name in names]
+        arguments = ", ".join(f"{name}={local.pop(name)}" for name in shortcuts)
+        lines.append(f"    url = build_url_params({local['url_params']}, {arguments})")
+        local["url_params"] = "url"
+        passed.add("url_params")
+    for index, name in enumerate(default_names):
+        if name in local and name not in passed:
+            lines.append(f"    if {local[name]} is None: {local[name]} = defaults[{name!r}]")
+        else:
+            local[name] = f"d{index}"
+            lines.append(f"    {local[name]} = defaults[{name!r}]")
+        passed.add(name)
+    mandatory = _mandatory(model)
+    for name in names:
+        if name in mandatory and name in local and name not in passed:
+            lines.append(f"    if {local[name]} is None: required({name!r}, None)")
+    lines.append("    values = {}")
+    for name, variable in local.items():
+        if name in passed:
+            lines.append(f"    values[{name!r}] = {variable}")
+        else:
+            lines.append(f"    if {variable} is not None: values[{name!r}] = {variable}")
+    lines.append("    return make(**values)")
+    namespace: dict[str, Any] = {
+        "make": _maker_of(model),
+        "build_url_params": build_url_params,
+        "required": required,
+    }
+    exec(compile("\n".join(lines), f"<ayolinx keywords {model.__name__}>", "exec"), namespace)  # noqa: S102
+    built: Callable[[Mapping[str, Any], Mapping[str, Any]], Any] = namespace["build"]
+    return built
+
+
+def _maker_of(model: type[_M]) -> Callable[..., _M]:
     make: Callable[..., _M] | None = _MAKERS.get(model)
     if make is None:
         make = _MAKERS[model] = maker(model)
-    return make(**values)
+    return make
 
 
 #: Per request model: :func:`~ayolinx_async._frozen.maker` of it (every typed call builds one).
