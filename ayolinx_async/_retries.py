@@ -22,7 +22,11 @@ from ._errors import (
     ServerError,
     TransportError,
 )
+from ._frozen import maker
 from .transport._base import Timeout
+
+#: ``Timeout(...)`` with plain slot stores: every attempt after a wait or a retry makes one.
+_new_timeout = maker(Timeout)
 
 __all__ = [
     "Action",
@@ -231,7 +235,7 @@ def remaining_timeout(timeout: Timeout, deadline: float, now: float) -> Timeout:
     if left >= timeout.total:
         return timeout
     left = max(left, 0.001)
-    return Timeout(connect=min(timeout.connect, left), total=left)
+    return _new_timeout(connect=min(timeout.connect, left), total=left)
 
 
 def min_attempt(timeout: Timeout) -> float:
