@@ -159,6 +159,17 @@ def maker(cls: Callable[_P, _T]) -> Callable[_P, _T]:
     build the same class on every call (typed as ``cls`` itself, so calls are checked)."""
     if not isinstance(cls, type) or _twin(cls) is None:
         return cls
+    made = _MAKERS.get(cls)
+    if made is None:
+        made = _MAKERS[cls] = _compile_maker(cls)
+    return cast("Callable[_P, _T]", made)
+
+
+#: Per class: its compiled maker (callers on every call may ask each time).
+_MAKERS: dict[type, Callable[..., Any]] = {}
+
+
+def _compile_maker(cls: type) -> Callable[..., Any]:
     fields = attrs.fields(cls)
     body, namespace = construction(cls, {field.alias: field.alias for field in fields}, "obj")
     positional: list[str] = []
@@ -185,9 +196,9 @@ def maker(cls: Callable[_P, _T]) -> Callable[_P, _T]:
         "    return obj",
     ]
     exec(compile("\n".join(source), f"<ayolinx frozen {cls.__name__}>", "exec"), namespace)  # noqa: S102
-    make = namespace["make"]
+    make: Callable[..., Any] = namespace["make"]
     make.__doc__ = f"Build a {cls.__qualname__} (as calling it would)."
-    return cast("Callable[_P, _T]", make)
+    return make
 
 
 #: "Not given" for a factory default (``None`` may be a real value).

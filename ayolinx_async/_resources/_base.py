@@ -24,6 +24,7 @@ from .._retries import coerce_timeout, min_attempt
 from .._wire import body_channel, body_reference, validate_external_id
 from ..models._checks import UrlParam
 from ..models._common import ResponseModel
+from ..models._fields import compile_function
 from ..transport._base import Timeout
 
 if TYPE_CHECKING:
@@ -104,7 +105,7 @@ def _build_general(model: type[_M], keywords: Mapping[str, Any], defaults: Mappi
         for name in keywords:
             if name in mandatory and name not in values:
                 raise ValidationError(name, "is required")
-    return _maker_of(model)(**values)
+    return maker(model)(**values)
 
 
 #: Per (model, the method's keyword names, the resource defaults' names): the compiled
@@ -146,24 +147,14 @@ def _compile_keyword_builder(
             lines.append(f"    if {variable} is not None: values[{name!r}] = {variable}")
     lines.append("    return make(**values)")
     namespace: dict[str, Any] = {
-        "make": _maker_of(model),
+        "make": maker(model),
         "build_url_params": build_url_params,
         "required": required,
     }
-    exec(compile("\n".join(lines), f"<ayolinx keywords {model.__name__}>", "exec"), namespace)  # noqa: S102
-    built: Callable[[Mapping[str, Any], Mapping[str, Any]], Any] = namespace["build"]
+    built: Callable[[Mapping[str, Any], Mapping[str, Any]], Any] = compile_function(
+        lines, namespace
+    )
     return built
-
-
-def _maker_of(model: type[_M]) -> Callable[..., _M]:
-    make: Callable[..., _M] | None = _MAKERS.get(model)
-    if make is None:
-        make = _MAKERS[model] = maker(model)
-    return make
-
-
-#: Per request model: :func:`~ayolinx_async._frozen.maker` of it (every typed call builds one).
-_MAKERS: dict[type, Callable[..., Any]] = {}
 
 
 _MANDATORY: dict[type, frozenset[str]] = {}
