@@ -167,7 +167,7 @@ async def send_call(
                             call_timeout,
                             deadline,
                             core.clock(),
-                            call_timeout.total - min_attempt(call_timeout),
+                            lent.patience,
                             held=lent.held,
                         )
                     elif not gate.take():

@@ -92,6 +92,55 @@ async def test_waits_run_out_by_their_own_expiry_not_their_place_in_line() -> No
 
 
 @asyncio_only
+async def test_expiry_order_is_kept_without_comparisons_for_one_timeout() -> None:
+    # Calls with one timeout queue in expiry order: they join ``_order`` (no heap, no
+    # ``__lt__``); a shorter wait arriving later goes to the heap, and the timer is set for
+    # the earliest of both.
+    gate = _taken(1)
+    same = [gate.wait(60.0) for _ in range(100)]
+    assert list(gate._order) == same
+    assert gate._heap == []
+    short = gate.wait(1.0)
+    assert short is not None
+    assert gate._heap == [short]
+    assert gate._when == short.expiry
+    expiries = [waiter.expiry for waiter in gate._order]
+    assert expiries == sorted(expiries)
+    # Releases hand slots over in arrival order, whichever part a waiter sits in.
+    for waiter in [*same, short]:
+        gate.release()
+        assert waiter is not None
+        assert waiter.result() is True
+    assert not gate._order
+    assert not gate._heap
+
+
+@asyncio_only
+async def test_a_mix_of_timeouts_runs_out_each_on_time() -> None:
+    import random
+
+    rng = random.Random(15)
+    gate = _taken(1)
+    loop = asyncio.get_running_loop()
+    waiters = [gate.wait(rng.choice([0.05, 0.1, 0.15, 0.2, 0.25])) for _ in range(600)]
+    for _ in range(6):
+        await asyncio.sleep(0.05)
+        now = loop.time()
+        for waiter in waiters:
+            assert waiter is not None
+            if waiter.expiry < now - 0.02:
+                assert waiter.done()
+                assert waiter.result() is False
+            elif waiter.expiry > now + 0.02:
+                assert not waiter.done()
+    await asyncio.sleep(0.1)
+    assert all(waiter is not None and waiter.result() is False for waiter in waiters)
+    assert gate._live == 0
+    gate.release()
+    assert gate.value == 1
+
+
+@asyncio_only
 async def test_a_task_cancelled_after_its_slot_was_handed_passes_it_on() -> None:
     gate = _taken(1)
     tasks = [asyncio.create_task(gate.acquire(60.0)) for _ in range(1000)]
@@ -122,7 +171,7 @@ async def test_cancelled_waiters_are_not_kept() -> None:
         task.cancel()
     await asyncio.sleep(0)
     assert len(gate._queue) <= 2 * 10 + 64
-    assert len(gate._heap) <= 2 * 10 + 64
+    assert len(gate._order) + len(gate._heap) <= 2 * 10 + 64
     for _ in range(10):
         gate.release()
         await asyncio.sleep(0)
