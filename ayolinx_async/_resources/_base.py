@@ -18,7 +18,7 @@ from .._errors import (
     ValidationError,
 )
 from .._frozen import maker
-from .._gate import Gate, Lent, Queued, on_asyncio, settle
+from .._gate import Lent, Queued, on_asyncio, settle
 from .._response import APIResponse
 from .._retries import coerce_timeout, min_attempt
 from .._wire import body_channel, body_reference, validate_external_id
@@ -79,11 +79,18 @@ def build_request(
     if request is not None:
         only_request(request, {k: v for k, v in keywords.items() if k not in _CALL_KEYWORDS})
         return request
+    return _keyword_builder(model, keywords, defaults)(keywords, defaults)  # type: ignore[no-any-return]
+
+
+def _keyword_builder(
+    model: type, keywords: Mapping[str, Any], defaults: Mapping[str, Any]
+) -> Callable[[Mapping[str, Any], Mapping[str, Any]], Any]:
+    """The compiled :func:`_build_general` for this method's keyword names (cached)."""
     shape = (model, tuple(keywords), tuple(defaults))
     build = _KEYWORD_BUILDERS.get(shape)
     if build is None:
         build = _KEYWORD_BUILDERS[shape] = _compile_keyword_builder(*shape)
-    return build(keywords, defaults)  # type: ignore[no-any-return]
+    return build
 
 
 def _build_general(model: type[_M], keywords: Mapping[str, Any], defaults: Mapping[str, Any]) -> _M:
@@ -236,8 +243,14 @@ class Resource:
         """A resource method's body: its request (given, or built from its keywords, i.e. its
         ``locals()``) sent to ``endpoint`` and read as ``response``. Validates now and returns
         the send to await: one coroutine less in every typed call's await chain."""
-        request = build_request(model, keywords["request"], keywords, **defaults)
-        track = self._tracker_for(keywords.get("track"))
+        request = keywords["request"]
+        if request is None:
+            request = _keyword_builder(model, keywords, defaults)(keywords, defaults)
+        else:
+            request = build_request(model, request, keywords, **defaults)
+        track = keywords.get("track")
+        if track is not None:
+            track = self._tracker_for(track)
         external_id, timeout = keywords["external_id"], keywords["timeout"]
         # ``locals()`` is the method frame's own dict, kept as long as the frame while the
         # call waits and runs: read in full now, so let it go.
@@ -260,8 +273,11 @@ class Resource:
         step 0). Called from inside the resource method's coroutine, so nothing waits or
         queues before that is awaited."""
         call = (endpoint, request, build, external_id, timeout, track)
-        gate = _gate_here(self._client)
-        if gate is None or gate.free > 0:
+        core = self._client._core
+        gate = core.gate
+        # Typed calls wait here on asyncio with telemetry off (a call's span and metrics
+        # start in ``send_call`` and cover its wait; trio waits there too).
+        if gate is None or gate.free > 0 or core.telemetry is not None or not on_asyncio():
             # Not gated, or a slot is free: ``send_call`` takes it itself, and nothing between
             # here and there can suspend, so no other call can take it first.
             return self._send(call, None)
@@ -316,16 +332,6 @@ class Resource:
         if track is not None and endpoint.product is not None:
             await track.track_created(endpoint.product, request, request.to_wire(), answer)
         return answer
-
-
-def _gate_here(client: AyolinxClient) -> Gate | None:
-    """The gate a typed call waits at in :meth:`Resource._submit`, if it does: on asyncio and
-    with telemetry off (a call's span and metrics start in ``send_call`` and cover its wait;
-    trio waits there too)."""
-    core = client._core
-    if core.gate is None or core.telemetry is not None or not on_asyncio():
-        return None
-    return core.gate
 
 
 def _admission(
