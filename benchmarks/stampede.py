@@ -179,9 +179,10 @@ def _spawn(*args: str) -> dict[str, float]:
 def run(quick: bool = False) -> list[Report]:
     calls = 2_000 if quick else CALLS
     growth_calls = 20_000 if quick else GROWTH_CALLS
-    # Three rounds: one burst pair reads anywhere in 0.93-1.17 cold/warm on this machine
-    # (eight runs, four each of two nearby commits), so a ratio is the median of per-run ratios.
-    rounds = 1 if quick else 3
+    # Five rounds: one burst pair reads anywhere in 0.89-1.21 cold/warm on this machine (the
+    # same code, runs of sessions 7-9), so a ratio is the median of per-run ratios; with three
+    # the median of the httpx cell read 0.93-1.21 across runs of nearby commits.
+    rounds = 1 if quick else 5
     results: dict[str, list[dict[str, float]]] = {name: [] for name in VARIANTS}
     started = time.perf_counter()
     with counting_server() as url:
