@@ -270,10 +270,9 @@ class Gate:
         queue = self._queue
         while queue and queue[0].done():
             queue.popleft()
-        if order and heap:
-            self._arm(min(order[0].expiry, heap[0].expiry))
-        elif order or heap:
-            self._arm((order or heap)[0].expiry)
+        heads = [part[0].expiry for part in (order, heap) if part]
+        if heads:
+            self._arm(min(heads))
 
     def _tidy(self) -> None:
         """Drop the resolved and cancelled waiters still queued (cancelled in the middle of

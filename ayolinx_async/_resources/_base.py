@@ -76,21 +76,21 @@ def build_request(
     own settings) fill keywords left out; a model field without a default that is still
     missing is a ``ValidationError`` naming it, checked in the method's keyword order.
     """
+    return _build(model, request, keywords, defaults)
+
+
+def _build(
+    model: type[_M], request: _M | None, keywords: Mapping[str, Any], defaults: Mapping[str, Any]
+) -> _M:
+    """:func:`build_request` with the defaults as one mapping (what ``Resource._call`` has)."""
     if request is not None:
         only_request(request, {k: v for k, v in keywords.items() if k not in _CALL_KEYWORDS})
         return request
-    return _keyword_builder(model, keywords, defaults)(keywords, defaults)  # type: ignore[no-any-return]
-
-
-def _keyword_builder(
-    model: type, keywords: Mapping[str, Any], defaults: Mapping[str, Any]
-) -> Callable[[Mapping[str, Any], Mapping[str, Any]], Any]:
-    """The compiled :func:`_build_general` for this method's keyword names (cached)."""
     shape = (model, tuple(keywords), tuple(defaults))
     build = _KEYWORD_BUILDERS.get(shape)
     if build is None:
         build = _KEYWORD_BUILDERS[shape] = _compile_keyword_builder(*shape)
-    return build
+    return build(keywords, defaults)  # type: ignore[no-any-return]
 
 
 def _build_general(model: type[_M], keywords: Mapping[str, Any], defaults: Mapping[str, Any]) -> _M:
@@ -243,11 +243,7 @@ class Resource:
         """A resource method's body: its request (given, or built from its keywords, i.e. its
         ``locals()``) sent to ``endpoint`` and read as ``response``. Validates now and returns
         the send to await: one coroutine less in every typed call's await chain."""
-        request = keywords["request"]
-        if request is None:
-            request = _keyword_builder(model, keywords, defaults)(keywords, defaults)
-        else:
-            request = build_request(model, request, keywords, **defaults)
+        request = _build(model, keywords["request"], keywords, defaults)
         track = keywords.get("track")
         if track is not None:
             track = self._tracker_for(track)
